@@ -1,0 +1,45 @@
+"""Helpers shared by the CLI commands: building validated configs and reporting errors."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, NoReturn, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+
+from factory.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+
+stderr = Console(stderr=True)
+
+
+def build_config(model: type[M], flag_names: dict[str, str] | None = None, **values: Any) -> M:
+    """Validates ``values`` into ``model``; a bad value becomes a one-line ConfigError.
+
+    ``flag_names`` maps field paths to the CLI flag the user typed (``workers`` -> ``--workers``),
+    so the message names what the user can change.
+    """
+    try:
+        return model(**{key: value for key, value in values.items() if value is not None})
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, flag_names or {})) from None
+
+
+def describe_validation_error(exc: ValidationError, flag_names: dict[str, str]) -> str:
+    first = exc.errors()[0]
+    path = ".".join(str(part) for part in first["loc"])
+    flag = (
+        flag_names.get(path)
+        or flag_names.get(str(first["loc"][-1]))
+        or "--" + str(first["loc"][-1]).replace("_", "-")
+    )
+    given = first.get("input")
+    shown = "" if isinstance(given, dict | list) or given is None else f" (got {given!r})"
+    return f"invalid {flag}{shown}: {first['msg']}"
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(code)

@@ -1,0 +1,41 @@
+"""The ``codefactory`` command. Each subcommand lives in its own module and stays thin."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from factory.cli import sandbox_cmd
+
+app = typer.Typer(
+    name="codefactory",
+    help="Manufacture verified code-training data, and evaluate code models, in Docker sandboxes.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(sandbox_cmd.app, name="sandbox")
+
+
+def main() -> None:
+    """Entry point: user-facing errors become one line on stderr and exit status 2."""
+    from factory.errors import FactoryError
+    from sandbox.aio import Terminated
+    from sandbox.errors import SandboxError
+
+    try:
+        app()
+    except (FactoryError, SandboxError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted: everything finished so far is saved", file=sys.stderr)
+        sys.exit(130)
+    except Terminated:
+        print("terminated: everything finished so far is saved", file=sys.stderr)
+        sys.exit(143)
+
+
+if __name__ == "__main__":
+    main()

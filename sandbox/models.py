@@ -1,0 +1,122 @@
+"""Records that cross the sandbox boundary: the job going in, the result coming out."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SCHEMA_VERSION = 1
+DEFAULT_OUTPUT_LIMIT = 64 * 1024
+
+
+class Status(StrEnum):
+    """How a job ended. Only ``passed`` means the tests proved the solution."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    SYNTAX_ERROR = "syntax_error"
+    TIMEOUT = "timeout"
+    OOM = "oom"
+    SANDBOX_ERROR = "sandbox_error"
+
+
+class Limits(BaseModel):
+    """Hard limits for one container; jobs may narrow time and memory per job."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timeout_s: float = Field(30.0, gt=0, le=3600, description="wall-clock limit per job")
+    memory_mb: int = Field(512, ge=32, le=65536, description="memory limit, no swap")
+    cpus: float = Field(1.0, gt=0, le=64, description="CPU quota per container")
+    pids: int = Field(256, ge=16, le=65536, description="process and thread limit")
+    work_mb: int = Field(256, ge=8, le=65536, description="size of the /work tmpfs")
+    tmp_mb: int = Field(64, ge=8, le=65536, description="size of the /tmp tmpfs")
+    output_limit_bytes: int = Field(DEFAULT_OUTPUT_LIMIT, ge=1024, le=64 * 1024 * 1024)
+    network: bool = Field(False, description="give the container a network (off by default)")
+
+
+class Job(BaseModel):
+    """A candidate solution and its tests. Both are untrusted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = SCHEMA_VERSION
+    id: str = Field(min_length=1, max_length=512)
+    solution: str
+    tests: str
+    mode: Literal["pytest", "script"] = "pytest"
+    timeout_s: float | None = Field(None, gt=0, le=3600)
+    memory_mb: int | None = Field(None, ge=32, le=65536)
+    files: dict[str, str] = Field(default_factory=dict, description="extra files by relative path")
+
+    @field_validator("files")
+    @classmethod
+    def _relative_paths(cls, files: dict[str, str]) -> dict[str, str]:
+        for name in files:
+            parts = name.replace("\\", "/").split("/")
+            if not name or name.startswith("/") or ".." in parts:
+                raise ValueError(
+                    f"extra file name must be a relative path inside the job: {name!r}"
+                )
+            if name in ("solution.py", "test_solution.py"):
+                raise ValueError(f"extra file {name!r} would overwrite the solution or tests")
+        return files
+
+
+class TestOutcome(BaseModel):
+    """One test's fate in pytest mode (setup, call and teardown folded together)."""
+
+    __test__ = False  # not a pytest test class
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    outcome: Literal["passed", "failed", "error", "skipped"]
+    message: str = ""
+    traceback: str = ""
+    duration_s: float = 0.0
+
+
+class Result(BaseModel):
+    """The sandbox's verdict on one job, with what a model needs to repair the code."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = SCHEMA_VERSION
+    id: str
+    status: Status
+    passed: bool
+    tests: list[TestOutcome] = Field(default_factory=list)
+    n_tests: int = 0
+    n_passed: int = 0
+    error: str = Field("", description="one-paragraph summary of why it did not pass")
+    stdout: str = ""
+    stderr: str = ""
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
+    duration_s: float = 0.0
+    exit_code: int | None = Field(None, description="informational only; never decides")
+    signal: int | None = None
+    sandbox_attempts: int = 1
+
+    def feedback(self, max_chars: int = 4000) -> str:
+        """A report of the failure meant to be shown to a model that will repair the code."""
+        lines = [f"status: {self.status.value}"]
+        if self.error:
+            lines.append(f"summary: {self.error}")
+        for test in self.tests:
+            if test.outcome != "passed":
+                lines.append(f"- {test.name}: {test.outcome}: {test.message}")
+                if test.traceback:
+                    lines.append(_indent(test.traceback[-1200:]))
+        if self.stderr.strip() and self.status != Status.PASSED:
+            lines.append("stderr (end):")
+            lines.append(_indent(self.stderr[-1500:]))
+        text = "\n".join(lines)
+        return text if len(text) <= max_chars else text[: max_chars - 4] + "\n..."
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.rstrip().splitlines())

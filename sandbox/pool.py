@@ -1,0 +1,260 @@
+"""A pool of warm sandbox containers that runs jobs in parallel.
+
+    async with SandboxPool(PoolConfig(workers=4)) as pool:
+        result = await pool.run(job)
+        async for result in pool.map(jobs):   # any iterable, consumed lazily
+            ...
+
+Each container runs one job at a time; a job never starts a container. A container whose
+worker is lost is replaced and the job retried once on the fresh one (``sandbox_error`` only if
+that fails too); one whose job starved it past the deadline is replaced and the job reported as
+a timeout; every container is recycled after ``recycle_after`` jobs. ``__aexit__`` removes every
+container the pool started, on success, exception or cancellation (Ctrl-C, SIGTERM through
+:func:`sandbox.aio.run`), and Docker removes them by itself if this process is killed outright.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sandbox.container import WorkerContainer
+from sandbox.docker_client import connect, require_image
+from sandbox.errors import SandboxError, WorkerLost, WorkerOverdue
+from sandbox.image import default_image
+from sandbox.models import Job, Limits, Result, Status
+from sandbox.verdict import classify
+
+OVERDUE_GRACE_S = 20.0
+
+
+class PoolConfig(BaseModel):
+    """Everything a pool needs, validated once at the edge."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=256)
+    image: str = Field(default_factory=default_image)
+    limits: Limits = Field(default_factory=Limits)
+    runtime: str | None = Field(None, description="container runtime, e.g. runsc for gVisor")
+    recycle_after: int = Field(200, ge=1, description="jobs per container before it is replaced")
+    docker_host: str | None = None
+    start_timeout_s: float = Field(60.0, gt=0)
+
+
+class SandboxPool:
+    """Warm containers, one job each at a time; see the module docstring."""
+
+    def __init__(self, config: PoolConfig | None = None):
+        self.config = config or PoolConfig()
+        self.image_id: str | None = None
+        self.worker_info: dict = {}
+        self._client = None
+        self._idle: asyncio.Queue[WorkerContainer | None] | None = None
+        self._live: set[WorkerContainer] = set()
+        self._executor = ThreadPoolExecutor(
+            max_workers=self.config.workers * 2 + 2, thread_name_prefix="sandbox"
+        )
+        self._background: set[asyncio.Task] = set()
+        self._broken = ""
+
+    # ---------------------------------------------------------------- lifecycle
+    async def __aenter__(self) -> SandboxPool:
+        try:
+            self._client = await self._call(connect, self.config.docker_host)
+            self.image_id = await self._call(require_image, self._client, self.config.image)
+            self._idle = asyncio.Queue()
+            started = await asyncio.gather(
+                *(self._start_container() for _ in range(self.config.workers))
+            )
+            for container in started:
+                self._idle.put_nowait(container)
+        except BaseException:
+            await self._shutdown()
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        with contextlib.suppress(BaseException):
+            await asyncio.gather(*self._background, return_exceptions=True)
+        containers = list(self._live)
+        self._live.clear()
+        loop = asyncio.get_running_loop()
+        # Removal must finish even if we are being cancelled: shield it.
+        removal = asyncio.gather(
+            *(loop.run_in_executor(self._executor, c.remove) for c in containers)
+        )
+        with contextlib.suppress(BaseException):
+            await asyncio.shield(removal)
+        if not removal.done():
+            for container in containers:
+                container.remove()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.close()
+
+    async def _call(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    async def _start_container(self) -> WorkerContainer:
+        container = WorkerContainer(
+            self._client, self.config.image, self.config.limits, runtime=self.config.runtime
+        )
+        self._live.add(container)
+        try:
+            info = await self._call(container.start, self.config.start_timeout_s)
+        except BaseException:
+            self._live.discard(container)
+            await self._call(container.remove)
+            raise
+        self.worker_info = info
+        return container
+
+    def _retire(self, container: WorkerContainer, *, keep: bool = False) -> asyncio.Task:
+        """Removes a container and starts its replacement in the background.
+
+        The replacement joins the idle queue, unless ``keep``: then the caller awaits the task
+        to get the fresh container for itself (used to retry a job on a fresh container).
+        If no replacement can be started the pool is broken: a ``None`` in the idle queue makes
+        every waiting and later ``run`` raise instead of waiting forever.
+        """
+        self._live.discard(container)
+
+        async def replace() -> WorkerContainer | None:
+            await self._call(container.remove)
+            for attempt in range(3):
+                try:
+                    fresh = await self._start_container()
+                except SandboxError as exc:
+                    if attempt == 2:
+                        self._broken = f"cannot start a replacement container: {exc}"
+                        self._idle.put_nowait(None)
+                        return None
+                    await asyncio.sleep(1.0)
+                    continue
+                if not keep:
+                    self._idle.put_nowait(fresh)
+                return fresh
+            return None
+
+        task = asyncio.create_task(replace())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    async def _take(self) -> WorkerContainer:
+        container = await self._idle.get()
+        if container is None:
+            self._idle.put_nowait(None)
+            raise SandboxError(f"the sandbox pool is broken: {self._broken}")
+        return container
+
+    # ---------------------------------------------------------------- running jobs
+    async def run(self, job: Job) -> Result:
+        """Runs one job and returns its verdict; untrusted behaviour never raises."""
+        if self._idle is None:
+            raise SandboxError("the pool is not started: use `async with SandboxPool(...)`")
+        limits = self.config.limits
+        timeout_s = job.timeout_s or limits.timeout_s
+        payload = job.model_dump(mode="json")
+        payload["timeout_s"] = timeout_s
+        payload["output_limit_bytes"] = limits.output_limit_bytes
+        last_error = ""
+        container = await self._take()
+        for attempt in (1, 2):
+            try:
+                await self._call(container.set_memory, job.memory_mb or limits.memory_mb)
+                raw = await self._call(
+                    container.request, {"op": "run", "job": payload}, timeout_s + OVERDUE_GRACE_S
+                )
+            except WorkerOverdue as exc:
+                self._retire(container)
+                return Result(
+                    id=job.id,
+                    status=Status.TIMEOUT,
+                    passed=False,
+                    error=f"exceeded the {timeout_s:g} s time limit and starved the "
+                    f"sandbox worker ({exc}); the container was replaced",
+                    duration_s=timeout_s,
+                    sandbox_attempts=attempt,
+                )
+            except (WorkerLost, Exception) as exc:  # our infrastructure, never the job's verdict
+                last_error = f"{type(exc).__name__}: {exc}"
+                if attempt == 2:
+                    self._retire(container)
+                    break
+                fresh = await self._retire(container, keep=True)
+                if fresh is None:
+                    raise SandboxError(f"the sandbox pool is broken: {self._broken}") from exc
+                container = fresh
+                continue
+            except BaseException:
+                self._retire(container)  # cancelled mid-job: the container's state is unknown
+                raise
+            container.jobs_run += 1
+            if container.jobs_run >= self.config.recycle_after:
+                self._retire(container)
+            else:
+                self._idle.put_nowait(container)
+            result = classify(job, raw, timeout_s, limits.output_limit_bytes)
+            result.sandbox_attempts = attempt
+            return result
+        return Result(
+            id=job.id,
+            status=Status.SANDBOX_ERROR,
+            passed=False,
+            error=f"sandbox failed twice: {last_error}",
+            sandbox_attempts=2,
+        )
+
+    async def map(
+        self, jobs: Iterable[Job] | AsyncIterable[Job], max_in_flight: int | None = None
+    ) -> AsyncIterator[Result]:
+        """Runs ``jobs`` and yields results as they finish (not in input order).
+
+        Jobs are pulled from the iterable only as slots free up, so memory stays bounded by
+        ``max_in_flight`` (default: twice the number of containers) whatever the batch size.
+        """
+        limit = max_in_flight or self.config.workers * 2
+        iterator = _aiter(jobs)
+        pending: set[asyncio.Task[Result]] = set()
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(pending) < limit:
+                    try:
+                        job = await anext(iterator)
+                    except StopAsyncIteration:
+                        exhausted = True
+                        break
+                    pending.add(asyncio.create_task(self.run(job)))
+                if not pending:
+                    return
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    yield task.result()
+        finally:
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def _aiter(jobs: Iterable[Job] | AsyncIterable[Job]) -> AsyncIterator[Job]:
+    if isinstance(jobs, AsyncIterable):
+        async for job in jobs:
+            yield job
+    else:
+        for job in jobs:
+            yield job

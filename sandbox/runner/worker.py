@@ -1,0 +1,528 @@
+"""The in-container worker: PID 1 of every sandbox container.
+
+It is copied into the runner image and must only use the standard library and pytest.
+
+Why PID 1: the kernel never delivers a signal to a PID namespace's init process from inside
+that namespace unless init installed a handler for it, and ``kill(-1, ...)`` skips init. The
+worker installs no handler at all, so untrusted code running as the same user cannot kill,
+stop or interrupt it. It also marks itself non-dumpable, so the untrusted code cannot ptrace
+it or open its ``/proc/1/fd`` (the channel to the host).
+
+Protocol: one JSON object per line on stdin (requests) and stdout (replies). Requests are
+``{"op": "ping"}`` and ``{"op": "run", "job": {...}}``; every request gets exactly one reply.
+
+For each job the worker forks a child (pytest is already imported, so the child starts in
+milliseconds), which writes the job's files into a fresh work directory and runs them. The
+child reports what the test session did through a private pipe; stdout and stderr go through
+two other pipes that the worker drains and caps. When the child ends or the deadline passes,
+the worker kills every process in the container but itself, empties every writable place and
+removes System V IPC objects, so nothing of a job survives into the next one. The verdict is
+decided on the host from these raw facts (see ``sandbox/verdict.py``), never from the exit
+status or from anything the job printed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import select
+import signal
+import sys
+import time
+import traceback
+
+import _pytest.python
+import _pytest.runner  # noqa: F401
+import pytest
+
+WORK_ROOT = os.environ.get("CODEFACTORY_WORK", "/work")
+RUN_DIR = os.path.join(WORK_ROOT, "run")
+SCRATCH_DIRS = (WORK_ROOT, "/tmp", "/dev/shm", "/dev/mqueue")
+JOB_ENV = {
+    "PATH": "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin",
+    "HOME": RUN_DIR,
+    "LANG": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONHASHSEED": "0",
+    "TMPDIR": "/tmp",
+}
+TRACEBACK_CHARS = 2000
+MESSAGE_CHARS = 500
+MAX_EVENTS_BYTES = 4 * 1024 * 1024
+DRAIN_AFTER_EXIT_S = 0.5
+PR_SET_DUMPABLE = 4
+PR_SET_PDEATHSIG = 1
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+# --------------------------------------------------------------------------------------------
+# In the child: run the job and report through the events pipe.
+# --------------------------------------------------------------------------------------------
+
+
+class _EventWriter:
+    """Writes one JSON event per line to the private events pipe, tagged with the job token."""
+
+    def __init__(self, fd: int, token: str):
+        self._fd = fd
+        self._token = token
+
+    def emit(self, **event) -> None:
+        event["token"] = self._token
+        data = (json.dumps(event) + "\n").encode()
+        while data:
+            written = os.write(self._fd, data)
+            data = data[written:]
+
+
+def _excerpt(text: str, limit: int) -> str:
+    return text if len(text) <= limit else "..." + text[-limit:]
+
+
+class _Reporter:
+    """pytest plugin: turns pytest's own reports into per-test events."""
+
+    def __init__(self, events: _EventWriter):
+        self.events = events
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            text = str(report.longreprtext).strip()
+            lines = text.splitlines()
+            self.events.emit(
+                event="collect_error",
+                name=report.nodeid or "<collection>",
+                message=_excerpt(lines[-1] if lines else "collection failed", MESSAGE_CHARS),
+                traceback=_excerpt(text, TRACEBACK_CHARS),
+            )
+
+    def pytest_runtest_logstart(self, nodeid, location):
+        self.events.emit(event="test_start", name=nodeid)
+
+    def pytest_runtest_logreport(self, report):
+        message = ""
+        tb = ""
+        if report.failed:
+            crash = getattr(report.longrepr, "reprcrash", None)
+            message = crash.message if crash is not None else str(report.longreprtext)[-300:]
+            tb = str(report.longreprtext)
+        elif report.skipped and isinstance(report.longrepr, tuple):
+            message = str(report.longrepr[2])
+        self.events.emit(
+            event="test_phase",
+            name=report.nodeid,
+            phase=report.when,
+            outcome=report.outcome,
+            xfail=bool(getattr(report, "wasxfail", False)),
+            message=_excerpt(message, MESSAGE_CHARS),
+            traceback=_excerpt(tb, TRACEBACK_CHARS),
+            duration=round(report.duration, 6),
+        )
+
+    def pytest_sessionfinish(self, session, exitstatus):
+        self.events.emit(
+            event="session_finished",
+            collected=session.testscollected,
+            failed=session.testsfailed,
+            exitstatus=int(exitstatus),
+        )
+
+
+def _write_files(job: dict) -> None:
+    os.makedirs(RUN_DIR, exist_ok=True)
+    files = dict(job.get("files") or {})
+    if job["mode"] == "pytest":
+        files["solution.py"] = job["solution"]
+        files["test_solution.py"] = job["tests"]
+    for name, text in files.items():
+        path = os.path.normpath(os.path.join(RUN_DIR, name))
+        if not path.startswith(RUN_DIR + os.sep):
+            raise ValueError(f"file name escapes the work directory: {name!r}")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+
+def _run_pytest(job: dict, events: _EventWriter) -> None:
+    for name, source in (("solution.py", job["solution"]), ("test_solution.py", job["tests"])):
+        try:
+            compile(source, name, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:
+            events.emit(event="syntax_error", file=name, message=_syntax_message(exc))
+            return
+    sys.path.insert(0, RUN_DIR)
+    args = [
+        "-q",
+        "-s",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:pastebin",
+        "-p",
+        "no:junitxml",
+        "--rootdir",
+        RUN_DIR,
+        "--import-mode=prepend",
+        "test_solution.py",
+    ]
+    pytest.main(args, plugins=[_Reporter(events)])
+    events.emit(event="completed")
+
+
+def _run_script(job: dict, events: _EventWriter) -> None:
+    program = job["solution"] + "\n\n" + job["tests"] + "\n"
+    with open(os.path.join(RUN_DIR, "program.py"), "w", encoding="utf-8") as fh:
+        fh.write(program)
+    try:
+        code = compile(program, "program.py", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:
+        events.emit(event="syntax_error", file="program.py", message=_syntax_message(exc))
+        return
+    sys.path.insert(0, RUN_DIR)
+    namespace = {"__name__": "__main__", "__file__": os.path.join(RUN_DIR, "program.py")}
+    try:
+        exec(code, namespace)
+    except BaseException as exc:  # the program's own failure is data, not our crash
+        if isinstance(exc, SystemExit):
+            message = f"SystemExit({exc.code!r}) before the end of the program"
+        else:
+            message = f"{type(exc).__name__}: {exc}"
+        events.emit(
+            event="exception",
+            type=type(exc).__name__,
+            message=_excerpt(message, MESSAGE_CHARS),
+            traceback=_excerpt(traceback.format_exc(), TRACEBACK_CHARS),
+        )
+        return
+    events.emit(event="completed")
+
+
+def _syntax_message(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        return f"{exc.msg} ({exc.filename}, line {exc.lineno})"
+    return str(exc)
+
+
+def _child_main(job: dict, token: str, out_w: int, err_w: int, ev_w: int) -> None:
+    """Runs in the forked child; never returns."""
+    try:
+        _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+        with open("/proc/self/oom_score_adj", "w") as fh:  # the OOM killer takes jobs first
+            fh.write("1000")
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        os.closerange(3, ev_w)
+        os.closerange(ev_w + 1, 65536)
+        os.environ.clear()
+        os.environ.update(JOB_ENV)
+        sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)
+        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        events = _EventWriter(ev_w, token)
+        _write_files(job)
+        os.chdir(RUN_DIR)
+        events.emit(event="started")
+        if job["mode"] == "pytest":
+            _run_pytest(job, events)
+        else:
+            _run_script(job, events)
+    except BaseException:
+        try:
+            os.write(2, traceback.format_exc().encode(errors="replace"))
+        except OSError:
+            pass
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:
+            pass
+        os._exit(0)
+
+
+# --------------------------------------------------------------------------------------------
+# In the worker (PID 1): supervise, drain, kill, clean.
+# --------------------------------------------------------------------------------------------
+
+
+class _Capped:
+    """Keeps the first ``cap`` bytes of a stream and counts the rest."""
+
+    def __init__(self, cap: int):
+        self.cap = cap
+        self.buf = bytearray()
+        self.total = 0
+
+    def add(self, data: bytes) -> None:
+        self.total += len(data)
+        room = self.cap - len(self.buf)
+        if room > 0:
+            self.buf += data[:room]
+
+    def text(self) -> str:
+        return self.buf.decode("utf-8", errors="replace")
+
+
+def _other_pids() -> list[int]:
+    me = os.getpid()
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != me:
+            pids.append(int(entry))
+    return pids
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def kill_everything_else(deadline_s: float = 10.0) -> int:
+    """SIGKILLs every process in the container except this one, until none is left.
+
+    Works against setsid'd orphans, SIGTERM-ignoring processes and fork bombs: a process
+    that has been sent SIGKILL cannot fork any more, so repeated sweeps converge.
+    """
+    end = time.monotonic() + deadline_s
+    sweeps = 0
+    while True:
+        pids = _other_pids()
+        _reap()
+        if not pids:
+            return sweeps
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        sweeps += 1
+        _reap()
+        if time.monotonic() > end:
+            raise RuntimeError(f"processes survive after {sweeps} kill sweeps: {pids[:10]}")
+        time.sleep(0.001 if sweeps < 50 else 0.01)
+
+
+def _wipe_dir(path: str) -> None:
+    if not os.path.isdir(path):
+        return
+    for entry in os.listdir(path):
+        _remove_tree(os.path.join(path, entry))
+
+
+def _remove_tree(path: str) -> None:
+    try:
+        if os.path.islink(path) or not os.path.isdir(path):
+            os.unlink(path)
+            return
+        os.chmod(path, 0o700)
+        for entry in os.listdir(path):
+            _remove_tree(os.path.join(path, entry))
+        os.rmdir(path)
+    except FileNotFoundError:
+        pass
+
+
+def _remove_sysv_ipc() -> None:
+    """Removes shared memory segments, semaphores and message queues a job left behind."""
+    ipc_rmid = 0
+    for table, remover, id_column in (
+        ("shm", _libc.shmctl, 1),
+        ("sem", _libc.semctl, 1),
+        ("msg", _libc.msgctl, 1),
+    ):
+        try:
+            with open(f"/proc/sysvipc/{table}") as fh:
+                rows = fh.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > id_column:
+                if table == "sem":
+                    remover(int(fields[id_column]), 0, ipc_rmid)
+                else:
+                    remover(int(fields[id_column]), ipc_rmid, None)
+
+
+def clean_container() -> None:
+    kill_everything_else()
+    for path in SCRATCH_DIRS:
+        try:
+            _wipe_dir(path)
+        except OSError as exc:
+            raise RuntimeError(f"cannot empty {path}: {exc}") from exc
+    _remove_sysv_ipc()
+
+
+def _oom_kills() -> int:
+    """The container's OOM-kill counter (cgroup v2 or v1), or -1 when it cannot be read."""
+    for path, key in (
+        ("/sys/fs/cgroup/memory.events", "oom_kill"),
+        ("/sys/fs/cgroup/memory/memory.oom_control", "oom_kill"),
+    ):
+        try:
+            with open(path) as fh:
+                for line in fh:
+                    name, _, value = line.partition(" ")
+                    if name == key:
+                        return int(value)
+        except OSError:
+            continue
+    return -1
+
+
+def run_job(job: dict) -> dict:
+    timeout_s = float(job["timeout_s"])
+    cap = int(job.get("output_limit_bytes", 65536))
+    token = os.urandom(16).hex()
+    oom_before = _oom_kills()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    ev_r, ev_w = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        os.close(out_r)
+        os.close(err_r)
+        os.close(ev_r)
+        _child_main(job, token, out_w, err_w, ev_w)
+    for fd in (out_w, err_w, ev_w):
+        os.close(fd)
+
+    stdout, stderr = _Capped(cap), _Capped(cap)
+    events = bytearray()
+    events_overflow = False
+    streams = {out_r: stdout, err_r: stderr}
+    open_fds = {out_r, err_r, ev_r}
+    deadline = started + timeout_s
+    timed_out = False
+    status_word = None
+    while True:
+        if status_word is None:
+            done, status_word_now = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status_word = status_word_now
+                # Left-over background processes may hold the pipes open: drain briefly.
+                deadline = min(deadline, time.monotonic() + DRAIN_AFTER_EXIT_S)
+        if status_word is not None and not open_fds:
+            break
+        now = time.monotonic()
+        if now >= deadline:
+            timed_out = status_word is None
+            break
+        # Once the child is gone, a pipe still held open by a left-over background process
+        # must not keep us waiting: give it a moment to drain, then stop.
+        wait = min(deadline - now, 0.05 if status_word is None else 0.02)
+        ready, _, _ = select.select(list(open_fds), [], [], wait) if open_fds else ([], [], [])
+        if not ready and status_word is not None:
+            break
+        if not open_fds:
+            time.sleep(wait)
+        for fd in ready:
+            data = os.read(fd, 65536)
+            if not data:
+                open_fds.discard(fd)
+                continue
+            if fd == ev_r:
+                if len(events) + len(data) > MAX_EVENTS_BYTES:
+                    events_overflow = True
+                else:
+                    events += data
+            else:
+                streams[fd].add(data)
+    duration = time.monotonic() - started
+
+    clean_container()
+    if status_word is None:
+        try:
+            _, status_word = os.waitpid(pid, 0)
+        except ChildProcessError:
+            status_word = None
+    for fd in (out_r, err_r, ev_r):
+        os.close(fd)
+
+    exit_code = signal_number = None
+    if status_word is not None:
+        if os.WIFEXITED(status_word):
+            exit_code = os.WEXITSTATUS(status_word)
+        elif os.WIFSIGNALED(status_word):
+            signal_number = os.WTERMSIG(status_word)
+    oom_after = _oom_kills()
+    parsed, tampered = _parse_events(bytes(events), token)
+    return {
+        "op": "result",
+        "id": job["id"],
+        "events": parsed,
+        "events_tampered": tampered or events_overflow,
+        "timed_out": timed_out,
+        "oom_killed": oom_before >= 0 and oom_after > oom_before,
+        "exit_code": exit_code,
+        "signal": signal_number,
+        "stdout": stdout.text(),
+        "stderr": stderr.text(),
+        "stdout_bytes": stdout.total,
+        "stderr_bytes": stderr.total,
+        "duration_s": round(duration, 6),
+    }
+
+
+def _parse_events(raw: bytes, token: str) -> tuple[list[dict], bool]:
+    events, tampered = [], False
+    for line in raw.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            tampered = True
+            continue
+        if not isinstance(event, dict) or event.pop("token", None) != token:
+            tampered = True
+            continue
+        events.append(event)
+    return events, tampered
+
+
+def main() -> None:
+    # No handler for any signal: as PID 1 this makes the worker immune to the job's signals.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(sig, signal.SIG_DFL)
+    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # nothing but the reply writer may reach the host stream
+    clean_container()
+    for line in sys.stdin:
+        try:
+            request = json.loads(line)
+            if request.get("op") == "ping":
+                reply = {
+                    "op": "pong",
+                    "pid": os.getpid(),
+                    "python": sys.version.split()[0],
+                    "pytest": pytest.__version__,
+                }
+            elif request.get("op") == "run":
+                reply = run_job(request["job"])
+            else:
+                reply = {"op": "error", "message": f"unknown request {request.get('op')!r}"}
+        except Exception as exc:
+            reply = {
+                "op": "error",
+                "message": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc()[-TRACEBACK_CHARS:],
+            }
+        out.write(json.dumps(reply) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()

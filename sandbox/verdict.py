@@ -1,0 +1,177 @@
+"""Turns the worker's raw account of a job into a verdict.
+
+The worker reports facts it observed from outside the job (timed out, OOM-killed, exit status)
+and the events that pytest's own hooks emitted through a private channel. A job passes only
+when that account shows a finished session in which at least one test was collected, every
+collected test ran and passed, and nothing failed to collect; in script mode, only when the
+program ran to its last statement. The exit status and anything printed never decide.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.models import Job, Result, Status, TestOutcome
+
+PYTEST_ABORTED = {2: "interrupted", 3: "internal error", 4: "usage error"}
+
+
+def classify(job: Job, raw: dict[str, Any], timeout_s: float, output_limit: int) -> Result:
+    """Builds the :class:`Result` for ``job`` from the worker's reply ``raw``."""
+    events: list[dict[str, Any]] = raw.get("events", [])
+    kinds = {event.get("event") for event in events}
+    tests = _fold_tests(events) if job.mode == "pytest" else []
+    status, error = _decide(job, raw, events, kinds, tests, timeout_s)
+    n_passed = sum(1 for test in tests if test.outcome == "passed")
+    return Result(
+        id=job.id,
+        status=status,
+        passed=status == Status.PASSED,
+        tests=tests,
+        n_tests=len(tests),
+        n_passed=n_passed,
+        error=error,
+        stdout=raw.get("stdout", ""),
+        stderr=raw.get("stderr", ""),
+        stdout_truncated=raw.get("stdout_bytes", 0) > output_limit,
+        stderr_truncated=raw.get("stderr_bytes", 0) > output_limit,
+        duration_s=raw.get("duration_s", 0.0),
+        exit_code=raw.get("exit_code"),
+        signal=raw.get("signal"),
+    )
+
+
+def _decide(job, raw, events, kinds, tests, timeout_s) -> tuple[Status, str]:
+    if raw.get("events_tampered"):
+        return Status.ERROR, "the job wrote to the sandbox's private report channel"
+    syntax = _first(events, "syntax_error")
+    if syntax:
+        return Status.SYNTAX_ERROR, f"syntax error in {syntax.get('file')}: {syntax.get('message')}"
+    if raw.get("oom_killed") or _memory_error(events, tests):
+        return Status.OOM, "the job ran out of memory and was killed"
+    if raw.get("timed_out"):
+        running = _running_test(events)
+        where = f" while running {running}" if running else ""
+        return Status.TIMEOUT, f"exceeded the {timeout_s:g} s time limit{where}"
+    if job.mode == "script":
+        return _decide_script(raw, events, kinds)
+    return _decide_pytest(raw, events, kinds, tests)
+
+
+def _decide_script(raw, events, kinds) -> tuple[Status, str]:
+    exc = _first(events, "exception")
+    if exc:
+        status = Status.FAILED if exc.get("type") == "AssertionError" else Status.ERROR
+        return status, exc.get("message") or exc.get("type", "exception")
+    if "completed" in kinds:
+        return Status.PASSED, ""
+    return Status.ERROR, "the program ended before reaching its end" + _how_it_ended(raw)
+
+
+def _decide_pytest(raw, events, kinds, tests) -> tuple[Status, str]:
+    collect_errors = [event for event in events if event.get("event") == "collect_error"]
+    finished = _first(events, "session_finished")
+    if collect_errors:
+        first = collect_errors[0]
+        return Status.ERROR, f"collection failed in {first.get('name')}: {first.get('message')}"
+    if not finished or "completed" not in kinds:
+        return Status.ERROR, "the test process ended before the session finished" + _how_it_ended(
+            raw
+        )
+    if finished.get("exitstatus") in PYTEST_ABORTED:
+        return Status.ERROR, (
+            f"pytest stopped abnormally (exit status {finished.get('exitstatus')}: "
+            f"{PYTEST_ABORTED[finished.get('exitstatus')]}); the end of stdout says why"
+        )
+    if not tests:
+        return Status.FAILED, "no tests were collected"
+    failed = [test for test in tests if test.outcome == "failed"]
+    errors = [test for test in tests if test.outcome == "error"]
+    skipped = [test for test in tests if test.outcome == "skipped"]
+    if failed:
+        return Status.FAILED, f"{len(failed)} of {len(tests)} tests failed: " + _names(failed)
+    if errors:
+        return Status.ERROR, f"{len(errors)} of {len(tests)} tests errored: " + _names(errors)
+    if skipped:
+        return Status.FAILED, f"{len(skipped)} tests were skipped; every test must run and pass"
+    if finished.get("collected") != len(tests) or finished.get("exitstatus") != 0:
+        return Status.ERROR, (
+            f"pytest collected {finished.get('collected')} tests but {len(tests)} reported"
+            f" (exit status {finished.get('exitstatus')})"
+        )
+    return Status.PASSED, ""
+
+
+def _fold_tests(events: list[dict[str, Any]]) -> list[TestOutcome]:
+    """Folds setup/call/teardown reports into one outcome per test, in run order."""
+    folded: dict[str, TestOutcome] = {}
+    for event in events:
+        if event.get("event") == "collect_error":
+            name = event.get("name") or "<collection>"
+            folded[name] = TestOutcome(
+                name=name,
+                outcome="error",
+                message=event.get("message", ""),
+                traceback=event.get("traceback", ""),
+            )
+            continue
+        if event.get("event") != "test_phase":
+            continue
+        name, phase, outcome = event["name"], event.get("phase"), event.get("outcome")
+        current = folded.get(name) or TestOutcome(name=name, outcome="passed")
+        current.duration_s += float(event.get("duration") or 0.0)
+        if outcome == "failed":
+            if current.outcome not in ("failed", "error"):
+                current.outcome = "failed" if phase == "call" else "error"
+                current.message = event.get("message", "")
+                current.traceback = event.get("traceback", "")
+        elif outcome == "skipped" and current.outcome == "passed":
+            current.outcome = "skipped"
+            current.message = "xfail" if event.get("xfail") else event.get("message", "")
+        elif phase == "call" and outcome == "passed" and event.get("xfail"):
+            current.outcome = "failed"
+            current.message = "xpass: test marked xfail passed"
+        folded[name] = current
+    started = {event["name"] for event in events if event.get("event") == "test_start"}
+    called = {
+        e["name"] for e in events if e.get("event") == "test_phase" and e.get("phase") == "call"
+    }
+    for name, test in folded.items():
+        if name in started and name not in called and test.outcome == "passed":
+            test.outcome = "error"
+            test.message = "the test never reached its call phase"
+    return list(folded.values())
+
+
+def _memory_error(events, tests) -> bool:
+    exc = _first(events, "exception")
+    if exc and exc.get("type") == "MemoryError":
+        return True
+    return any(test.message.startswith("MemoryError") for test in tests)
+
+
+def _running_test(events) -> str | None:
+    finished = {
+        e["name"] for e in events if e.get("event") == "test_phase" and e.get("phase") == "teardown"
+    }
+    running = [
+        e["name"] for e in events if e.get("event") == "test_start" and e["name"] not in finished
+    ]
+    return running[-1] if running else None
+
+
+def _how_it_ended(raw) -> str:
+    if raw.get("signal") is not None:
+        return f" (killed by signal {raw['signal']})"
+    if raw.get("exit_code") is not None:
+        return f" (it exited with status {raw['exit_code']})"
+    return ""
+
+
+def _first(events, kind: str) -> dict[str, Any] | None:
+    return next((event for event in events if event.get("event") == kind), None)
+
+
+def _names(tests: list[TestOutcome], most: int = 5) -> str:
+    names = [test.name.split("::")[-1] for test in tests[:most]]
+    return ", ".join(names) + (", ..." if len(tests) > most else "")

@@ -1,0 +1,75 @@
+"""Shared fixtures. Docker tests use the real daemon and the real runner image.
+
+In CI (``CI=true``) a missing daemon or image fails the run; elsewhere those tests skip with
+the reason, so the fast unit tests still run on a laptop without Docker.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+REPO = Path(__file__).resolve().parent.parent
+SHARED_BENCHMARKS = REPO.parent / "shared" / "benchmarks"
+
+
+def _docker_or_skip():
+    from sandbox.docker_client import connect
+    from sandbox.errors import DockerUnavailable
+
+    try:
+        return connect()
+    except DockerUnavailable as exc:
+        if IN_CI:
+            pytest.fail(f"CI needs Docker: {exc}")
+        pytest.skip(f"no Docker daemon reachable outside CI: {exc}")
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    client = _docker_or_skip()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def runner_image(docker_client) -> str:
+    """The runner image for this version of the worker, built once if it is missing."""
+    from sandbox.image import build_image
+
+    lock_path = Path(tempfile.gettempdir()) / "codefactory-image-build.lock"
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return build_image(docker_client, log=lambda line: None)
+
+
+@pytest.fixture(scope="session")
+def sandbox_pool(runner_image):
+    """One pool of two warm containers shared by the whole session (like a real run)."""
+    from sandbox import Limits, PoolConfig
+    from sandbox.blocking import BlockingPool
+
+    config = PoolConfig(workers=2, image=runner_image, limits=Limits(timeout_s=10))
+    with BlockingPool(config) as pool:
+        yield pool
+
+
+@pytest.fixture
+def mbpp_path() -> Path:
+    path = SHARED_BENCHMARKS / "mbpp.jsonl"
+    if not path.exists():
+        pytest.skip(f"MBPP copy not found at {path}")
+    return path
+
+
+@pytest.fixture
+def sanitized_mbpp_path() -> Path:
+    path = SHARED_BENCHMARKS / "sanitized-mbpp.json"
+    if not path.exists():
+        pytest.skip(f"sanitized MBPP copy not found at {path}")
+    return path
