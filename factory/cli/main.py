@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from factory.cli import sandbox_cmd
+from factory.cli import eval_cmd, sandbox_cmd
 
 app = typer.Typer(
     name="codefactory",
@@ -16,6 +16,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(sandbox_cmd.app, name="sandbox")
+app.add_typer(eval_cmd.app, name="eval")
 
 
 def main() -> None:
