@@ -33,3 +33,10 @@ class LLMAuthError(LLMError):
 
 class LLMModelNotFound(LLMError):
     """The endpoint does not serve the requested model (404)."""
+
+
+class LLMRequestRejected(LLMError):
+    """The endpoint refused one request as invalid (400/422, e.g. prompt too long).
+
+    Other requests may still succeed, so callers can drop the one record and carry on.
+    """
