@@ -1,6 +1,7 @@
 """The in-container worker: PID 1 of every sandbox container.
 
-It is copied into the runner image and must only use the standard library and pytest.
+It is copied into the runner image and must only use the standard library, pytest and
+coverage.py (the last only for jobs that ask for coverage).
 
 Why PID 1: the kernel never delivers a signal to a PID namespace's init process from inside
 that namespace unless init installed a handler for it, and ``kill(-1, ...)`` skips init. The
@@ -36,8 +37,14 @@ import _pytest.python
 import _pytest.runner  # noqa: F401
 import pytest
 
+try:  # imported before any job can put files on sys.path
+    import coverage
+except ImportError:  # an image without coverage.py still runs every other job
+    coverage = None
+
 WORK_ROOT = os.environ.get("CODEFACTORY_WORK", "/work")
 RUN_DIR = os.path.join(WORK_ROOT, "run")
+SOLUTION_PATH = os.path.join(RUN_DIR, "solution.py")
 SCRATCH_DIRS = (WORK_ROOT, "/tmp", "/dev/shm", "/dev/mqueue")
 JOB_ENV = {
     "PATH": "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin",
@@ -50,6 +57,7 @@ JOB_ENV = {
 TRACEBACK_CHARS = 2000
 MESSAGE_CHARS = 500
 MAX_EVENTS_BYTES = 4 * 1024 * 1024
+MAX_COVERAGE_ITEMS = 5000
 DRAIN_AFTER_EXIT_S = 0.5
 PR_SET_DUMPABLE = 4
 PR_SET_PDEATHSIG = 1
@@ -167,8 +175,55 @@ def _run_pytest(job: dict, events: _EventWriter) -> None:
         "--import-mode=prepend",
         "test_solution.py",
     ]
+    measurement = _start_coverage() if job.get("coverage") else None
     pytest.main(args, plugins=[_Reporter(events)])
+    if job.get("coverage"):
+        _report_coverage(measurement, events)
     events.emit(event="completed")
+
+
+def _start_coverage():
+    """Starts coverage.py on solution.py only: branch coverage, no data file, no config file.
+
+    The measurement runs inside the same process as the job's own code, which could disturb or
+    forge it: coverage is a quality metric the sandbox measures for well-behaved code, never a
+    security boundary and never part of a verdict. ``config_file=False`` keeps a job's own
+    ``.coveragerc`` or ``pyproject.toml`` from steering it.
+    """
+    if coverage is None:
+        return None
+    measurement = coverage.Coverage(
+        data_file=None, branch=True, include=[SOLUTION_PATH], config_file=False
+    )
+    measurement.start()
+    return measurement
+
+
+def _report_coverage(measurement, events: _EventWriter) -> None:
+    """Emits one ``coverage`` event with line and branch counts and what was missed."""
+    if measurement is None:
+        events.emit(event="coverage", error="coverage.py is not installed in the runner image")
+        return
+    try:
+        measurement.stop()
+        # ``_analyze`` is the only call that exposes branch arcs; requirements.txt pins the version.
+        analysis = measurement._analyze(SOLUTION_PATH)
+        numbers = analysis.numbers
+        arcs = [
+            [source, target]
+            for source, targets in sorted(analysis.missing_branch_arcs().items())
+            for target in sorted(targets)
+        ]
+        events.emit(
+            event="coverage",
+            statements=numbers.n_statements,
+            missing_lines=sorted(analysis.missing)[:MAX_COVERAGE_ITEMS],
+            branches=numbers.n_branches,
+            missing_branches=numbers.n_missing_branches,
+            missing_arcs=arcs[:MAX_COVERAGE_ITEMS],
+        )
+    except Exception as exc:
+        events.emit(event="coverage", error=_excerpt(f"{type(exc).__name__}: {exc}", MESSAGE_CHARS))
 
 
 def _run_script(job: dict, events: _EventWriter) -> None:
