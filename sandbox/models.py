@@ -51,6 +51,7 @@ class Job(BaseModel):
     timeout_s: float | None = Field(None, gt=0, le=3600)
     memory_mb: int | None = Field(None, ge=32, le=65536)
     files: dict[str, str] = Field(default_factory=dict, description="extra files by relative path")
+    coverage: bool = Field(False, description="measure line and branch coverage of solution.py")
 
     @field_validator("files")
     @classmethod
@@ -79,6 +80,36 @@ class TestOutcome(BaseModel):
     duration_s: float = 0.0
 
 
+class CoverageReport(BaseModel):
+    """Line and branch coverage of solution.py by the tests (pytest jobs with ``coverage``).
+
+    coverage.py measures it inside the sandbox, in the same process as the job's own code, which
+    could disturb or forge it: it is a quality metric for well-behaved code, never a security
+    boundary, and it never changes a verdict. ``error`` says why nothing was measured.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    lines_total: int = Field(0, ge=0)
+    lines_covered: int = Field(0, ge=0)
+    missing_lines: list[int] = Field(default_factory=list)
+    branches_total: int = Field(0, ge=0)
+    branches_covered: int = Field(0, ge=0)
+    missing_branches: list[tuple[int, int]] = Field(
+        default_factory=list, description="(from line, to line); a negative target is an exit"
+    )
+    error: str = ""
+
+    @property
+    def line_rate(self) -> float:
+        """Covered fraction of statements; a module without statements counts as covered."""
+        return self.lines_covered / self.lines_total if self.lines_total else 1.0
+
+    @property
+    def branch_rate(self) -> float:
+        return self.branches_covered / self.branches_total if self.branches_total else 1.0
+
+
 class Result(BaseModel):
     """The sandbox's verdict on one job, with what a model needs to repair the code."""
 
@@ -100,6 +131,7 @@ class Result(BaseModel):
     exit_code: int | None = Field(None, description="informational only; never decides")
     signal: int | None = None
     sandbox_attempts: int = 1
+    coverage: CoverageReport | None = None
 
     def feedback(self, max_chars: int = 4000) -> str:
         """A report of the failure meant to be shown to a model that will repair the code."""
