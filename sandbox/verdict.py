@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.models import Job, Result, Status, TestOutcome
+from sandbox.models import CoverageReport, Job, Result, Status, TestOutcome
 
 PYTEST_ABORTED = {2: "interrupted", 3: "internal error", 4: "usage error"}
 
@@ -38,7 +38,31 @@ def classify(job: Job, raw: dict[str, Any], timeout_s: float, output_limit: int)
         duration_s=raw.get("duration_s", 0.0),
         exit_code=raw.get("exit_code"),
         signal=raw.get("signal"),
+        coverage=_coverage(events, status) if job.coverage and job.mode == "pytest" else None,
     )
+
+
+def _coverage(events: list[dict[str, Any]], status: Status) -> CoverageReport:
+    """The coverage the job's process measured; a quality metric that never decides."""
+    event = _first(events, "coverage")
+    if event is None:
+        return CoverageReport(error=f"no coverage was reported (the job ended as {status.value})")
+    if event.get("error"):
+        return CoverageReport(error=str(event["error"]))
+    try:
+        statements = int(event.get("statements", 0))
+        missing = sorted({int(line) for line in event.get("missing_lines", [])})
+        branches = int(event.get("branches", 0))
+        return CoverageReport(
+            lines_total=statements,
+            lines_covered=max(0, statements - len(missing)),
+            missing_lines=missing,
+            branches_total=branches,
+            branches_covered=max(0, branches - int(event.get("missing_branches", 0))),
+            missing_branches=[(int(a), int(b)) for a, b in event.get("missing_arcs", [])],
+        )
+    except (TypeError, ValueError) as exc:
+        return CoverageReport(error=f"malformed coverage report: {exc}")
 
 
 def _decide(job, raw, events, kinds, tests, timeout_s) -> tuple[Status, str]:
