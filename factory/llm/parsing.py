@@ -60,19 +60,21 @@ def _loads(text: str) -> Any | None:
 
 
 def _embedded_object(text: str) -> tuple[dict[str, Any] | None, bool]:
-    """First balanced ``{...}`` that parses as an object; also whether a brace never closed."""
-    truncated = False
+    """First balanced top-level ``{...}`` that parses as an object; else whether it was cut.
+
+    Objects nested inside a broken or unclosed one are never returned: a fragment of a
+    truncated reply is not the answer.
+    """
     start = text.find("{")
     while start != -1:
         end = _matching_brace(text, start)
         if end is None:
-            truncated = True
-        else:
-            value = _loads(text[start : end + 1])
-            if isinstance(value, dict):
-                return value, False
-        start = text.find("{", start + 1)
-    return None, truncated
+            return None, True
+        value = _loads(text[start : end + 1])
+        if isinstance(value, dict):
+            return value, False
+        start = text.find("{", end + 1)
+    return None, False
 
 
 def _matching_brace(text: str, start: int) -> int | None:

@@ -89,6 +89,7 @@ class ScriptedLLMServer:
         self.model_list_calls = 0
         self._httpd: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._base_url: str | None = None
 
     @property
     def requests(self) -> list[dict[str, Any]]:
@@ -98,14 +99,16 @@ class ScriptedLLMServer:
 
     @property
     def base_url(self) -> str:
-        if self._httpd is None:
-            raise RuntimeError("ScriptedLLMServer is not running: use it as a context manager")
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        """``http://127.0.0.1:PORT/v1``; still readable after the server stopped."""
+        if self._base_url is None:
+            raise RuntimeError("ScriptedLLMServer is not started: use it as a context manager")
+        return self._base_url
 
     def start(self) -> ScriptedLLMServer:
         handler = type("BoundHandler", (_Handler,), {"scripted": self})
         self._httpd = _QuietServer(("127.0.0.1", 0), handler)
+        host, port = self._httpd.server_address[:2]
+        self._base_url = f"http://{host}:{port}/v1"
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
