@@ -188,7 +188,7 @@ class LLMClient:
                 self.stats.rate_limited += 1
             if out_of_retries:
                 raise LLMError(
-                    f"{cfg.base_url} kept answering HTTP {status} ({_server_message(failure)}) "
+                    f"{cfg.display_url} kept answering HTTP {status} ({_server_message(failure)}) "
                     f"after {attempt} retries: check the server's health and logs, or lower "
                     "--concurrency"
                 )
@@ -198,34 +198,38 @@ class LLMClient:
             return self._backoff(attempt)
         if isinstance(failure, openai.APIConnectionError):  # refused, dropped, timed out
             if out_of_retries:
-                raise LLMUnreachable(_unreachable_message(cfg, failure, attempt + 1)) from None
+                raise LLMUnreachable(
+                    _unreachable_message(cfg, failure, attempt + 1, cfg.timeout_s)
+                ) from None
             return self._backoff(attempt)
         if isinstance(failure, openai.APIResponseValidationError | _MalformedReply):
             if out_of_retries:
                 raise LLMError(
-                    f"{cfg.base_url} keeps sending replies that are not chat completions "
+                    f"{cfg.display_url} keeps sending replies that are not chat completions "
                     f"({_describe(failure)}): check that --base-url points at an "
                     "OpenAI-compatible API"
                 )
             return self._backoff(attempt)
-        raise LLMError(f"LLM request to {cfg.base_url} failed: {_describe(failure)}") from failure
+        raise LLMError(
+            f"LLM request to {cfg.display_url} failed: {_describe(failure)}"
+        ) from failure
 
     def _raise_if_terminal(self, status: int, detail: str) -> None:
         cfg = self.config
         if status in (401, 403):
             raise LLMAuthError(
-                f"{cfg.base_url} refused the API key (HTTP {status}: {detail}): pass a valid "
+                f"{cfg.display_url} refused the API key (HTTP {status}: {detail}): pass a valid "
                 f"--api-key or set {API_KEY_ENV}"
             )
         if status == 404:
             raise LLMModelNotFound(
-                f"model {cfg.model!r} not found at {cfg.base_url} (HTTP 404: {detail}): pass a "
-                f"--model the server serves (see {cfg.base_url}/models) and check that "
+                f"model {cfg.model!r} not found at {cfg.display_url} (HTTP 404: {detail}): pass a "
+                f"--model the server serves (see {cfg.display_url}/models) and check that "
                 "--base-url includes the API prefix, such as /v1"
             )
         if status < 500 and status not in RETRYABLE_STATUSES:
             raise LLMRequestRejected(
-                f"{cfg.base_url} rejected the request (HTTP {status}: {detail})"
+                f"{cfg.display_url} rejected the request (HTTP {status}: {detail})"
             )
 
     def _backoff(self, attempt: int) -> float:
@@ -242,7 +246,8 @@ class LLMClient:
         completion will tell.
         """
         cfg = self.config
-        client = self._client().with_options(timeout=min(cfg.timeout_s, CHECK_TIMEOUT_S))
+        timeout_s = min(cfg.timeout_s, CHECK_TIMEOUT_S)
+        client = self._client().with_options(timeout=timeout_s)
         for attempt in range(1, CHECK_ATTEMPTS + 1):
             last = attempt == CHECK_ATTEMPTS
             try:
@@ -255,12 +260,14 @@ class LLMClient:
                     self._raise_if_terminal(exc.status_code, _server_message(exc))
                 if last:
                     raise LLMError(
-                        f"{cfg.base_url} answered HTTP {exc.status_code} to GET /models "
+                        f"{cfg.display_url} answered HTTP {exc.status_code} to GET /models "
                         f"({_server_message(exc)}): check the server's health and logs"
                     ) from None
             except openai.APIConnectionError as exc:
                 if last:
-                    raise LLMUnreachable(_unreachable_message(cfg, exc, attempt)) from None
+                    raise LLMUnreachable(
+                        _unreachable_message(cfg, exc, attempt, timeout_s)
+                    ) from None
             await asyncio.sleep(CHECK_RETRY_DELAY_S)
         ids = [str(getattr(model, "id", "")) for model in getattr(page, "data", None) or []]
         ids = [model_id for model_id in ids if model_id]
@@ -268,7 +275,7 @@ class LLMClient:
             shown = ", ".join(ids[:MODELS_SHOWN])
             more = f" and {len(ids) - MODELS_SHOWN} more" if len(ids) > MODELS_SHOWN else ""
             raise LLMModelNotFound(
-                f"{cfg.base_url} does not serve model {cfg.model!r}; it serves {shown}{more}: "
+                f"{cfg.display_url} does not serve model {cfg.model!r}; it serves {shown}{more}: "
                 "pass one of them with --model"
             )
         return ids
@@ -306,17 +313,21 @@ def _describe(failure: Exception) -> str:
     if isinstance(failure, openai.APIStatusError):
         return f"HTTP {failure.status_code}: {_server_message(failure)}"
     cause = failure.__cause__
-    reason = f"{failure}" + (f" ({cause})" if cause is not None and str(cause) else "")
+    reason = str(cause) if cause is not None and str(cause) else str(failure)
+    reason = reason or type(failure).__name__
     return reason if len(reason) <= 200 else reason[:197] + "..."
 
 
-def _unreachable_message(cfg: LLMConfig, failure: Exception, attempts: int) -> str:
+def _unreachable_message(
+    cfg: LLMConfig, failure: Exception, attempts: int, timeout_s: float
+) -> str:
+    tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
     if isinstance(failure, openai.APITimeoutError):
         return (
-            f"no answer from {cfg.base_url} within {cfg.timeout_s:g}s ({attempts} attempts): "
-            "check that the server is running and not overloaded, or raise --timeout"
+            f"no answer from {cfg.display_url} within {timeout_s:g}s ({tries}): check that "
+            "the server is running and not overloaded, or raise --timeout"
         )
     return (
-        f"cannot reach the LLM server at {cfg.base_url} ({_describe(failure)}; "
-        f"{attempts} attempts): check that the server is running and --base-url is right"
+        f"cannot reach the LLM server at {cfg.display_url} ({_describe(failure)}; {tries}): "
+        "check that the server is running and --base-url is right"
     )

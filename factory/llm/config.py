@@ -80,6 +80,12 @@ class LLMConfig(BaseModel):
         return f"{parts.scheme}://{host}{port}"
 
     @property
+    def display_url(self) -> str:
+        """The base URL without any ``user:password@``, safe for messages and logs."""
+        parts = urlsplit(self.base_url)
+        return self.endpoint_host + parts.path + (f"?{parts.query}" if parts.query else "")
+
+    @property
     def api_key_value(self) -> str:
         """The key to send. The openai client insists on one, so local servers get "EMPTY"."""
         return self.api_key.get_secret_value() if self.api_key is not None else "EMPTY"

@@ -339,3 +339,11 @@ def test_stats_accumulate_over_many_calls():
         "completion_tokens": 30,
         "completions": 3,
     }
+
+
+def test_error_messages_never_show_credentials_in_the_url():
+    url = f"http://user:hunter2@127.0.0.1:{free_port()}/v1"
+    with pytest.raises(LLMUnreachable) as info:
+        complete(config(url, max_retries=0))
+    assert "hunter2" not in str(info.value)
+    assert "1 attempt)" in str(info.value)

@@ -57,6 +57,11 @@ def test_endpoint_host_drops_credentials_and_path(url, host):
     assert LLMConfig(base_url=url, model="m").endpoint_host == host
 
 
+def test_display_url_keeps_path_but_not_credentials():
+    cfg = LLMConfig(base_url="https://user:pw@Host.example:8443/openai/v1?api-version=1", model="m")
+    assert cfg.display_url == "https://host.example:8443/openai/v1?api-version=1"
+
+
 def test_api_key_never_shows_in_repr():
     cfg = LLMConfig(base_url="http://h/v1", model="m", api_key="sk-very-secret")
     assert "sk-very-secret" not in repr(cfg)
