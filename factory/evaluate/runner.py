@@ -1,0 +1,202 @@
+"""Running samples through the sandbox pool and computing pass@k.
+
+Samples stream through :meth:`SandboxPool.map`: jobs are built only as pool slots free up and
+each result is written (one flushed JSONL line) as soon as it is final, so memory stays flat and
+an interrupted run keeps what it finished. Two rules keep the numbers honest:
+
+- a timeout is run once more, after the first pass, before it is final, so one moment of load
+  on the machine does not decide a verdict;
+- a ``sandbox_error`` is our infrastructure failing, not the sample: it is reported and left
+  out of pass@k (its task's n shrinks), never scored as a failure.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from factory.errors import InputFileError
+from factory.evaluate.benchmarks import Benchmark
+from factory.evaluate.pass_at_k import pass_at_k
+from factory.evaluate.records import EvalSummary, SampleResult
+from factory.evaluate.samples import Sample, canonical_samples, iter_samples, scan_samples
+from sandbox import Job, PoolConfig, Result, SandboxPool, Status
+
+
+class EvalConfig(BaseModel):
+    """How to evaluate: the sandbox pool (workers, per-sample limits) and which k to report."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pool: PoolConfig = Field(default_factory=PoolConfig)
+    ks: list[int] = Field(default_factory=lambda: [1, 10, 100], min_length=1)
+    rerun_timeouts: bool = True
+
+
+class Progress(Protocol):
+    """Receives the number of samples, then each final result (the CLI draws a bar)."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, result: SampleResult) -> None: ...
+
+
+async def evaluate_file(
+    benchmark: Benchmark,
+    samples_path: Path,
+    config: EvalConfig,
+    out_path: Path | None = None,
+    progress: Progress | None = None,
+) -> EvalSummary:
+    """Evaluates a samples file (validated in full before anything runs)."""
+    per_task = scan_samples(samples_path, benchmark)
+    return await evaluate_samples(
+        benchmark,
+        iter_samples(samples_path, benchmark),
+        sum(per_task.values()),
+        config,
+        out_path,
+        progress,
+    )
+
+
+async def evaluate_canonical(
+    benchmark: Benchmark,
+    config: EvalConfig,
+    out_path: Path | None = None,
+    progress: Progress | None = None,
+    task_ids: list[str] | None = None,
+) -> EvalSummary:
+    """Evaluates the benchmark's reference solutions: a check of the benchmark and sandbox."""
+    ids = task_ids or benchmark.default_task_ids()
+    return await evaluate_samples(
+        benchmark, canonical_samples(benchmark, ids), len(ids), config, out_path, progress
+    )
+
+
+async def evaluate_samples(
+    benchmark: Benchmark,
+    samples: Iterable[Sample],
+    total: int,
+    config: EvalConfig,
+    out_path: Path | None = None,
+    progress: Progress | None = None,
+) -> EvalSummary:
+    """Runs ``samples`` (already validated) and returns the summary; see the module docstring."""
+    started = time.monotonic()
+    if progress is not None:
+        progress.start(total)
+    tally = _Tally()
+    handle = _open_results(out_path)
+    try:
+        async with SandboxPool(config.pool) as pool:
+            jobs = _JobStream(benchmark, config.pool.limits.timeout_s)
+            held: list[Sample] = []
+            async for result in pool.map(jobs.build(samples)):
+                sample = jobs.finish(result.id)
+                if result.status == Status.TIMEOUT and config.rerun_timeouts:
+                    held.append(sample)
+                    continue
+                tally.add(_record(sample, result, 1), handle, progress)
+            if held:
+                tally.timeouts_rerun = len(held)
+                async for result in pool.map(jobs.build(held)):
+                    sample = jobs.finish(result.id)
+                    if result.status != Status.TIMEOUT:
+                        tally.timeouts_recovered += 1
+                    tally.add(_record(sample, result, 2), handle, progress)
+    finally:
+        if handle is not None:
+            handle.close()
+    return tally.summary(benchmark, config, out_path, time.monotonic() - started)
+
+
+class _JobStream:
+    """Builds sandbox jobs lazily and remembers the samples in flight (bounded by the pool)."""
+
+    def __init__(self, benchmark: Benchmark, timeout_s: float):
+        self.benchmark = benchmark
+        self.timeout_s = timeout_s
+        self.in_flight: dict[str, Sample] = {}
+
+    def build(self, samples: Iterable[Sample]) -> Iterator[Job]:
+        for sample in samples:
+            task = self.benchmark.tasks[sample.task_id]
+            job_id = f"{sample.task_id}#{sample.completion_id}"
+            program = self.benchmark.solution_of(task, sample.completion, sample.solution)
+            self.in_flight[job_id] = sample
+            yield self.benchmark.build_job(task, program, job_id, self.timeout_s)
+
+    def finish(self, job_id: str) -> Sample:
+        return self.in_flight.pop(job_id)
+
+
+def _record(sample: Sample, result: Result, attempts: int) -> SampleResult:
+    return SampleResult.from_result(
+        sample.task_id, sample.completion_id, sample.completion, sample.solution, result, attempts
+    )
+
+
+def _open_results(out_path: Path | None) -> IO[str] | None:
+    if out_path is None:
+        return None
+    try:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        return open(out_path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise InputFileError(f"cannot write results to {out_path}: {exc.strerror}") from None
+
+
+class _Tally:
+    """Counts as results arrive: per-task (n, c) for pass@k, per-status counts."""
+
+    def __init__(self) -> None:
+        self.scored: dict[str, list[int]] = {}
+        self.seen_tasks: set[str] = set()
+        self.statuses: Counter[str] = Counter()
+        self.n_samples = 0
+        self.timeouts_rerun = 0
+        self.timeouts_recovered = 0
+
+    def add(self, record: SampleResult, handle: IO[str] | None, progress: Progress | None):
+        if handle is not None:
+            handle.write(record.line())
+            handle.flush()
+        self.n_samples += 1
+        self.statuses[record.status.value] += 1
+        self.seen_tasks.add(record.task_id)
+        if record.status != Status.SANDBOX_ERROR:
+            counts = self.scored.setdefault(record.task_id, [0, 0])
+            counts[0] += 1
+            counts[1] += int(record.passed)
+        if progress is not None:
+            progress.advance(record)
+
+    def summary(
+        self, benchmark: Benchmark, config: EvalConfig, out_path: Path | None, wall: float
+    ) -> EvalSummary:
+        report = pass_at_k({t: (n, c) for t, (n, c) in self.scored.items()}, config.ks)
+        expected = set(benchmark.default_task_ids())
+        return EvalSummary(
+            benchmark=benchmark.name,
+            n_tasks=len(self.seen_tasks),
+            n_samples=self.n_samples,
+            n_scored=sum(n for n, _ in self.scored.values()),
+            pass_at_k=report.values,
+            k_omitted=report.omitted,
+            status_counts={status.value: self.statuses.get(status.value, 0) for status in Status},
+            sandbox_errors=self.statuses.get(Status.SANDBOX_ERROR.value, 0),
+            timeouts_rerun=self.timeouts_rerun,
+            timeouts_recovered=self.timeouts_recovered,
+            tasks_not_evaluated=len(expected - self.seen_tasks),
+            tasks_without_scored_samples=sorted(self.seen_tasks - set(self.scored)),
+            results_path=str(out_path) if out_path else None,
+            workers=config.pool.workers,
+            timeout_s=config.pool.limits.timeout_s,
+            wall_time_s=round(wall, 3),
+        )
