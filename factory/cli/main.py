@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from factory.cli import eval_cmd, sandbox_cmd
+from factory.cli import eval_cmd, generate_cmd, sandbox_cmd
 
 app = typer.Typer(
     name="codefactory",
@@ -17,6 +17,8 @@ app = typer.Typer(
 )
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(eval_cmd.app, name="eval")
+app.command("generate")(generate_cmd.generate)
+app.command("stats")(generate_cmd.stats)
 
 
 def main() -> None:
