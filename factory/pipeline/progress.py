@@ -1,0 +1,116 @@
+"""Counters of a run and their live display on stderr."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from factory.records import Stage
+
+
+@dataclass
+class RunCounters:
+    """Updated by the loop as problems move through it; read by the display and the report."""
+
+    target: int
+    done_before: int = 0  # problems finished by earlier runs on the same --out
+    proposed: int = 0
+    accepted: int = 0
+    failed: int = 0
+    abandoned: int = 0
+    in_repair: int = 0
+    repairs: int = 0
+    sandbox_runs: int = 0
+    reasks: Counter[str] = field(default_factory=Counter)
+    gate_rejections: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def finished(self) -> int:
+        """Problems finished in this run."""
+        return self.accepted + self.failed
+
+    def per_minute(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.finished * 60.0 / elapsed if elapsed > 0 else 0.0
+
+    def on_reask(self, stage: Stage) -> None:
+        self.reasks[stage.value] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "failed": self.failed,
+            "abandoned": self.abandoned,
+            "proposed": self.proposed,
+            "repairs": self.repairs,
+            "sandbox_runs": self.sandbox_runs,
+            "reasks": dict(self.reasks),
+            "gate_rejections": dict(self.gate_rejections),
+            "elapsed_s": round(time.monotonic() - self.started, 3),
+            "problems_per_min": round(self.per_minute(), 2),
+        }
+
+
+class LiveDisplay:
+    """A progress bar and one line of counters, redrawn four times a second on stderr.
+
+    ``llm_stats`` is the client's running totals (tokens, requests, retries).
+    """
+
+    def __init__(self, counters: RunCounters, llm_stats: Any, console: Any) -> None:
+        self.counters = counters
+        self.llm_stats = llm_stats
+        self.console = console
+        self._live = None
+
+    def __enter__(self) -> LiveDisplay:
+        from rich.live import Live
+
+        self._live = Live(
+            get_renderable=self.render,
+            console=self.console,
+            refresh_per_second=4,
+            transient=False,
+        )
+        self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._live is not None:
+            self._live.__exit__(*exc_info)
+
+    def render(self):
+        from rich.console import Group
+        from rich.progress_bar import ProgressBar
+        from rich.text import Text
+
+        c, llm = self.counters, self.llm_stats
+        done = c.done_before + c.finished
+        elapsed = int(time.monotonic() - c.started)
+        tokens = llm.prompt_tokens + llm.completion_tokens
+        line = Text.assemble(
+            ("generate ", "bold"),
+            f"{done}/{c.target}  ",
+            ("accepted ", "green"),
+            f"{c.accepted}  ",
+            ("failed ", "red"),
+            f"{c.failed}  ",
+            f"proposed {c.proposed}  in repair {c.in_repair}  ",
+            f"abandoned {c.abandoned}  " if c.abandoned else "",
+            f"| tokens {_short(tokens)}  calls {llm.requests}  ",
+            f"re-asks {sum(c.reasks.values())}  retries {llm.retries}  ",
+            f"| {c.per_minute():.1f}/min  {elapsed // 60}:{elapsed % 60:02d}",
+        )
+        bar = ProgressBar(total=max(c.target, 1), completed=min(done, c.target), width=40)
+        return Group(bar, line)
+
+
+def _short(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.1f}M"
+    if n >= 1_000:
+        return f"{n / 1_000:.1f}k"
+    return str(n)

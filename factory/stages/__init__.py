@@ -1,0 +1,6 @@
+"""The LLM stages of the loop, one small module each: propose, solve, write_tests, repair.
+
+Each builds its messages from the versioned prompt templates, asks through
+:class:`factory.stages.base.Asker` (structured outputs, lenient parsing, bounded re-asks) and
+returns plain values; what to do with them is the pipeline's business.
+"""

@@ -1,0 +1,169 @@
+"""Asking the model for one stage's JSON, robustly, and accounting for what it cost.
+
+Each stage sends ``response_format`` of type ``json_schema`` named after the stage. Replies
+are parsed leniently (raw JSON, fenced, or inside prose; unknown keys dropped), validated
+against the stage's draft model, and checked by the stage; a reply that fails any of these
+is shown back to the model with the reason and asked again, at most ``max_reasks`` times,
+each re-ask counted. A server that rejects ``response_format`` outright (HTTP 400) is asked
+again without it, and the rest of the run stops sending it.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from factory.errors import LLMRequestRejected
+from factory.llm.parsing import extract_code, parse_json_reply
+from factory.prompts import PromptSet
+from factory.records import Stage, TokenUsage
+
+D = TypeVar("D", bound=BaseModel)
+Check = Callable[[Any], str | None]
+BAD_REPLY_ECHO_CHARS = 6000
+
+
+class StageFailed(Exception):
+    """A stage got no usable reply within its re-asks (the problem ends, the run goes on)."""
+
+    def __init__(self, stage: Stage, reason: str) -> None:
+        super().__init__(f"{stage.value} stage: {reason}")
+        self.stage = stage
+        self.reason = reason
+
+
+@dataclass
+class StructuredOutputs:
+    """Whether to send ``response_format``; shared by every call of a run."""
+
+    enabled: bool = True
+    rejected_by_server: bool = False
+
+
+@dataclass
+class Asker:
+    """What every stage needs to talk to the model: client, prompts and sampling settings."""
+
+    llm: Any  # factory.llm.LLMClient, or any object with the same ``complete``
+    prompts: PromptSet
+    temperature: float
+    max_tokens: int
+    max_reasks: int
+    structured: StructuredOutputs = field(default_factory=StructuredOutputs)
+    on_reask: Callable[[Stage], None] = lambda stage: None
+
+    async def ask(
+        self,
+        stage: Stage,
+        messages: Sequence[Mapping[str, str]],
+        draft: type[D],
+        usage: TokenUsage,
+        *,
+        seed: int | None,
+        check: Callable[[D], str | None] | None = None,
+    ) -> D:
+        """The stage's validated draft, re-asking on bad replies; raises StageFailed."""
+        conversation = list(messages)
+        error = ""
+        for attempt in range(self.max_reasks + 1):
+            if attempt:
+                usage.reasks += 1
+                self.on_reask(stage)
+            completion = await self._complete(stage, conversation, draft, seed)
+            usage.calls += 1
+            usage.retries += completion.retries
+            usage.prompt_tokens += completion.prompt_tokens
+            usage.completion_tokens += completion.completion_tokens
+            text = completion.texts[0] if completion.texts else ""
+            outcome = _problem_with(text, draft, check)
+            if isinstance(outcome, BaseModel):
+                return outcome
+            error = outcome
+            if completion.finish_reasons and completion.finish_reasons[0] == "length":
+                error += " (the reply was cut off by the token limit: answer more concisely)"
+            conversation += [
+                {"role": "assistant", "content": text[-BAD_REPLY_ECHO_CHARS:] or "(empty)"},
+                *self.prompts.messages("reask", error=error, fields=_field_list(draft)),
+            ]
+        raise StageFailed(stage, f"no valid reply after {self.max_reasks + 1} tries: {error}")
+
+    async def _complete(self, stage: Stage, messages: list, draft: type[BaseModel], seed):
+        options = {"temperature": self.temperature, "max_tokens": self.max_tokens, "seed": seed}
+        if self.structured.enabled:
+            try:
+                return await self.llm.complete(
+                    messages, response_format=response_format(stage, draft), **options
+                )
+            except LLMRequestRejected:
+                # Some servers refuse json_schema outright; the prompt describes the JSON too.
+                self.structured.enabled = False
+                self.structured.rejected_by_server = True
+        try:
+            return await self.llm.complete(messages, **options)
+        except LLMRequestRejected as exc:
+            raise StageFailed(stage, f"the endpoint rejected the request: {exc}") from None
+
+
+def _problem_with(text: str, draft: type[D], check) -> D | str:
+    """The validated draft, or what is wrong with the reply (to show the model)."""
+    try:
+        data = parse_json_reply(text)
+    except ValueError as exc:
+        return f"{exc}."
+    known = {key: value for key, value in data.items() if key in draft.model_fields}
+    for name, value in known.items():
+        if name == "code" and isinstance(value, str) and "```" in value:
+            known[name] = extract_code(value)
+    try:
+        value = draft.model_validate(known)
+    except ValidationError as exc:
+        return "; ".join(_describe(error) for error in exc.errors()[:3]) + "."
+    problem = check(value) if check else None
+    return problem if problem else value
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    where = ".".join(str(part) for part in error["loc"]) or "the object"
+    if error["type"] == "missing":
+        return f'the field "{where}" is missing'
+    return f'"{where}": {error["msg"].removeprefix("Value error, ")}'
+
+
+def _field_list(draft: type[BaseModel]) -> str:
+    return ", ".join(f'"{name}"' for name in draft.model_fields)
+
+
+def response_format(stage: Stage, draft: type[BaseModel]) -> dict[str, Any]:
+    """``{"type": "json_schema", ...}`` for a draft model: all fields required, nothing else."""
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": stage.value, "strict": True, "schema": json_schema(draft)},
+    }
+
+
+def json_schema(draft: type[BaseModel]) -> dict[str, Any]:
+    """A plain schema (strings and string enums) that strict-mode servers and grammar-guided
+    decoders all accept; length and format rules are checked after parsing instead."""
+    properties = {}
+    for name, info in draft.model_fields.items():
+        prop: dict[str, Any] = {"type": "string"}
+        if typing.get_origin(info.annotation) is Literal:
+            prop["enum"] = list(typing.get_args(info.annotation))
+        if info.description:
+            prop["description"] = info.description
+        properties[name] = prop
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def as_json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
