@@ -25,6 +25,7 @@ status or from anything the job printed.
 from __future__ import annotations
 
 import ctypes
+import errno
 import json
 import os
 import select
@@ -55,6 +56,9 @@ JOB_ENV = {
     "TMPDIR": "/tmp",
 }
 TRACEBACK_CHARS = 2000
+# What compile() raises for source it cannot compile: deeply nested expressions exhaust the
+# compiler's recursion or memory, and null bytes are a ValueError.
+UNCOMPILABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
 MESSAGE_CHARS = 500
 MAX_EVENTS_BYTES = 4 * 1024 * 1024
 MAX_COVERAGE_ITEMS = 5000
@@ -123,7 +127,7 @@ class _Reporter:
             name=report.nodeid,
             phase=report.when,
             outcome=report.outcome,
-            xfail=bool(getattr(report, "wasxfail", False)),
+            xfail=hasattr(report, "wasxfail"),  # the reason, often "", is its value
             message=_excerpt(message, MESSAGE_CHARS),
             traceback=_excerpt(tb, TRACEBACK_CHARS),
             duration=round(report.duration, 6),
@@ -157,7 +161,7 @@ def _run_pytest(job: dict, events: _EventWriter) -> None:
     for name, source in (("solution.py", job["solution"]), ("test_solution.py", job["tests"])):
         try:
             compile(source, name, "exec", dont_inherit=True)
-        except (SyntaxError, ValueError) as exc:
+        except UNCOMPILABLE as exc:
             events.emit(event="syntax_error", file=name, message=_syntax_message(exc))
             return
     sys.path.insert(0, RUN_DIR)
@@ -232,7 +236,7 @@ def _run_script(job: dict, events: _EventWriter) -> None:
         fh.write(program)
     try:
         code = compile(program, "program.py", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError) as exc:
+    except UNCOMPILABLE as exc:
         events.emit(event="syntax_error", file="program.py", message=_syntax_message(exc))
         return
     sys.path.insert(0, RUN_DIR)
@@ -257,6 +261,8 @@ def _run_script(job: dict, events: _EventWriter) -> None:
 def _syntax_message(exc: BaseException) -> str:
     if isinstance(exc, SyntaxError):
         return f"{exc.msg} ({exc.filename}, line {exc.lineno})"
+    if isinstance(exc, RecursionError | MemoryError):
+        return f"the source is too deeply nested to compile ({type(exc).__name__})"
     return str(exc)
 
 
@@ -368,23 +374,64 @@ def kill_everything_else(deadline_s: float = 10.0) -> int:
 
 
 def _wipe_dir(path: str) -> None:
-    if not os.path.isdir(path):
-        return
-    for entry in os.listdir(path):
-        _remove_tree(os.path.join(path, entry))
+    """Empties ``path`` without recursion, whatever the shape of the tree a job left in it.
 
-
-def _remove_tree(path: str) -> None:
+    A job can build a chain of directories thousands of levels deep, strip their permissions
+    or plant symlinks. A recursive walk would overflow Python's stack or the path length limit
+    and leave the container dirty, so instead each non-empty sub-directory is emptied one level
+    at a time: its files are unlinked and its own sub-directories are moved up to ``path`` (a
+    rename within the same file system), to be handled the same way on a later pass. Every
+    call is relative to an open directory descriptor, so no path ever grows.
+    """
     try:
-        if os.path.islink(path) or not os.path.isdir(path):
-            os.unlink(path)
-            return
-        os.chmod(path, 0o700)
-        for entry in os.listdir(path):
-            _remove_tree(os.path.join(path, entry))
-        os.rmdir(path)
+        top = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     except FileNotFoundError:
-        pass
+        return
+    hoisted = 0
+    try:
+        while True:
+            with os.scandir(top) as it:
+                entries = [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in it]
+            if not entries:
+                return
+            for name, is_dir in entries:
+                if not is_dir:
+                    os.unlink(name, dir_fd=top)
+                    continue
+                try:
+                    os.rmdir(name, dir_fd=top)  # the common case: already empty
+                    continue
+                except OSError:
+                    pass
+                os.chmod(name, 0o700, dir_fd=top)
+                sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=top)
+                try:
+                    with os.scandir(sub) as it:
+                        children = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
+                    for child, child_is_dir in children:
+                        if child_is_dir:
+                            # Moving a directory to a new parent needs write access to it.
+                            os.chmod(child, 0o700, dir_fd=sub)
+                            hoisted = _hoist(sub, child, top, hoisted)
+                        else:
+                            os.unlink(child, dir_fd=sub)
+                finally:
+                    os.close(sub)
+                os.rmdir(name, dir_fd=top)
+    finally:
+        os.close(top)
+
+
+def _hoist(parent: int, name: str, top: int, counter: int) -> int:
+    """Moves directory ``name`` from ``parent`` to ``top`` under a fresh name; returns the counter."""
+    while True:
+        counter += 1
+        try:
+            os.rename(name, f".wipe-{counter}", src_dir_fd=parent, dst_dir_fd=top)
+            return counter
+        except OSError as exc:  # the name is taken by something the job made: try the next
+            if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
+                raise
 
 
 def _remove_sysv_ipc() -> None:
@@ -497,10 +544,18 @@ def run_job(job: dict) -> dict:
                 streams[fd].add(data)
     duration = time.monotonic() - started
 
-    clean_container()
+    # The verdict rests on what was gathered above. If the container cannot be cleaned, the
+    # reply says so and the host replaces the container: a job must not be able to turn its
+    # own verdict into an infrastructure failure by leaving behind a mess we cannot remove.
+    dirty = ""
+    try:
+        clean_container()
+    except Exception as exc:
+        dirty = f"{type(exc).__name__}: {exc}"
     if status_word is None:
         try:
-            _, status_word = os.waitpid(pid, 0)
+            done, status_word = os.waitpid(pid, os.WNOHANG if dirty else 0)
+            status_word = status_word if done else None
         except ChildProcessError:
             status_word = None
     for fd in (out_r, err_r, ev_r):
@@ -528,6 +583,7 @@ def run_job(job: dict) -> dict:
         "stdout_bytes": stdout.total,
         "stderr_bytes": stderr.total,
         "duration_s": round(duration, 6),
+        "dirty": dirty,
     }
 
 
