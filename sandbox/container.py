@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 import docker
-from docker.errors import APIError, NotFound
+from docker.errors import APIError, DockerException, NotFound
 
 from sandbox.docker_client import LABEL
 from sandbox.errors import WorkerLost, WorkerOverdue
@@ -23,6 +23,7 @@ from sandbox.models import Limits
 
 SANDBOX_USER = "10001:10001"
 STDERR_KEEP = 8192
+OOM_EVENT_WAIT_S = 3.0
 
 
 def host_config_kwargs(limits: Limits) -> dict[str, Any]:
@@ -164,6 +165,38 @@ class WorkerContainer:
     def _stderr_note(self) -> str:
         tail = bytes(self.stderr_tail).decode(errors="replace").strip()
         return f"; worker stderr: {tail[-500:]}" if tail else ""
+
+    def was_oom_killed(self, since: float) -> bool:
+        """Whether Docker recorded an out-of-memory kill in this container since ``since``.
+
+        Called after the worker was lost: the daemon may log the container's death a moment
+        after the stream closes, so this waits (briefly) for the ``die`` event.
+        """
+        if not self.id:
+            return False
+        until = time.time() + OOM_EVENT_WAIT_S
+        try:
+            stream = self.client.api.events(
+                since=f"{since - 1:.6f}",
+                until=f"{until:.6f}",
+                filters={"container": self.id, "event": ["oom", "die", "destroy"]},
+                decode=True,
+            )
+        except (APIError, DockerException):
+            return False
+        try:
+            for event in stream:
+                if event.get("timeNano", 0) < since * 1e9:
+                    continue  # an earlier job's out-of-memory kill of its own process
+                if event.get("status") == "oom":
+                    return True
+                if event.get("status") in ("die", "destroy"):
+                    return False
+        except (APIError, DockerException, OSError, ValueError):
+            return False
+        finally:
+            stream.close()
+        return False
 
     @property
     def short_id(self) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -173,6 +174,7 @@ class SandboxPool:
         last_error = ""
         container = await self._take()
         for attempt in (1, 2):
+            started = time.time()
             try:
                 await self._call(container.set_memory, job.memory_mb or limits.memory_mb)
                 raw = await self._call(
@@ -190,6 +192,11 @@ class SandboxPool:
                     sandbox_attempts=attempt,
                 )
             except (WorkerLost, Exception) as exc:  # our infrastructure, never the job's verdict
+                if isinstance(exc, WorkerLost) and await self._call(
+                    container.was_oom_killed, started
+                ):
+                    self._retire(container)
+                    return _worker_oom_result(job, attempt, time.time() - started)
                 last_error = f"{type(exc).__name__}: {exc}"
                 if attempt == 2:
                     self._retire(container)
@@ -203,7 +210,9 @@ class SandboxPool:
                 self._retire(container)  # cancelled mid-job: the container's state is unknown
                 raise
             container.jobs_run += 1
-            if container.jobs_run >= self.config.recycle_after:
+            # "dirty": the worker could not clean up after this job; the verdict stands, but the
+            # container must not serve another job.
+            if container.jobs_run >= self.config.recycle_after or raw.get("dirty"):
                 self._retire(container)
             else:
                 self._idle.put_nowait(container)
@@ -249,6 +258,25 @@ class SandboxPool:
                 task.cancel()
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _worker_oom_result(job: Job, attempt: int, duration_s: float) -> Result:
+    """The verdict when the memory a job held outside its own processes (files in the tmpfs
+    work directories, kernel buffers) made the kernel kill the worker itself.
+
+    Docker's own record of an out-of-memory event in the container is the evidence, not
+    anything the job said. Retrying would only repeat it, and calling it ``sandbox_error``
+    would let such a job escape being counted as wrong.
+    """
+    return Result(
+        id=job.id,
+        status=Status.OOM,
+        passed=False,
+        error="the job exhausted the container's memory and the sandbox worker was killed; "
+        "the container was replaced",
+        duration_s=round(duration_s, 6),
+        sandbox_attempts=attempt,
+    )
 
 
 async def _aiter(jobs: Iterable[Job] | AsyncIterable[Job]) -> AsyncIterator[Job]:
