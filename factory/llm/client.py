@@ -160,8 +160,8 @@ class LLMClient:
         choices = sorted(choices, key=lambda choice: getattr(choice, "index", 0) or 0)
         texts, reasons = [], []
         for choice in choices:
-            message = getattr(choice, "message", None)
-            texts.append(getattr(message, "content", None) or "")
+            content = getattr(getattr(choice, "message", None), "content", None)
+            texts.append(content if isinstance(content, str) else "")
             reasons.append(getattr(choice, "finish_reason", None) or "unknown")
         usage = getattr(reply, "usage", None)
         prompt_tokens = getattr(usage, "prompt_tokens", None) or 0
