@@ -36,6 +36,7 @@ class Split(StrEnum):
 
     TRAIN = "train"
     FAILURES = "failures"
+    DROPPED = "dropped"  # accepted, then removed by dedup or decontamination (never pushed)
 
 
 class Stage(StrEnum):
