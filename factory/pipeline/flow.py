@@ -90,6 +90,9 @@ class FlowContext:
     counters: RunCounters
     identity: RunIdentity
     max_repairs: int
+    # Dedup and decontamination of accepted rows (factory.hygiene.stage.HygieneScreen): a
+    # train row comes back unchanged or moved to the dropped split.
+    screen: Callable[[ProblemRecord], ProblemRecord] | None = None
 
 
 async def make_problem(ctx: FlowContext, plan: SlotPlan) -> ProblemRecord | AbandonedSlot:
@@ -116,7 +119,7 @@ async def make_problem(ctx: FlowContext, plan: SlotPlan) -> ProblemRecord | Aban
     attempts, quality, reason = await _solve_and_judge(ctx, plan, problem, usage)
     accepted = not reason
     last = attempts[-1] if attempts else None
-    return ProblemRecord(
+    record = ProblemRecord(
         id=problem_id(problem.title, problem.description, problem.entry_point),
         split=Split.TRAIN if accepted else Split.FAILURES,
         title=problem.title,
@@ -135,6 +138,7 @@ async def make_problem(ctx: FlowContext, plan: SlotPlan) -> ProblemRecord | Aban
         quality=quality,
         provenance=_provenance(ctx, plan, started),
     )
+    return ctx.screen(record) if ctx.screen is not None else record
 
 
 async def _solve_and_judge(
