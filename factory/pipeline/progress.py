@@ -19,6 +19,7 @@ class RunCounters:
     proposed: int = 0
     accepted: int = 0
     failed: int = 0
+    dropped: int = 0  # accepted, then removed by dedup or decontamination
     abandoned: int = 0
     in_repair: int = 0
     repairs: int = 0
@@ -30,7 +31,7 @@ class RunCounters:
     @property
     def finished(self) -> int:
         """Problems finished in this run."""
-        return self.accepted + self.failed
+        return self.accepted + self.failed + self.dropped
 
     def per_minute(self) -> float:
         elapsed = time.monotonic() - self.started
@@ -43,6 +44,7 @@ class RunCounters:
         return {
             "accepted": self.accepted,
             "failed": self.failed,
+            "dropped": self.dropped,
             "abandoned": self.abandoned,
             "proposed": self.proposed,
             "repairs": self.repairs,
@@ -100,6 +102,7 @@ class LiveDisplay:
             f"{c.failed}  ",
             f"proposed {c.proposed}  in repair {c.in_repair}  ",
             f"abandoned {c.abandoned}  " if c.abandoned else "",
+            f"dropped {c.dropped}  " if c.dropped else "",
             f"| tokens {_short(tokens)}  calls {llm.requests}  ",
             f"re-asks {sum(c.reasks.values())}  retries {llm.retries}  ",
             f"| {c.per_minute():.1f}/min  {elapsed // 60}:{elapsed % 60:02d}",

@@ -67,6 +67,8 @@ async def run_loop(
                 state["finished"] += 1
                 if item.split == Split.TRAIN:
                     counters.accepted += 1
+                elif item.split == Split.DROPPED:
+                    counters.dropped += 1
                 else:
                     counters.failed += 1
             else:
