@@ -45,6 +45,10 @@ class RunStats(BaseModel):
     repair_targets: dict[str, int] = Field(
         default_factory=dict, description="every repair, by the side it rewrote"
     )
+    dropped: dict[str, int] = Field(
+        default_factory=dict,
+        description="accepted, then removed by dedup or decontamination, by reason",
+    )
     coverage: list[CoverageCell] = Field(default_factory=list)
     tokens: dict[str, TokenUsage] = Field(
         default_factory=dict, description="per stage, plus total (abandoned slots included)"
@@ -61,6 +65,7 @@ def compute_stats(
     failure_statuses: Counter[str] = Counter()
     fixed_by: Counter[str] = Counter()
     targets: Counter[str] = Counter()
+    dropped: Counter[str] = Counter()
     cells: dict[tuple[str, str], CoverageCell] = {}
     tokens = {stage.value: TokenUsage() for stage in Stage}
     models: set[str] = set()
@@ -81,6 +86,8 @@ def compute_stats(
                 first_try += 1
             elif record.attempts[-1].repair_target:
                 fixed_by[record.attempts[-1].repair_target] += 1
+        elif record.split == Split.DROPPED:
+            dropped[record.failure_reason.split(":", 1)[0]] += 1
         else:
             cell.failures += 1
             failure_statuses[_final_status(record)] += 1
@@ -103,6 +110,7 @@ def compute_stats(
     stats.failure_statuses = dict(failure_statuses.most_common())
     stats.fixed_by = dict(fixed_by.most_common())
     stats.repair_targets = dict(targets.most_common())
+    stats.dropped = dict(dropped.most_common())
     order = {level.value: i for i, level in enumerate(Difficulty)}
     stats.coverage = sorted(cells.values(), key=lambda c: (c.topic, order.get(c.difficulty, 9)))
     stats.tokens = tokens
@@ -169,6 +177,12 @@ def render_stats(stats: RunStats, console) -> None:
     for status, n in stats.failure_statuses.items():
         failures.add_row(status, str(n))
     console.print(failures)
+
+    if stats.dropped:
+        dropped = Table("reason", "rows", title="dropped by dedup and decontamination")
+        for reason, n in stats.dropped.items():
+            dropped.add_row(reason, str(n))
+        console.print(dropped)
 
     coverage = Table("topic", "difficulty", "train", "failures", title="topic x difficulty")
     for cell in stats.coverage:
