@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from factory.dataset.export import export_dataset
 from factory.dataset.store import RunStore, store_path
 from factory.errors import FactoryError
+from factory.hygiene.stage import HygieneConfig, HygieneScreen
 from factory.llm import LLMClient, LLMConfig
 from factory.pipeline.config import GenerateConfig, run_fingerprint
 from factory.pipeline.flow import FlowContext, RunIdentity, TitleRegistry
@@ -27,7 +28,7 @@ from factory.pipeline.progress import LiveDisplay, RunCounters
 from factory.pipeline.runner import LoopSettings, run_loop
 from factory.pipeline.sampler import StratifiedPlan
 from factory.prompts import load_prompts
-from factory.records import SandboxInfo
+from factory.records import SandboxInfo, Split
 from factory.stages.base import Asker
 from problems import Taxonomy, load_seeds, load_taxonomy
 from sandbox import PoolConfig, SandboxPool
@@ -63,6 +64,7 @@ async def generate(
     taxonomy: Taxonomy | None = None,
     *,
     gates: Sequence[Gate] = (),
+    hygiene: HygieneConfig | None = None,
     console: Any = None,
 ) -> GenerateReport:
     """Fills ``config.out`` with ``config.count`` finished problems and exports the dataset.
@@ -81,6 +83,8 @@ async def generate(
         timeout_s=pool_config.limits.timeout_s,
         memory_mb=pool_config.limits.memory_mb,
     )
+    if hygiene is not None:
+        fingerprint["hygiene"] = hygiene.fingerprint()
     done_before = _precheck(config, fingerprint)
     counters = RunCounters(target=config.count, done_before=done_before)
     stats: dict[str, int] = {}
@@ -91,6 +95,8 @@ async def generate(
             await asyncio.to_thread(export_dataset, store, config.out)
             return _report(config, store, counters, stats, structured)
 
+    # Benchmarks load before the endpoint is asked anything: a broken file costs nothing.
+    screen = await asyncio.to_thread(HygieneScreen.load, hygiene) if hygiene else None
     async with LLMClient(llm_config) as llm:
         await llm.check()
         store = RunStore.open(config.out, fingerprint, force_config=config.force_config)
@@ -134,6 +140,7 @@ async def generate(
                         counters=counters,
                         identity=identity,
                         max_repairs=config.max_repairs,
+                        screen=screen.resume(store.iter_records(Split.TRAIN)) if screen else None,
                     )
                     settings = LoopSettings(
                         count=config.count,
