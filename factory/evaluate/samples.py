@@ -139,8 +139,9 @@ def _task_id(data: dict[str, Any], where: str, path: Path, benchmark: Benchmark)
     other = guess_benchmark(raw)
     if other is not None and other != benchmark.name:
         raise InputFileError(
-            f"{path} looks like a {other} samples file (line {where.rsplit(':', 1)[1]} has "
-            f"task_id {raw!r}), not {benchmark.name}: evaluate it with `{COMMAND_HINTS[other]}`"
+            f"{path} holds {other} samples, not {benchmark.name} ones (line "
+            f"{where.rsplit(':', 1)[1]} has task_id {raw!r}): evaluate it with "
+            f"`{COMMAND_HINTS[other]}`"
         )
     raise InputFileError(
         f"{where}: unknown task_id {raw!r} for {benchmark.name}; valid ids: "

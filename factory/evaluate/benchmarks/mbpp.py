@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
@@ -143,7 +144,9 @@ def _prompt(description: str, first_test: str) -> str:
 def _function_name(code: str, tests: list[str]) -> str | None:
     """The reference solution's top-level function that the tests call."""
     try:
-        tree = ast.parse(code)
+        with warnings.catch_warnings():  # some reference solutions use invalid escapes
+            warnings.simplefilter("ignore")
+            tree = ast.parse(code)
     except SyntaxError:
         return None
     joined = "\n".join(tests)
