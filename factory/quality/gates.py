@@ -1,0 +1,275 @@
+"""The test-strength gates: one call that measures a passing candidate and judges it.
+
+    report = await assess(pool, problem, solution, tests, QualityConfig())
+    if not report.passed:
+        ...  # repair report.target with report.feedback, or reject with report.reason
+
+Order, cheapest first: static checks and the hollow-test counts (no sandbox), then one sandbox
+batch (the real solution under coverage, the trivial stand-ins, the emptied module), then the
+mutants. With ``fail_fast`` a failed gate skips the later, costlier stages; their gates are
+recorded as not evaluated (``passed=None``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from factory.quality.config import QualityConfig
+from factory.quality.feedback import describe_failures, summarise
+from factory.quality.hollow import EMPTIED_MODULE, trivial_solutions
+from factory.quality.mutation import OPERATORS, Mutant, generate_mutants
+from factory.quality.report import (
+    GateResult,
+    HollowReport,
+    MutantResult,
+    MutationReport,
+    OperatorScore,
+    QualityReport,
+    TrivialResult,
+)
+from factory.quality.static import StaticReport, check_static
+from sandbox.models import CoverageReport, Job, Result, Status
+
+MIN_MUTANT_TIMEOUT_S = 2.0
+MUTANT_TIMEOUT_FACTOR = 5.0
+
+
+class JobRunner(Protocol):
+    """What the gates need from a pool (a :class:`sandbox.SandboxPool`)."""
+
+    def map(self, jobs: Any, max_in_flight: int | None = None) -> Any: ...
+
+
+async def assess(
+    pool: JobRunner,
+    problem: Mapping[str, Any] | Any,
+    solution: str,
+    tests: str,
+    config: QualityConfig | None = None,
+    *,
+    static: StaticReport | None = None,
+) -> QualityReport:
+    """Measures how strongly ``tests`` pin down ``solution`` and applies the gates.
+
+    ``problem`` is anything with ``entry_point`` and ``signature`` (a mapping or a record).
+    The solution is expected to pass its tests already; if it does not pass again here, the
+    ``baseline`` gate fails. Untrusted behaviour never raises: it is recorded in the report.
+    """
+    config = config or QualityConfig()
+    entry_point, signature = _field(problem, "entry_point"), _field(problem, "signature")
+    started = time.monotonic()
+    static = static or check_static(solution, tests, entry_point, signature)
+    run = _Assessment(config, static, solution)
+
+    if not static.passed:
+        run.gate("static", False, detail=static.issues[0].message)
+        return run.finish(started, target=static.target, feedback=static.feedback())
+    run.gate("static", True)
+    suite = static.tests
+    assert suite is not None  # a passing static report always has the test features
+    run.hollow = HollowReport(n_test_functions=suite.n_test_functions, n_asserts=suite.n_asserts)
+    run.minimum("min_tests", suite.n_test_functions, config.min_tests)
+    run.minimum("min_asserts", suite.n_asserts, config.min_asserts)
+    if run.stop():
+        return run.finish(started)
+
+    trivial = trivial_solutions(solution, entry_point)
+    jobs = [Job(id="baseline", solution=solution, tests=tests, coverage=True)]
+    jobs += [
+        Job(id=f"trivial:{name}", solution=code, tests=tests, timeout_s=config.mutant_timeout_s)
+        for name, code in trivial.items()
+    ]
+    jobs.append(
+        Job(id="emptied", solution=EMPTIED_MODULE, tests=tests, timeout_s=config.mutant_timeout_s)
+    )
+    results = await _run(pool, jobs)
+    run.sandbox_runs += len(jobs)
+    baseline = results["baseline"]
+    if not baseline.passed:
+        run.gate("baseline", False, detail=f"the tests did not pass again: {baseline.error}")
+        return run.finish(started, target=None, feedback=baseline.feedback())
+    run.gate("baseline", True)
+    run.judge_trivial(trivial, results)
+    run.judge_emptied(results["emptied"])
+    run.judge_coverage(baseline.coverage)
+    if run.stop() or config.max_mutants == 0:
+        return run.finish(started)
+
+    mutants = generate_mutants(solution, config.max_mutants, config.seed)
+    timeout_s = min(
+        config.mutant_timeout_s,
+        max(MIN_MUTANT_TIMEOUT_S, MUTANT_TIMEOUT_FACTOR * baseline.duration_s),
+    )
+    mutant_jobs = [
+        Job(id=f"mutant:{mutant.index}", solution=mutant.source, tests=tests, timeout_s=timeout_s)
+        for mutant in mutants
+    ]
+    results = await _run(pool, mutant_jobs)
+    run.sandbox_runs += len(mutant_jobs)
+    run.judge_mutants(mutants, results, timeout_s)
+    return run.finish(started)
+
+
+def _field(problem: Mapping[str, Any] | Any, name: str) -> str:
+    value = problem.get(name) if isinstance(problem, Mapping) else getattr(problem, name, None)
+    return str(value or "")
+
+
+async def _run(pool: JobRunner, jobs: list[Job]) -> dict[str, Result]:
+    results: dict[str, Result] = {}
+    async for result in pool.map(jobs):
+        results[result.id] = result
+    return results
+
+
+class _Assessment:
+    """Accumulates gate results and measurements, then builds the report."""
+
+    def __init__(self, config: QualityConfig, static: StaticReport, solution: str):
+        self.config = config
+        self.static = static
+        self.solution = solution
+        self.gates: list[GateResult] = []
+        self.hollow: HollowReport | None = None
+        self.coverage: CoverageReport | None = None
+        self.mutation: MutationReport | None = None
+        self.sandbox_runs = 0
+
+    def gate(self, name, passed, value=None, threshold=None, detail="") -> None:
+        self.gates.append(
+            GateResult(name=name, passed=passed, value=value, threshold=threshold, detail=detail)
+        )
+
+    def minimum(self, name, value: float, threshold: float) -> None:
+        self.gate(name, value >= threshold, value=value, threshold=threshold)
+
+    def stop(self) -> bool:
+        return self.config.fail_fast and any(gate.passed is False for gate in self.gates)
+
+    def judge_trivial(self, trivial: dict[str, str], results: dict[str, Result]) -> None:
+        assert self.hollow is not None
+        for name in trivial:
+            result = results[f"trivial:{name}"]
+            self.hollow.trivial.append(
+                TrivialResult(name=name, status=result.status.value, passed=result.passed)
+            )
+        accepted = [item.name for item in self.hollow.trivial if item.passed]
+        detail = f"accepted: {', '.join(accepted)}" if accepted else ""
+        if not trivial:
+            detail = "the entry point is not a plain module-level function; not checked"
+        self.gate("trivial_solutions", not accepted, value=len(accepted), detail=detail)
+
+    def judge_emptied(self, result: Result) -> None:
+        assert self.hollow is not None
+        passing = [test.name for test in result.tests if test.outcome == "passed"]
+        self.hollow.emptied_module_status = result.status.value
+        self.hollow.emptied_module_passing_tests = passing
+        detail = f"pass without the solution: {', '.join(passing)}" if passing else ""
+        self.gate("emptied_module", not passing, value=len(passing), detail=detail)
+
+    def judge_coverage(self, coverage: CoverageReport | None) -> None:
+        self.coverage = coverage
+        if coverage is None or coverage.error:
+            why = coverage.error if coverage else "no coverage was reported"
+            self.gate("coverage", False, threshold=self.config.min_coverage, detail=why)
+            return
+        self.gate(
+            "coverage",
+            coverage.line_rate >= self.config.min_coverage,
+            value=round(coverage.line_rate, 4),
+            threshold=self.config.min_coverage,
+        )
+        if self.config.min_branch_coverage > 0:
+            self.gate(
+                "branch_coverage",
+                coverage.branch_rate >= self.config.min_branch_coverage,
+                value=round(coverage.branch_rate, 4),
+                threshold=self.config.min_branch_coverage,
+            )
+
+    def judge_mutants(
+        self, mutants: list[Mutant], results: dict[str, Result], timeout_s: float
+    ) -> None:
+        measured = self.coverage is not None and not self.coverage.error
+        missing = set(self.coverage.missing_lines) if measured else None
+        outcomes = [
+            _mutant_result(mutant, results.get(f"mutant:{mutant.index}"), missing)
+            for mutant in mutants
+        ]
+        killed = sum(1 for outcome in outcomes if outcome.outcome == "killed")
+        survivors = [outcome for outcome in outcomes if outcome.outcome == "survived"]
+        judged = killed + len(survivors)
+        score = killed / judged if judged else None
+        self.mutation = MutationReport(
+            seed=self.config.seed,
+            timeout_s=timeout_s,
+            n_mutants=len(mutants),
+            killed=killed,
+            survived=len(survivors),
+            unknown=len(outcomes) - judged,
+            score=round(score, 4) if score is not None else None,
+            likely_equivalent=sum(1 for s in survivors if s.equivalence_hint),
+            operators=_operator_scores(outcomes),
+            survivors=survivors,
+        )
+        threshold = self.config.min_mutation_score
+        if not mutants:
+            self.gate("mutation_score", True, threshold=threshold, detail="no mutant to make")
+        elif score is None:
+            self.gate("mutation_score", False, threshold=threshold, detail="no mutant could run")
+        else:
+            self.gate(
+                "mutation_score", score >= threshold, value=round(score, 4), threshold=threshold
+            )
+
+    def finish(self, started: float, target="tests", feedback: str | None = None) -> QualityReport:
+        failed = [gate for gate in self.gates if gate.passed is False]
+        report = QualityReport(
+            passed=not failed,
+            reason=summarise(failed),
+            target=target if failed else None,
+            gates=self.gates,
+            config=self.config,
+            static=self.static,
+            hollow=self.hollow,
+            coverage=self.coverage,
+            mutation=self.mutation,
+            sandbox_runs=self.sandbox_runs,
+            duration_s=round(time.monotonic() - started, 3),
+        )
+        if failed:
+            report.feedback = feedback or describe_failures(report, self.solution)
+        return report
+
+
+def _mutant_result(
+    mutant: Mutant, result: Result | None, missing_lines: set[int] | None
+) -> MutantResult:
+    if result is None or result.status == Status.SANDBOX_ERROR:
+        outcome, status = "unknown", (result.status.value if result else "missing")
+    else:  # failing, erroring, timing out or running out of memory all count as killed
+        outcome, status = ("survived" if result.passed else "killed"), result.status.value
+    return MutantResult(
+        index=mutant.index,
+        operator=mutant.operator,
+        line=mutant.line,
+        original=mutant.original,
+        mutated=mutant.mutated,
+        diff=mutant.diff,
+        outcome=outcome,
+        status=status,
+        executed=(mutant.line not in missing_lines) if missing_lines is not None else None,
+        equivalence_hint=mutant.equivalence_hint,
+    )
+
+
+def _operator_scores(outcomes: list[MutantResult]) -> list[OperatorScore]:
+    scores = []
+    for operator in OPERATORS:
+        mine = [outcome for outcome in outcomes if outcome.operator == operator]
+        if mine:
+            killed = sum(1 for outcome in mine if outcome.outcome == "killed")
+            scores.append(OperatorScore(operator=operator, mutants=len(mine), killed=killed))
+    return scores
