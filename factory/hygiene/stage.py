@@ -1,0 +1,127 @@
+"""The hygiene step of the generation loop: accepted rows are screened before they land in train.
+
+    accepted row -> dedup (against every train row so far) -> decontamination -> train
+                       \\-> dropped                              \\-> dropped
+
+A dropped row is kept in the store, in the ``dropped`` split, with ``failure_reason``
+``<reason>: <what it matched> (<detail>)`` and ``quality.near_duplicate_of`` or
+``quality.contamination_match`` set, so the run's counts and the dataset card can say what was
+removed and why. It is never pushed to the Hub (see ``factory.publish.push``).
+
+On resume the dedup index is rebuilt from the stored train rows, in their stored order, so
+"the first one is kept" holds across runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from factory.hygiene.base import DropReason, Verdict
+from factory.hygiene.decontam import DecontaminationConfig, Decontaminator
+from factory.hygiene.dedup import DedupConfig, Deduplicator
+from factory.records import ProblemRecord, QualityMetrics, Split
+
+
+class HygieneConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dedup: DedupConfig = Field(default_factory=DedupConfig)
+    decontamination: DecontaminationConfig = Field(default_factory=DecontaminationConfig)
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The settings that decide which rows a dataset keeps (stored with the run).
+
+        Benchmark files are named by file name and content hash, so moving a file does not
+        count as a change while editing it does.
+        """
+        dedup = self.dedup
+        decontam = self.decontamination
+        return {
+            "dedup": (
+                {"threshold": dedup.threshold, "num_perm": dedup.num_perm, "seed": dedup.seed}
+                if dedup.enabled
+                else None
+            ),
+            "decontamination": (
+                {
+                    "humaneval": decontam.humaneval,
+                    "mbpp": [_file_id(path) for path in decontam.mbpp],
+                    "benchmark_files": [_file_id(path) for path in decontam.benchmark_files],
+                    "description_ngram": decontam.description_ngram,
+                    "min_description_words": decontam.min_description_words,
+                    "code_ngram": decontam.code_ngram,
+                    "code_overlap": decontam.code_overlap,
+                }
+                if decontam.enabled
+                else None
+            ),
+        }
+
+
+class HygieneScreen:
+    """Callable on a finished row: train rows come back unchanged or moved to ``dropped``."""
+
+    def __init__(self, dedup: Deduplicator, decontaminator: Decontaminator) -> None:
+        self.dedup = dedup
+        self.decontaminator = decontaminator
+
+    @classmethod
+    def load(cls, config: HygieneConfig) -> HygieneScreen:
+        """Loads the benchmarks (raises InputFileError for a broken file); empty dedup index."""
+        return cls(Deduplicator(config.dedup), Decontaminator.from_config(config.decontamination))
+
+    def resume(self, train_rows: Iterable[ProblemRecord]) -> HygieneScreen:
+        """Fills the dedup index with rows an earlier run already kept."""
+        for row in train_rows:
+            self.dedup.add(row)
+        return self
+
+    def __call__(self, record: ProblemRecord) -> ProblemRecord:
+        if record.split != Split.TRAIN:
+            return record
+        verdict = self.dedup.check(record)
+        if verdict.kept:
+            verdict = self.decontaminator.check(record)
+        if verdict.kept:
+            self.dedup.add(record)
+            return record
+        return dropped(record, verdict)
+
+
+def dropped(record: ProblemRecord, verdict: Verdict) -> ProblemRecord:
+    assert verdict.reason is not None and verdict.matched is not None
+    quality = (record.quality or QualityMetrics()).model_copy()
+    if verdict.reason.stage == "dedup":
+        quality.near_duplicate_of = verdict.matched
+    else:
+        quality.contamination_match = verdict.matched
+    return record.model_copy(
+        update={
+            "split": Split.DROPPED,
+            "failure_reason": f"{verdict.reason.value}: {verdict.matched} ({verdict.detail})",
+            "quality": quality,
+        }
+    )
+
+
+def drop_reason(record: ProblemRecord) -> DropReason | None:
+    """Why hygiene dropped ``record`` (None if it did not)."""
+    if record.split != Split.DROPPED:
+        return None
+    try:
+        return DropReason(record.failure_reason.split(":", 1)[0])
+    except ValueError:
+        return None
+
+
+def _file_id(path: Path) -> str:
+    try:
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+    except OSError:
+        digest = "unreadable"
+    return f"{Path(path).name}@{digest}"

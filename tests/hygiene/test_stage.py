@@ -1,0 +1,68 @@
+"""The screen the generation loop applies to accepted rows: kept, or moved to ``dropped``."""
+
+from __future__ import annotations
+
+import json
+
+from factory.hygiene.base import DropReason
+from factory.hygiene.stage import HygieneConfig, HygieneScreen, drop_reason
+from factory.records import Split
+from tests.hygiene.records import make_record
+from tests.hygiene.rows import HAS_CLOSE_ELEMENTS, MERGE_INTERVALS, RUN_LENGTH, variant
+
+
+def test_kept_rows_pass_unchanged_and_later_copies_are_dropped():
+    screen = HygieneScreen.load(HygieneConfig())
+    first = make_record(RUN_LENGTH, slot=0)
+    assert screen(first) is first
+    copy = screen(make_record(variant(RUN_LENGTH, id="cf-again", title="RLE again"), slot=1))
+    assert copy.split == Split.DROPPED
+    assert copy.quality.near_duplicate_of == RUN_LENGTH["id"]
+    assert drop_reason(copy) is DropReason.EXACT_DUPLICATE
+    assert copy.failure_reason.startswith("exact_duplicate: cf-rle (")
+
+
+def test_a_benchmark_copy_is_dropped_with_the_task_named():
+    screen = HygieneScreen.load(HygieneConfig())
+    row = screen(make_record(HAS_CLOSE_ELEMENTS))
+    assert row.split == Split.DROPPED
+    assert row.quality.contamination_match == "humaneval:HumanEval/0"
+    assert drop_reason(row).stage == "decontamination"
+    # a dropped row does not enter the dedup index
+    assert len(screen.dedup) == 0
+
+
+def test_failures_are_not_screened():
+    screen = HygieneScreen.load(HygieneConfig())
+    failure = make_record(HAS_CLOSE_ELEMENTS, split=Split.FAILURES)
+    assert screen(failure) is failure
+
+
+def test_a_resumed_screen_knows_the_rows_kept_before():
+    screen = HygieneScreen.load(HygieneConfig()).resume(
+        [make_record(RUN_LENGTH), make_record(MERGE_INTERVALS, slot=1)]
+    )
+    again = screen(make_record(variant(MERGE_INTERVALS, id="cf-other"), slot=2))
+    assert again.quality.near_duplicate_of == MERGE_INTERVALS["id"]
+
+
+def test_the_fingerprint_names_benchmark_files_by_content(tmp_path):
+    bench = tmp_path / "b.jsonl"
+    bench.write_text(json.dumps({"task_id": 1, "description": "x", "solution": "y"}) + "\n")
+    config = HygieneConfig.model_validate({"decontamination": {"benchmark_files": [bench]}})
+    first = config.fingerprint()
+    moved = tmp_path / "sub"
+    moved.mkdir()
+    bench.rename(moved / "b.jsonl")
+    same = HygieneConfig.model_validate(
+        {"decontamination": {"benchmark_files": [moved / "b.jsonl"]}}
+    ).fingerprint()
+    assert first == same
+    (moved / "b.jsonl").write_text(json.dumps({"task_id": 2, "description": "z"}) + "\n")
+    changed = HygieneConfig.model_validate(
+        {"decontamination": {"benchmark_files": [moved / "b.jsonl"]}}
+    ).fingerprint()
+    assert changed != first
+    assert (
+        HygieneConfig.model_validate({"dedup": {"enabled": False}}).fingerprint()["dedup"] is None
+    )
