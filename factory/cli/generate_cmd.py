@@ -9,6 +9,14 @@ from typing import Annotated
 import typer
 
 from factory.cli.common import build_config, stderr
+from factory.cli.hygiene_options import (
+    BenchmarkFile,
+    Decontaminate,
+    DedupThreshold,
+    Mbpp,
+    NoDedup,
+    hygiene_config,
+)
 from factory.cli.sandbox_cmd import Image, Memory, Runtime, Workers
 
 BaseUrl = Annotated[
@@ -76,6 +84,11 @@ def generate(
     in_flight: InFlight = None,
     force_config: ForceConfig = False,
     quiet: Quiet = False,
+    dedup_threshold: DedupThreshold = 0.85,
+    no_dedup: NoDedup = False,
+    decontaminate: Decontaminate = True,
+    mbpp: Mbpp = None,
+    benchmark_file: BenchmarkFile = None,
 ) -> None:
     """Generate verified problems (statement, solution, tests) into a Hugging Face dataset.
 
@@ -115,8 +128,16 @@ def generate(
     )
     pools = pool_config(workers, timeout, memory, runtime, image)
     taxonomy = load_taxonomy(topics)
+    hygiene = hygiene_config(dedup_threshold, no_dedup, decontaminate, mbpp, benchmark_file)
     report = run_async(
-        run_generate(config, llm_config, pools, taxonomy, console=None if quiet else stderr)
+        run_generate(
+            config,
+            llm_config,
+            pools,
+            taxonomy,
+            hygiene=hygiene,
+            console=None if quiet else stderr,
+        )
     )
     print(report.model_dump_json())
     stderr.print(
