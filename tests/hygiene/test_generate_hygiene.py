@@ -1,0 +1,85 @@
+"""Dedup and decontamination inside the real generation loop: scripted model, real sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from datasets import load_from_disk
+
+from factory.dataset.stats import stats_for_dir
+from factory.hygiene.stage import HygieneConfig
+from factory.llm import LLMConfig
+from factory.llm.scripted_server import ScriptedLLMServer
+from factory.pipeline.config import GenerateConfig
+from factory.pipeline.generate import generate
+from factory.records import ProblemRecord
+from sandbox import Limits, PoolConfig
+from tests.hygiene.scripted import SCENARIOS, HygieneModel
+
+MODEL = "scripted-coder"
+FIRST_RUN = ["close", "rle", "rle-again", "intervals"]
+
+
+def run(out: Path, order: list[str], count: int, image: str) -> dict:
+    with ScriptedLLMServer(HygieneModel(order), models=[MODEL]) as server:
+        report = asyncio.run(
+            generate(
+                GenerateConfig(out=out, count=count, max_repairs=1),
+                LLMConfig(base_url=server.base_url, model=MODEL, concurrency=4),
+                PoolConfig(workers=2, image=image, limits=Limits(timeout_s=5)),
+                hygiene=HygieneConfig(),
+            )
+        )
+    dataset = load_from_disk(str(out))
+    rows = {
+        split: [ProblemRecord.model_validate(row) for row in dataset[split]] for split in dataset
+    }
+    return {"report": report, "rows": rows}
+
+
+@pytest.fixture(scope="module")
+def first_run(runner_image, tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("hygiene") / "out"
+    return out, run(out, FIRST_RUN, len(FIRST_RUN), runner_image)
+
+
+def test_a_humaneval_copy_is_dropped_with_the_task_named(first_run):
+    _, result = first_run
+    (copy,) = [r for r in result["rows"]["dropped"] if r.entry_point == "has_close_elements"]
+    assert copy.quality.contamination_match == "humaneval:HumanEval/0"
+    assert copy.failure_reason.startswith("benchmark_")
+    assert copy.attempts[-1].verdict.passed  # it was verified, then removed
+    assert all(r.entry_point != "has_close_elements" for r in result["rows"]["train"])
+
+
+def test_the_same_problem_twice_is_kept_once(first_run):
+    _, result = first_run
+    kept = [r for r in result["rows"]["train"] if r.entry_point == "run_length_encode"]
+    dropped = [r for r in result["rows"]["dropped"] if r.entry_point == "run_length_encode"]
+    assert len(kept) == 1 and len(dropped) == 1
+    assert dropped[0].quality.near_duplicate_of == kept[0].id
+    assert {kept[0].title, dropped[0].title} == {
+        SCENARIOS["rle"].title,
+        SCENARIOS["rle-again"].title,
+    }
+
+
+def test_counts_and_stats_report_the_dropped_rows(first_run):
+    out, result = first_run
+    report = result["report"]
+    assert report.splits == {"train": 2, "failures": 0, "dropped": 2}
+    assert report.this_run["dropped"] == 2 and report.this_run["accepted"] == 2
+    stats = stats_for_dir(out)
+    # the copy's solution is HumanEval/0's up to names: the first check to fire
+    assert stats.dropped == {"exact_duplicate": 1, "benchmark_normalised_code": 1}
+
+
+def test_a_resumed_run_still_knows_what_it_kept(first_run, runner_image):
+    out, _ = first_run
+    resumed = run(out, ["rle-third"], len(FIRST_RUN) + 1, runner_image)
+    (third,) = [r for r in resumed["rows"]["dropped"] if r.title == SCENARIOS["rle-third"].title]
+    (kept,) = [r for r in resumed["rows"]["train"] if r.entry_point == "run_length_encode"]
+    assert third.quality.near_duplicate_of == kept.id
+    assert resumed["report"].splits["train"] == 2
