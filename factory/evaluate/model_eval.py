@@ -149,12 +149,12 @@ async def generate_missing(
         if (task_id, index) not in have
     ]
     stats = GenerationStats(requested=len(missing), reused=len(have))
-    if progress is not None:
-        progress.start_generation(len(missing), len(have))
     if not missing:
         return stats
     async with LLMClient(llm_config) as llm:
-        await llm.check()
+        await llm.check()  # an unreachable endpoint fails here, before any progress output
+        if progress is not None:
+            progress.start_generation(len(missing), len(have))
         with open(samples_path, "a", encoding="utf-8") as handle:
             pending = iter(missing)
 

@@ -1,7 +1,9 @@
 """A dataset codefactory built, used as a benchmark: each row's own tests judge a sample.
 
-The dataset is a directory written by ``datasets.save_to_disk`` (a ``DatasetDict`` whose
-``train`` split is used, or a single ``Dataset``). The evaluation needs these columns:
+The dataset is a directory written by ``datasets.save_to_disk``: the ``DatasetDict`` that
+``codefactory generate`` exports (rows are :class:`factory.records.ProblemRecord`; its ``train``
+split holds the verified problems and is the one used), or a single ``Dataset``. The
+evaluation needs only these columns, so other datasets shaped the same way work too:
 
 - ``id`` (str): the task id samples refer to;
 - ``solution`` (str): the verified reference solution, saved as ``solution.py``;
