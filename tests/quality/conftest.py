@@ -1,0 +1,24 @@
+"""Running the async gates on the session's shared sandbox pool."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def on_pool(sandbox_pool) -> Callable[[Callable[[Any], Coroutine]], Any]:
+    """``on_pool(lambda pool: assess(pool, ...))`` runs the coroutine on the pool's own loop.
+
+    The shared pool is a BlockingPool whose SandboxPool lives on a loop in another thread;
+    coroutines that use it must run there.
+    """
+
+    def run(make: Callable[[Any], Coroutine]) -> Any:
+        future = asyncio.run_coroutine_threadsafe(make(sandbox_pool.pool), sandbox_pool._loop)
+        return future.result(timeout=300)
+
+    return run
