@@ -98,11 +98,9 @@ def generate(
     the same command resumes where a stopped run left off.
     """
     from factory.cli.sandbox_cmd import pool_config
-    from factory.llm import LLMConfig
+    from factory.llm.config import LLMConfig
     from factory.pipeline.config import FLAG_NAMES, GenerateConfig
-    from factory.pipeline.generate import generate as run_generate
     from problems import load_taxonomy
-    from sandbox.aio import run as run_async
 
     config = build_config(
         GenerateConfig,
@@ -129,6 +127,11 @@ def generate(
     pools = pool_config(workers, timeout, memory, runtime, image)
     taxonomy = load_taxonomy(topics)
     hygiene = hygiene_config(dedup_threshold, no_dedup, decontaminate, mbpp, benchmark_file)
+
+    # Heavy imports (datasets, openai) only once the input is known to be good.
+    from factory.pipeline.generate import generate as run_generate
+    from sandbox.aio import run as run_async
+
     report = run_async(
         run_generate(
             config,
