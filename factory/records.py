@@ -19,6 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from factory.quality.report import QualityReport
 from problems.taxonomy import Difficulty
 from sandbox import Result, Status
 
@@ -37,6 +38,7 @@ class Split(StrEnum):
     TRAIN = "train"
     FAILURES = "failures"
     DROPPED = "dropped"  # accepted, then removed by dedup or decontamination (never pushed)
+    REJECTED = "rejected"  # passed the sandbox, but a quality gate turned it down to the end
 
 
 class Stage(StrEnum):
@@ -162,6 +164,9 @@ class QualityMetrics(_Record):
     mutation_score: float | None = None
     near_duplicate_of: str | None = None
     contamination_match: str | None = None
+    strength: QualityReport | None = Field(
+        None, description="test-strength gates: coverage, mutants, hollow-test guards, features"
+    )
 
 
 class Sampling(_Record):
