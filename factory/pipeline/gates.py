@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from factory.records import QualityMetrics
 from factory.stages.propose import Problem
@@ -43,6 +43,7 @@ class GateDecision:
     reason: str = ""  # short and stable: it is counted, e.g. "low_coverage"
     feedback: str = ""  # shown to the repair model when rejected
     metrics: QualityMetrics | None = None  # only the fields a gate sets are merged
+    target: Literal["solution", "tests"] | None = None  # the side the repair must rewrite
 
 
 class Gate(Protocol):
@@ -55,8 +56,15 @@ def keep(metrics: QualityMetrics | None = None) -> GateDecision:
     return GateDecision(keep=True, metrics=metrics)
 
 
-def reject(reason: str, feedback: str, metrics: QualityMetrics | None = None) -> GateDecision:
-    return GateDecision(keep=False, reason=reason, feedback=feedback, metrics=metrics)
+def reject(
+    reason: str,
+    feedback: str,
+    metrics: QualityMetrics | None = None,
+    target: Literal["solution", "tests"] | None = None,
+) -> GateDecision:
+    return GateDecision(
+        keep=False, reason=reason, feedback=feedback, metrics=metrics, target=target
+    )
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,7 @@ class Rejection:
     gate: str
     reason: str
     feedback: str
+    target: Literal["solution", "tests"] | None = None
 
 
 async def apply_gates(
@@ -77,5 +86,10 @@ async def apply_gates(
             for name in decision.metrics.model_fields_set:
                 setattr(quality, name, getattr(decision.metrics, name))
         if not decision.keep:
-            return Rejection(gate=gate.name, reason=decision.reason, feedback=decision.feedback)
+            return Rejection(
+                gate=gate.name,
+                reason=decision.reason,
+                feedback=decision.feedback,
+                target=decision.target,
+            )
     return None
