@@ -58,10 +58,20 @@ async def repair(
     usage: TokenUsage,
     *,
     seed: int | None,
+    target: Literal["solution", "tests"] | None = None,
 ) -> RepairDraft:
-    """The model's verdict on which side is wrong, with that side rewritten."""
+    """The model's verdict on which side is wrong, with that side rewritten.
+
+    ``target`` forces the side, when the failure leaves no doubt (a quality gate found the
+    tests too weak while the solution passes them): a draft for the other side is re-asked.
+    """
 
     def usable(draft: RepairDraft) -> str | None:
+        if target is not None and draft.target != target:
+            return (
+                f'this repair must rewrite the {target}: set "target" to "{target}" and put '
+                f'the complete new {target} file in "code".'
+            )
         if draft.target == "tests":
             return tests_problem(draft.code, problem.entry_point)
         if problem.entry_point not in draft.code:
