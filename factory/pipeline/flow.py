@@ -3,7 +3,10 @@
     propose -> solution | tests (concurrently, the tests never see the solution)
       -> sandbox -> passed? -> quality gates -> keep: a ``train`` row
                  -> not passed, or a gate rejected: repair (up to max_repairs rounds) -> sandbox
-      -> out of rounds: a ``failures`` row with every attempt
+      -> out of rounds: a ``failures`` row with every attempt (``rejected`` if a gate said no)
+
+With a ``precheck``, static checks run before each sandbox run; a candidate they turn down
+goes to repair without one.
 
 A slot whose proposal never becomes a usable statement ends as an :class:`AbandonedSlot`.
 LLM errors that retries could not fix (endpoint down, key refused) propagate and stop the run;
@@ -15,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from factory.dataset.store import now_iso
 from factory.pipeline.gates import Candidate, Gate, apply_gates
@@ -42,6 +46,9 @@ from factory.stages.repair import repair
 from factory.stages.solve import solve
 from factory.stages.write_tests import write_tests
 from sandbox import Job, Result, Status
+
+if TYPE_CHECKING:
+    from factory.quality.generation import StaticRejection
 
 Judge = Callable[[Job], Awaitable[Result]]
 REASON_CHARS = 300
@@ -93,6 +100,9 @@ class FlowContext:
     # Dedup and decontamination of accepted rows (factory.hygiene.stage.HygieneScreen): a
     # train row comes back unchanged or moved to the dropped split.
     screen: Callable[[ProblemRecord], ProblemRecord] | None = None
+    # Static checks before each sandbox run (factory.quality.generation.static_precheck): a
+    # candidate they turn down goes to repair, with the side to fix, without a sandbox run.
+    precheck: Callable[[Problem, str, str], StaticRejection | None] | None = None
 
 
 async def make_problem(ctx: FlowContext, plan: SlotPlan) -> ProblemRecord | AbandonedSlot:
@@ -121,7 +131,7 @@ async def make_problem(ctx: FlowContext, plan: SlotPlan) -> ProblemRecord | Aban
     last = attempts[-1] if attempts else None
     record = ProblemRecord(
         id=problem_id(problem.title, problem.description, problem.entry_point),
-        split=Split.TRAIN if accepted else Split.FAILURES,
+        split=_split(accepted, last),
         title=problem.title,
         description=problem.description,
         entry_point=problem.entry_point,
@@ -162,7 +172,8 @@ async def _solve_and_judge(
     entered_repair = False
     try:
         for index in range(ctx.max_repairs + 1):
-            result = await _judge(ctx, plan, index, solution, tests)
+            static = ctx.precheck(problem, solution, tests) if ctx.precheck else None
+            result = await _judge(ctx, plan, index, solution, tests) if static is None else None
             attempt = Attempt(
                 index=index,
                 origin=origin,
@@ -170,10 +181,15 @@ async def _solve_and_judge(
                 explanation=explanation,
                 solution=solution,
                 tests=tests,
-                verdict=Verdict.from_result(result),
+                verdict=static.verdict if static else Verdict.from_result(result),
             )
             attempts.append(attempt)
-            if result.passed:
+            required = None  # the side the repair must rewrite, when the failure says so
+            if static is not None:
+                attempt.feedback = static.feedback
+                reason = f"static check {static.reason}: {static.message}"
+                required = static.target
+            elif result.passed:
                 candidate = Candidate(plan.slot, problem, solution, tests, result, index)
                 rejection = await apply_gates(ctx.gates, candidate, quality)
                 if rejection is None:
@@ -182,6 +198,7 @@ async def _solve_and_judge(
                 attempt.gate_rejection = GateRejection(gate=rejection.gate, reason=rejection.reason)
                 attempt.feedback = rejection.feedback
                 reason = f"rejected by gate {rejection.gate}: {rejection.reason}"
+                required = rejection.target
             else:
                 attempt.feedback = result.feedback()
                 reason = f"{result.status.value}: {result.error or 'tests did not pass'}"
@@ -204,6 +221,7 @@ async def _solve_and_judge(
                     attempts,
                     usage.repair,
                     seed=plan.seed + index + 1,
+                    target=required,
                 )
             except StageFailed as exc:
                 return attempts, _metrics_or_none(quality), _clip(f"{reason}; then {exc}")
@@ -227,6 +245,13 @@ async def _judge(ctx: FlowContext, plan: SlotPlan, index: int, solution: str, te
         result = await ctx.judge(job)
         ctx.counters.sandbox_runs += 1
     return result
+
+
+def _split(accepted: bool, last: Attempt | None) -> Split:
+    """``rejected`` when the sandbox passed the last attempt but a gate turned it down."""
+    if accepted:
+        return Split.TRAIN
+    return Split.REJECTED if last and last.gate_rejection else Split.FAILURES
 
 
 def _metrics_or_none(quality: QualityMetrics) -> QualityMetrics | None:
