@@ -28,6 +28,8 @@ from factory.pipeline.progress import LiveDisplay, RunCounters
 from factory.pipeline.runner import LoopSettings, run_loop
 from factory.pipeline.sampler import StratifiedPlan
 from factory.prompts import load_prompts
+from factory.quality.config import QualityConfig
+from factory.quality.generation import StrengthGate, static_precheck
 from factory.records import SandboxInfo, Split
 from factory.stages.base import Asker
 from problems import Taxonomy, load_seeds, load_taxonomy
@@ -65,12 +67,14 @@ async def generate(
     *,
     gates: Sequence[Gate] = (),
     hygiene: HygieneConfig | None = None,
+    quality: QualityConfig | None = None,
     console: Any = None,
 ) -> GenerateReport:
     """Fills ``config.out`` with ``config.count`` finished problems and exports the dataset.
 
     Resumes what is already in ``config.out``. ``console`` (a rich Console) gets the live
-    display; None runs silently.
+    display; None runs silently. ``quality`` (when enabled) adds the static precheck and the
+    test-strength gate to ``gates``, and joins the run's fingerprint.
     """
     taxonomy = taxonomy or load_taxonomy()
     prompts = load_prompts(config.prompt_version)
@@ -85,6 +89,9 @@ async def generate(
     )
     if hygiene is not None:
         fingerprint["hygiene"] = hygiene.fingerprint()
+    strength = quality is not None and quality.enabled
+    if strength:
+        fingerprint["quality"] = quality.model_dump(mode="json")
     done_before = _precheck(config, fingerprint)
     counters = RunCounters(target=config.count, done_before=done_before)
     stats: dict[str, int] = {}
@@ -132,7 +139,7 @@ async def generate(
                     ctx = FlowContext(
                         asker=asker,
                         judge=pool.run,
-                        gates=gates,
+                        gates=[*gates, StrengthGate(pool, quality)] if strength else gates,
                         titles=TitleRegistry(store.title_taken),
                         recent_titles=lambda topic: store.recent_titles(
                             topic, config.recent_titles
@@ -141,6 +148,7 @@ async def generate(
                         identity=identity,
                         max_repairs=config.max_repairs,
                         screen=screen.resume(store.iter_records(Split.TRAIN)) if screen else None,
+                        precheck=static_precheck if strength else None,
                     )
                     settings = LoopSettings(
                         count=config.count,
