@@ -17,6 +17,16 @@ from factory.cli.hygiene_options import (
     NoDedup,
     hygiene_config,
 )
+from factory.cli.quality_options import (
+    MaxMutants,
+    MinAsserts,
+    MinCoverage,
+    MinMutationScore,
+    MinTests,
+    MutantTimeout,
+    NoGates,
+    quality_config,
+)
 from factory.cli.sandbox_cmd import Image, Memory, Runtime, Workers
 
 BaseUrl = Annotated[
@@ -89,6 +99,13 @@ def generate(
     decontaminate: Decontaminate = True,
     mbpp: Mbpp = None,
     benchmark_file: BenchmarkFile = None,
+    min_coverage: MinCoverage = 0.9,
+    min_mutation_score: MinMutationScore = 0.7,
+    min_tests: MinTests = 3,
+    min_asserts: MinAsserts = 3,
+    max_mutants: MaxMutants = 30,
+    mutant_timeout: MutantTimeout = 5.0,
+    no_gates: NoGates = False,
 ) -> None:
     """Generate verified problems (statement, solution, tests) into a Hugging Face dataset.
 
@@ -127,6 +144,10 @@ def generate(
     pools = pool_config(workers, timeout, memory, runtime, image)
     taxonomy = load_taxonomy(topics)
     hygiene = hygiene_config(dedup_threshold, no_dedup, decontaminate, mbpp, benchmark_file)
+    quality = quality_config(
+        min_coverage, min_mutation_score, min_tests, min_asserts, max_mutants, mutant_timeout,
+        no_gates,
+    )  # fmt: skip
 
     # Heavy imports (datasets, openai) only once the input is known to be good.
     from factory.pipeline.generate import generate as run_generate
@@ -139,13 +160,15 @@ def generate(
             pools,
             taxonomy,
             hygiene=hygiene,
+            quality=quality,
             console=None if quiet else stderr,
         )
     )
     print(report.model_dump_json())
     stderr.print(
         f"{out}: train {report.splits.get('train', 0)}, failures "
-        f"{report.splits.get('failures', 0)} — load with datasets.load_from_disk({str(out)!r})"
+        f"{report.splits.get('failures', 0)}, rejected by the gates "
+        f"{report.splits.get('rejected', 0)} — load with datasets.load_from_disk({str(out)!r})"
     )
 
 
