@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import struct
+import threading
 import time
 from typing import Any
 
@@ -71,27 +72,50 @@ class WorkerContainer:
         self._pending = bytearray()
         self._lines: list[bytes] = []
         self.stderr_tail = bytearray()
+        self._lock = threading.Lock()
+        self._closed = False
 
     def start(self, ready_timeout_s: float = 60.0) -> dict[str, Any]:
+        """Creates and starts the container and waits for its worker to answer a ping.
+
+        Safe against :meth:`remove` being called from another thread meanwhile (a pool
+        shutting down while a replacement starts): the container is then removed, never left
+        running. Docker API failures become :class:`WorkerLost`, which the pool retries.
+        """
         api = self.client.api
-        created = api.create_container(
-            self.image,
-            stdin_open=True,  # with detach=False docker-py also sets StdinOnce
-            detach=False,
-            tty=False,
-            use_config_proxy=False,  # never hand the host's proxy settings to untrusted code
-            runtime=self.runtime,
-            user=SANDBOX_USER,
-            environment={},
-            hostname="sandbox",
-            labels=self.labels,
-            network_disabled=not self.limits.network,
-            host_config=api.create_host_config(**host_config_kwargs(self.limits)),
-        )
-        self.id = created["Id"]
-        raw = api.attach_socket(self.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
-        self._sock = getattr(raw, "_sock", raw)
-        api.start(self.id)
+        try:
+            created = api.create_container(
+                self.image,
+                stdin_open=True,  # with detach=False docker-py also sets StdinOnce
+                detach=False,
+                tty=False,
+                use_config_proxy=False,  # never hand the host's proxy settings to untrusted code
+                runtime=self.runtime,
+                user=SANDBOX_USER,
+                environment={},
+                hostname="sandbox",
+                labels=self.labels,
+                network_disabled=not self.limits.network,
+                host_config=api.create_host_config(**host_config_kwargs(self.limits)),
+            )
+            with self._lock:
+                self.id = created["Id"]
+                closed = self._closed
+            if closed:
+                self.remove()
+                raise WorkerLost("the container was removed while it started")
+            raw = api.attach_socket(
+                self.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+            )
+            with self._lock:
+                self._sock = getattr(raw, "_sock", raw)
+                closed = self._closed
+            if closed:
+                self.remove()
+                raise WorkerLost("the container was removed while it started")
+            api.start(self.id)
+        except DockerException as exc:
+            raise WorkerLost(f"cannot start a sandbox container: {exc}") from exc
         reply = self.request({"op": "ping"}, ready_timeout_s)
         if reply.get("op") != "pong":
             raise WorkerLost(f"worker did not start: {reply}")
@@ -109,18 +133,19 @@ class WorkerContainer:
             self.memory_mb = memory_mb
 
     def request(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-        if self._sock is None:
-            raise WorkerLost("container is not started")
+        sock = self._sock  # remove() may drop it from another thread: closing it ends this
+        if sock is None:
+            raise WorkerLost(f"container {self.short_id} is not started or was removed")
         try:
-            self._sock.settimeout(timeout_s)
-            self._sock.sendall((json.dumps(message) + "\n").encode())
+            sock.settimeout(timeout_s)
+            sock.sendall((json.dumps(message) + "\n").encode())
             deadline = time.monotonic() + timeout_s
             while not self._lines:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError
-                self._sock.settimeout(remaining)
-                self._read_frame()
+                sock.settimeout(remaining)
+                self._read_frame(sock)
         except TimeoutError as exc:
             raise WorkerOverdue(
                 f"worker in {self.short_id} did not answer in {timeout_s:.0f} s"
@@ -138,10 +163,10 @@ class WorkerContainer:
             raise WorkerLost(f"worker in {self.short_id} failed: {reply.get('message')}")
         return reply
 
-    def _read_frame(self) -> None:
-        header = self._recv_exact(8)
+    def _read_frame(self, sock: socket.socket) -> None:
+        header = _recv_exact(sock, 8)
         stream, size = header[0], struct.unpack(">I", header[4:])[0]
-        payload = self._recv_exact(size)
+        payload = _recv_exact(sock, size)
         if stream == 2:
             self.stderr_tail = (self.stderr_tail + payload)[-STDERR_KEEP:]
             return
@@ -151,16 +176,6 @@ class WorkerContainer:
             self._pending = bytearray(rest)
             if line.strip():
                 self._lines.append(line)
-
-    def _recv_exact(self, size: int) -> bytes:
-        chunks, missing = [], size
-        while missing:
-            chunk = self._sock.recv(min(missing, 1 << 20))
-            if not chunk:
-                raise ConnectionError("the container's stream closed")
-            chunks.append(chunk)
-            missing -= len(chunk)
-        return b"".join(chunks)
 
     def _stderr_note(self) -> str:
         tail = bytes(self.stderr_tail).decode(errors="replace").strip()
@@ -203,15 +218,29 @@ class WorkerContainer:
         return (self.id or "?")[:12]
 
     def remove(self) -> None:
-        """Closes the channel and force-removes the container; never raises."""
-        if self._sock is not None:
+        """Closes the channel and force-removes the container; never raises; thread-safe."""
+        with self._lock:
+            self._closed = True
+            sock, self._sock = self._sock, None
+            container_id = self.id
+        if sock is not None:
             try:
-                self._sock.close()
+                sock.close()
             except OSError:
                 pass
-            self._sock = None
-        if self.id:
+        if container_id:
             try:
-                self.client.api.remove_container(self.id, force=True)
+                self.client.api.remove_container(container_id, force=True)
             except (NotFound, APIError):
                 pass  # already gone (auto_remove) or being removed
+
+
+def _recv_exact(sock: socket.socket, size: int) -> bytes:
+    chunks, missing = [], size
+    while missing:
+        chunk = sock.recv(min(missing, 1 << 20))
+        if not chunk:
+            raise ConnectionError("the container's stream closed")
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b"".join(chunks)
