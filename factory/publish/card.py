@@ -47,6 +47,17 @@ FLAGS = {
 }
 
 
+# the run's stored test-strength settings -> their `codefactory generate` flags
+QUALITY_FLAGS = {
+    "min_coverage": "--min-coverage",
+    "min_mutation_score": "--min-mutation-score",
+    "min_tests": "--min-tests",
+    "min_asserts": "--min-asserts",
+    "max_mutants": "--max-mutants",
+    "mutant_timeout_s": "--mutant-timeout",
+}
+
+
 def write_card(
     out_dir: Path, *, license: str = "apache-2.0", pretty_name: str | None = None
 ) -> Path:
@@ -70,7 +81,7 @@ def size_category(n: int) -> str:
 
 
 def metadata(facts: DatasetFacts, license: str, pretty_name: str) -> dict[str, Any]:
-    splits = published_splits(list(facts.splits))
+    splits = published_splits(facts.splits)
     return {
         "license": license,
         "pretty_name": pretty_name,
@@ -110,7 +121,7 @@ def render_card(facts: DatasetFacts, *, license: str, pretty_name: str | None = 
 
 
 def _summary(facts: DatasetFacts) -> str:
-    published = published_splits(list(facts.splits))
+    published = published_splits(facts.splits)
     counts = ", ".join(f"`{s}` {facts.splits[s]:,}" for s in published)
     text = (
         "Python programming problems, each with a reference solution and a pytest suite, "
@@ -157,8 +168,15 @@ def _gates(facts: DatasetFacts) -> str:
         ("sandbox verdict", "every test passes (pytest, counted by the sandbox)"),
         ("repair rounds", str(config.get("max_repairs", "not recorded"))),
     ]
+    quality = config.get("quality")
+    if isinstance(quality, dict):
+        for key, value in quality.items():
+            if key not in ("enabled", "seed", "fail_fast"):
+                rows.append((f"test strength: {key.replace('_', ' ')}", _value(value)))
+    else:
+        rows.append(("test strength", "off (no coverage or mutation gates)"))
     for key, value in config.items():
-        if key in GENERATION_KEYS or key in ("max_repairs", "hygiene"):
+        if key in GENERATION_KEYS or key in ("max_repairs", "hygiene", "quality"):
             continue
         rows.append((key.replace("_", " "), _value(value)))
     hygiene = config.get("hygiene") or {}
@@ -348,6 +366,13 @@ def _reproduce(facts: DatasetFacts) -> str:
             args += [flag, _value(config[key])]
     if any(not t.startswith(_default_taxonomy() + " ") for t in p.taxonomies):
         args += ["--topics", "TAXONOMY_FILE"]
+    quality = config.get("quality")
+    if isinstance(quality, dict):
+        for key, flag in QUALITY_FLAGS.items():
+            if key in quality:
+                args += [flag, _value(quality[key])]
+    elif facts.config is not None:
+        args.append("--no-gates")
     hygiene = config.get("hygiene") or {}
     if hygiene.get("dedup"):
         args += ["--dedup-threshold", str(hygiene["dedup"]["threshold"])]

@@ -13,6 +13,7 @@ and ``datasets.load_dataset(repo)`` find the splits. Splits are written by ``dat
 ``create_commit`` with every file), so a push is all or nothing: a failed upload leaves the
 repository as it was. Rows dropped by dedup or decontamination (split ``dropped``) stay local:
 they are benchmark copies and duplicates, exactly what a published dataset must not carry.
+Empty splits are not pushed (``load_dataset`` refuses a declared split with no rows).
 """
 
 from __future__ import annotations
@@ -61,8 +62,13 @@ class PushResult(BaseModel):
     rows: dict[str, int] = Field(description="split -> rows pushed")
 
 
-def published_splits(split_names: list[str]) -> list[str]:
-    return [name for name in split_names if name not in LOCAL_ONLY_SPLITS]
+def published_splits(rows: dict[str, int]) -> list[str]:
+    """The splits a push uploads: every split with rows, except the local-only ones.
+
+    An empty split is left out because ``datasets.load_dataset`` fails on a declared split
+    whose files hold no rows.
+    """
+    return [name for name, n in rows.items() if n > 0 and name not in LOCAL_ONLY_SPLITS]
 
 
 def data_files_pattern(split: str) -> str:
@@ -79,6 +85,8 @@ def push_dataset(out_dir: Path, config: PushConfig) -> PushResult:
     from huggingface_hub import CommitOperationAdd, HfApi
 
     dataset = _load(out_dir)
+    if not dataset.get("train") or dataset["train"].num_rows == 0:
+        raise ConfigError(f"{out_dir} has no accepted rows (train is empty): nothing to publish")
     card = out_dir / "README.md"
     if not card.is_file():
         from factory.publish.card import write_card
@@ -134,7 +142,7 @@ def _write_shards(dataset, staging: Path) -> tuple[dict[str, int], dict[str, int
     files: dict[str, int] = {}
     rows: dict[str, int] = {}
     (staging / "data").mkdir()
-    for split in published_splits(list(dataset)):
+    for split in published_splits({name: part.num_rows for name, part in dataset.items()}):
         part = dataset[split]
         shards = max(1, math.ceil(part.data.nbytes / MAX_SHARD_BYTES))
         for index in range(shards):
