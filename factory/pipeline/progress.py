@@ -85,30 +85,39 @@ class LiveDisplay:
             self._live.__exit__(*exc_info)
 
     def render(self):
+        """Three short lines, so nothing is cropped on an 80-column terminal."""
         from rich.console import Group
         from rich.progress_bar import ProgressBar
+        from rich.table import Table
         from rich.text import Text
 
         c, llm = self.counters, self.llm_stats
         done = c.done_before + c.finished
         elapsed = int(time.monotonic() - c.started)
         tokens = llm.prompt_tokens + llm.completion_tokens
-        line = Text.assemble(
-            ("generate ", "bold"),
-            f"{done}/{c.target}  ",
+        head = Table.grid(padding=(0, 1))
+        head.add_row(
+            ProgressBar(total=max(c.target, 1), completed=min(done, c.target), width=30),
+            Text.assemble(
+                (f"{done}/{c.target}", "bold"),
+                f"  {c.per_minute():.1f} problems/min  {elapsed // 60}:{elapsed % 60:02d}",
+            ),
+        )
+        outcomes = Text.assemble(
             ("accepted ", "green"),
             f"{c.accepted}  ",
             ("failed ", "red"),
             f"{c.failed}  ",
-            f"proposed {c.proposed}  in repair {c.in_repair}  ",
-            f"abandoned {c.abandoned}  " if c.abandoned else "",
             f"dropped {c.dropped}  " if c.dropped else "",
-            f"| tokens {_short(tokens)}  calls {llm.requests}  ",
-            f"re-asks {sum(c.reasks.values())}  retries {llm.retries}  ",
-            f"| {c.per_minute():.1f}/min  {elapsed // 60}:{elapsed % 60:02d}",
+            f"abandoned {c.abandoned}  " if c.abandoned else "",
+            f"proposed {c.proposed}  in repair {c.in_repair}",
         )
-        bar = ProgressBar(total=max(c.target, 1), completed=min(done, c.target), width=40)
-        return Group(bar, line)
+        usage = Text(
+            f"LLM calls {llm.requests}  tokens {_short(tokens)}  "
+            f"re-asks {sum(c.reasks.values())}  retries {llm.retries}  "
+            f"sandbox runs {c.sandbox_runs}"
+        )
+        return Group(head, outcomes, usage)
 
 
 def _short(n: int) -> str:
