@@ -62,27 +62,25 @@ def histogram(
         index = int((value - low) / (high - low) * bins)
         counts[min(max(index, 0), bins - 1)] += 1
     top = max(counts) or 1
-    left, bottom = 40, 30
-    plot_w, plot_h = width - left - 10, height - bottom - 10
+    left, bottom, pad = 40, 30, 22  # pad: room above the tallest bar for its count
+    plot_w, plot_h = width - left - 10, height - bottom - pad
+    base = pad + plot_h
     step = plot_w / bins
     parts = [_open(width, height)]
-    parts.append(
-        f"<line x1='{left}' y1='{10 + plot_h}' x2='{width - 10}' y2='{10 + plot_h}' "
-        f"stroke='{MUTED}'/>"
-    )
+    parts.append(f"<line x1='{left}' y1='{base}' x2='{width - 10}' y2='{base}' stroke='{MUTED}'/>")
     for i, count in enumerate(counts):
         h = plot_h * count / top
         x = left + i * step
         edge = low + (high - low) * i / bins
         parts.append(
-            f"<rect class='bin' data-value='{count}' x='{x + 2:.1f}' y='{10 + plot_h - h:.1f}' "
+            f"<rect class='bin' data-value='{count}' x='{x + 2:.1f}' y='{base - h:.1f}' "
             f"width='{step - 4:.1f}' height='{h:.1f}' fill='{color}'/>"
             f"<text x='{x + step / 2:.1f}' y='{height - 10}' text-anchor='middle' {FONT} "
             f"fill='{MUTED}'>{edge:.1f}</text>"
         )
         if count:
             parts.append(
-                f"<text x='{x + step / 2:.1f}' y='{10 + plot_h - h - 4:.1f}' "
+                f"<text x='{x + step / 2:.1f}' y='{base - h - 5:.1f}' "
                 f"text-anchor='middle' {FONT} fill='{INK}'>{count}</text>"
             )
     parts.append("</svg>")
