@@ -168,14 +168,3 @@ class Decontaminator:
 def _ngrams(tokens: list[str], n: int) -> list[NGram]:
     return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
 
-
-def describe(config: DecontaminationConfig) -> dict[str, Any]:
-    """The settings as the dataset card states them."""
-    return {
-        "benchmarks": ["humaneval"] * config.humaneval
-        + [f"mbpp ({Path(p).name})" for p in config.mbpp]
-        + [Path(p).name for p in config.benchmark_files],
-        "description_ngram": config.description_ngram,
-        "code_ngram": config.code_ngram,
-        "code_overlap": config.code_overlap,
-    }
