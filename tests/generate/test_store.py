@@ -1,0 +1,129 @@
+"""The durable store and the export built from it (real SQLite files, real datasets)."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+
+import pytest
+from datasets import load_from_disk
+
+from factory.dataset.export import export_dataset
+from factory.dataset.stats import compute_stats, stats_for_dir
+from factory.dataset.store import RunStore, StoreLocked
+from factory.errors import ConfigError
+from factory.records import ProblemRecord, Split
+from tests.generate.records import abandoned, record
+
+CONFIG = {"model": "m", "seed": 0, "temperature": 0.8}
+
+
+def test_commits_survive_reopening_and_stream_in_slot_order(tmp_path):
+    with RunStore.open(tmp_path, CONFIG) as store:
+        for slot in (3, 0, 2):
+            assert store.commit(record(slot, Split.TRAIN if slot else Split.FAILURES))
+        store.commit(abandoned(1))
+    with RunStore.open(tmp_path, CONFIG) as store:
+        assert [r.provenance.slot for r in store.iter_records()] == [0, 2, 3]
+        assert [r.provenance.slot for r in store.iter_records(Split.TRAIN)] == [2, 3]
+        assert [a.slot for a in store.iter_abandoned()] == [1]
+        assert [store.is_done(slot) for slot in range(5)] == [True, True, True, True, False]
+        assert store.counts()["train"] == 2 and store.counts()["abandoned"] == 1
+        assert store.problems_done() == 3
+
+
+def test_a_slot_is_never_stored_twice(tmp_path):
+    with RunStore.open(tmp_path, CONFIG) as store:
+        store.commit(record(0))
+        with pytest.raises(sqlite3.IntegrityError):
+            store.commit(record(0, title="Another title"))
+        assert store.problems_done() == 1
+
+
+def test_the_same_problem_in_another_slot_is_kept_out_as_abandoned(tmp_path):
+    with RunStore.open(tmp_path, CONFIG) as store:
+        assert store.commit(record(0, title="Same"))
+        assert not store.commit(record(1, title="Same"))
+        assert store.problems_done() == 1
+        (slot,) = store.iter_abandoned()
+        assert slot.slot == 1 and "duplicate" in slot.reason
+
+
+def test_titles_are_looked_up_loosely_and_recent_ones_listed(tmp_path):
+    with RunStore.open(tmp_path, CONFIG) as store:
+        store.commit(record(0, title="Sum of  Digits!", topic="math"))
+        store.commit(record(1, title="Reverse words", topic="strings"))
+        store.commit(record(2, title="Count primes", topic="math"))
+        assert store.title_taken("sum of digits")
+        assert not store.title_taken("sum of squares")
+        assert store.recent_titles("math", 5) == ["Count primes", "Sum of  Digits!"]
+        assert store.recent_titles("math", 1) == ["Count primes"]
+
+
+def test_a_different_config_is_refused_once_rows_exist(tmp_path):
+    with RunStore.open(tmp_path, CONFIG):
+        pass
+    changed = {**CONFIG, "model": "m2"}
+    with RunStore.open(tmp_path, changed) as store:  # no rows yet: nothing to mix up
+        store.commit(record(0))
+    with pytest.raises(ConfigError, match="model: m2 -> m"):
+        RunStore.open(tmp_path, CONFIG)
+    with RunStore.open(tmp_path, CONFIG, force_config=True) as store:
+        assert store.config() == CONFIG
+        history = store._query("SELECT config FROM config_history")
+    assert len(history) == 3
+
+
+def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path):
+    with RunStore.open(tmp_path, CONFIG), pytest.raises(StoreLocked, match="pid"):
+        RunStore.open(tmp_path, CONFIG)
+    RunStore.open(tmp_path, CONFIG).close()  # released on close
+
+
+def test_readers_see_commits_while_a_run_writes(tmp_path):
+    with RunStore.open(tmp_path, CONFIG) as writer:
+        writer.commit(record(0))
+        with RunStore.open_readonly(tmp_path) as reader:
+            assert reader.problems_done() == 1
+            writer.commit(record(1))
+            assert reader.problems_done() == 2
+
+
+def test_export_gives_every_split_with_one_schema_even_when_empty(tmp_path):
+    with RunStore.open(tmp_path, CONFIG) as store:
+        counts = export_dataset(store, tmp_path)
+        assert counts["train"] == 0
+        empty = load_from_disk(str(tmp_path))
+        assert {"train", "failures"} <= set(empty)
+        assert empty["train"].num_rows == 0
+        assert empty["train"].features == empty["failures"].features
+        for slot in range(600):  # more than one Arrow batch
+            store.commit(record(slot, Split.FAILURES if slot % 3 == 0 else Split.TRAIN))
+        export_dataset(store, tmp_path)
+    dataset = load_from_disk(str(tmp_path))
+    assert dataset["train"].num_rows == 400 and dataset["failures"].num_rows == 200
+    first = ProblemRecord.model_validate(dataset["failures"][0])
+    assert first == record(0, Split.FAILURES)
+    assert not (tmp_path / "state" / "export").exists()
+    assert (tmp_path / "state" / "store.sqlite").exists()
+
+
+def test_stats_from_the_store_and_from_a_copied_dataset_agree(tmp_path):
+    store_dir, copy_dir = tmp_path / "run", tmp_path / "copy"
+    with RunStore.open(store_dir, CONFIG) as store:
+        for slot in range(6):
+            store.commit(record(slot, Split.FAILURES if slot == 5 else Split.TRAIN))
+        store.commit(abandoned(6))
+        export_dataset(store, store_dir)
+    shutil.copytree(store_dir, copy_dir, ignore=shutil.ignore_patterns("state"))
+    from_store, from_copy = stats_for_dir(store_dir), stats_for_dir(copy_dir)
+    assert from_store.problems == from_copy.problems == 6
+    assert from_store.acceptance_rate == pytest.approx(5 / 6)
+    assert from_store.abandoned == 1 and from_copy.abandoned == 0
+    assert from_store.tokens["problem"].reasks == 2  # the abandoned slot's cost counts
+    assert from_store.failure_statuses == {"failed": 1}
+
+
+def test_stats_of_nothing():
+    stats = compute_stats([])
+    assert stats.problems == 0 and stats.acceptance_rate == 0.0
