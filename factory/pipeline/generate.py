@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Sequence
 from importlib import metadata
 from typing import Any
@@ -161,6 +162,7 @@ async def generate(
                         if console is not None
                         else contextlib.nullcontext()
                     )
+                    counters.started = time.monotonic()  # rates count the loop, not start-up
                     with display:
                         await run_loop(
                             store,
