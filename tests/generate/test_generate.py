@@ -301,11 +301,11 @@ def test_gates_send_a_passing_candidate_back_to_repair(run_generate, tmp_path):
     assert report.this_run["gate_rejections"] == {"min_tests:too_few_tests": 1}
 
 
-def test_a_gate_rejection_on_the_last_round_ends_in_failures(run_generate, tmp_path):
+def test_a_gate_rejection_on_the_last_round_ends_in_rejected(run_generate, tmp_path):
     model = ScriptedModel(["gated"])
     with ScriptedLLMServer(model, models=[MODEL]) as server:
         run_generate(server.base_url, tmp_path / "out", 1, gates=[MinTests()], max_repairs=0)
-    (row,) = load_from_disk(str(tmp_path / "out"))["failures"]
+    (row,) = load_from_disk(str(tmp_path / "out"))["rejected"]
     record = ProblemRecord.model_validate(row)
     assert record.failure_reason.startswith("rejected by gate min_tests: too_few_tests")
     assert stats_for_dir(tmp_path / "out").failure_statuses == {"gate:min_tests": 1}
