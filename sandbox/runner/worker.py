@@ -509,6 +509,7 @@ def run_job(job: dict) -> dict:
     deadline = started + timeout_s
     timed_out = False
     status_word = None
+    idle_polls = 0
     while True:
         if status_word is None:
             done, status_word_now = os.waitpid(pid, os.WNOHANG)
@@ -529,7 +530,10 @@ def run_job(job: dict) -> dict:
         if not ready and status_word is not None:
             break
         if not open_fds:
-            time.sleep(wait)
+            # The child closed its pipes and is exiting: poll for it quickly at first
+            # (a flat 50 ms sleep here cost every job about 25 ms on average).
+            idle_polls += 1
+            time.sleep(min(wait, 0.0005 * 2 ** min(idle_polls, 7)))
         for fd in ready:
             data = os.read(fd, 65536)
             if not data:
