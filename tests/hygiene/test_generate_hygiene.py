@@ -69,7 +69,7 @@ def test_the_same_problem_twice_is_kept_once(first_run):
 def test_counts_and_stats_report_the_dropped_rows(first_run):
     out, result = first_run
     report = result["report"]
-    assert report.splits == {"train": 2, "failures": 0, "dropped": 2}
+    assert report.splits == {"train": 2, "failures": 0, "dropped": 2, "rejected": 0}
     assert report.this_run["dropped"] == 2 and report.this_run["accepted"] == 2
     stats = stats_for_dir(out)
     # the copy's solution is HumanEval/0's up to names: the first check to fire
