@@ -1,0 +1,215 @@
+"""Throughput of the generation loop against an endpoint with fixed latency, and its bounds.
+
+    .venv/bin/python benchmarks/pipeline_bench.py [--count 200] [--latency 0.5]
+        [--concurrency 32] [--workers 2]
+
+A scripted OpenAI-compatible server (in a child process, so its bookkeeping does not count
+against the host's memory) answers every call after ``--latency`` seconds with a valid reply:
+each problem costs exactly three calls (problem, solution, tests) and passes on its first
+sandbox run. ``codefactory``'s real loop runs ``--count`` problems through the real openai
+client, the real Docker sandbox pool and the durable store.
+
+Two bounds are measured in the same run:
+
+- LLM-bound: calls x latency / concurrency, the time the endpoint alone needs;
+- sandbox-bound: sandbox runs / (jobs per second of the same pool, measured on identical jobs
+  just before the run), the time the sandbox alone needs.
+
+The ideal is the larger (a loop cannot beat its slowest resource); the target is at least 90%
+of it, which holds only if LLM calls and sandbox runs overlap. Also printed: the host process's
+peak RSS, and its RSS at each quarter of the run (flat memory means flat figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import platform
+import re
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+MODEL = "bench-model"
+TITLE = re.compile(r"Bench problem (\d+)\b")
+
+
+def serve(latency: float, connection) -> None:
+    """Child process: the scripted endpoint; reports its counters when told to stop."""
+    import itertools
+    import json
+    import threading
+    from collections import Counter
+
+    from factory.llm.scripted_server import ScriptedLLMServer, ScriptedReply
+
+    counter = itertools.count(1)
+    lock = threading.Lock()
+    stages: Counter[str] = Counter()
+
+    def respond(request: dict) -> ScriptedReply:
+        stage = request["response_format"]["json_schema"]["name"]
+        with lock:
+            stages[stage] += 1
+        if stage == "problem":
+            with lock:
+                n = next(counter)
+            body = {
+                "title": f"Bench problem {n}",
+                "description": f"Return the integer x plus {n}, for any integer x; nothing else.",
+                "entry_point": "add_n",
+                "signature": "def add_n(x: int) -> int:",
+                "difficulty": "easy",
+                "topic": "math",
+            }
+        else:
+            text = "\n".join(message["content"] for message in request["messages"])
+            n = int(TITLE.search(text).group(1))
+            if stage == "solution":
+                body = {"code": f"def add_n(x: int) -> int:\n    return x + {n}\n"}
+            else:
+                body = {
+                    "code": "from solution import add_n\n\n\ndef test_add():\n"
+                    f"    assert add_n(1) == {1 + n}\n    assert add_n(-{n}) == 0\n"
+                }
+        return ScriptedReply(content=json.dumps(body), delay_s=latency)
+
+    with ScriptedLLMServer(respond, models=[MODEL]) as server:
+        connection.send(server.base_url)
+        connection.recv()  # stop
+        connection.send({"stages": dict(stages), "max_in_flight": server.max_in_flight})
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+async def sandbox_rate(pool_config, jobs: int = 40) -> float:
+    """Jobs per second of a pool like the run's, on jobs like the run's (start-up excluded)."""
+    from sandbox import Job, SandboxPool
+
+    batch = [
+        Job(
+            id=f"calibrate-{i}",
+            solution=f"def add_n(x: int) -> int:\n    return x + {i}\n",
+            tests=f"from solution import add_n\n\n\ndef test_add():\n    assert add_n(1) == {1 + i}\n",
+        )
+        for i in range(jobs)
+    ]
+    async with SandboxPool(pool_config) as pool:
+        async for _ in pool.map(batch[: pool_config.workers]):  # warm-up
+            pass
+        started = time.perf_counter()
+        async for result in pool.map(batch):
+            assert result.passed, result.feedback()
+        return jobs / (time.perf_counter() - started)
+
+
+async def run_pipeline(args, base_url: str, out: Path, samples: list) -> tuple:
+    from factory.llm import LLMConfig
+    from factory.pipeline.config import GenerateConfig
+    from factory.pipeline.generate import generate
+    from sandbox import Limits, PoolConfig
+
+    pool_config = PoolConfig(workers=args.workers, limits=Limits(timeout_s=10))
+    rate = await sandbox_rate(pool_config)
+    config = GenerateConfig(out=out, count=args.count)
+    llm_config = LLMConfig(base_url=base_url, model=MODEL, concurrency=args.concurrency)
+
+    async def sample_memory() -> None:
+        marks = [args.count * q // 4 for q in (1, 2, 3)]
+        store = out / "state" / "store.sqlite"
+        while marks:
+            done = _committed(store)
+            if done >= marks[0]:
+                samples.append((marks.pop(0), rss_mib()))
+            await asyncio.sleep(0.2)
+
+    sampler = asyncio.create_task(sample_memory())
+    started = time.perf_counter()
+    report = await generate(config, llm_config, pool_config)
+    total = time.perf_counter() - started
+    sampler.cancel()
+    samples.append((args.count, rss_mib()))
+    return report, total, rate
+
+
+def _committed(store: Path) -> int:
+    import sqlite3
+
+    if not store.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=0.5) as db:
+            return db.execute("SELECT COUNT(*) FROM slots").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--latency", type=float, default=0.5, help="seconds per LLM reply")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="sandbox containers")
+    args = parser.parse_args()
+
+    parent, child = multiprocessing.Pipe()
+    server = multiprocessing.get_context("spawn").Process(
+        target=serve, args=(args.latency, child), daemon=True
+    )
+    server.start()
+    base_url = parent.recv()
+    samples: list[tuple[int, float]] = []
+    with tempfile.TemporaryDirectory(prefix="pipeline-bench-") as tmp:
+        report, total, rate = asyncio.run(run_pipeline(args, base_url, Path(tmp) / "out", samples))
+    parent.send("stop")
+    served = parent.recv()
+    server.join(timeout=10)
+
+    calls = sum(served["stages"].values())
+    loop_s = report.this_run["elapsed_s"]
+    runs = report.this_run["sandbox_runs"]
+    llm_bound = calls * args.latency / args.concurrency
+    sandbox_bound = runs / rate
+    ideal = max(llm_bound, sandbox_bound)
+    per_min = args.count * 60 / loop_s
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
+    print(
+        f"problems: {args.count} ({report.splits}), LLM latency {args.latency:g} s, "
+        f"concurrency {args.concurrency}, sandbox workers {args.workers}"
+    )
+    print(
+        f"LLM calls: {calls} {served['stages']}; most in flight at the server: "
+        f"{served['max_in_flight']}"
+    )
+    print(
+        f"LLM-bound ideal:     {llm_bound:7.2f} s = {calls} calls x {args.latency:g} s / "
+        f"{args.concurrency} -> {args.count * 60 / llm_bound:7.1f} problems/min"
+    )
+    print(
+        f"sandbox-bound ideal: {sandbox_bound:7.2f} s = {runs} runs / {rate:.2f} runs/s "
+        f"(measured) -> {args.count * 60 / sandbox_bound:7.1f} problems/min"
+    )
+    binding = "LLM" if llm_bound >= sandbox_bound else "sandbox"
+    print(
+        f"achieved:            {loop_s:7.2f} s loop ({total:.2f} s with endpoint check, pool "
+        f"start-up and export) -> {per_min:7.1f} problems/min"
+    )
+    print(f"efficiency: {ideal / loop_s:.1%} of the ideal ({binding}-bound); target >= 90%")
+    print(
+        f"host peak RSS: {peak:.0f} MiB; RSS at "
+        + ", ".join(f"{done} done: {mib:.0f} MiB" for done, mib in samples)
+    )
+
+
+if __name__ == "__main__":
+    main()
