@@ -100,13 +100,18 @@ class Asker:
                     messages, response_format=response_format(stage, draft), **options
                 )
             except LLMRequestRejected:
-                # Some servers refuse json_schema outright; the prompt describes the JSON too.
-                self.structured.enabled = False
-                self.structured.rejected_by_server = True
+                pass  # maybe the server refuses json_schema outright: try once without it
         try:
-            return await self.llm.complete(messages, **options)
+            completion = await self.llm.complete(messages, **options)
         except LLMRequestRejected as exc:
             raise StageFailed(stage, f"the endpoint rejected the request: {exc}") from None
+        if self.structured.enabled:
+            # Rejected with response_format, answered without it: stop sending it (the
+            # prompts describe the JSON too). A request rejected both ways (say, too long)
+            # says nothing about response_format and changes nothing.
+            self.structured.enabled = False
+            self.structured.rejected_by_server = True
+        return completion
 
 
 def _problem_with(text: str, draft: type[D], check) -> D | str:

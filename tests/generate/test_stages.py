@@ -222,3 +222,13 @@ def test_a_server_that_rejects_json_schema_is_asked_without_it_from_then_on():
     assert asker.structured.enabled is False and asker.structured.rejected_by_server
     assert ["response_format" in r for r in requests] == [True, False, False]
     assert usage.calls == 2
+
+
+def test_a_request_rejected_with_and_without_json_schema_fails_the_stage_only():
+    too_long = ScriptedReply(status=400, body={"error": {"message": "prompt is too long"}})
+    failure, usage, asker, requests = run_stage(
+        [too_long, too_long], lambda asker, usage: solve(asker, STATEMENT, usage, seed=1)
+    )
+    assert isinstance(failure, StageFailed) and "prompt is too long" in str(failure)
+    assert asker.structured.enabled  # nothing learnt about response_format
+    assert len(requests) == 2 and usage.calls == 0
