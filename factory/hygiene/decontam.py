@@ -167,4 +167,3 @@ class Decontaminator:
 
 def _ngrams(tokens: list[str], n: int) -> list[NGram]:
     return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
-
