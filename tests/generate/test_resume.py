@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,9 +19,9 @@ from pathlib import Path
 import pytest
 from datasets import load_from_disk
 
-from factory.errors import ConfigError
-from factory.llm.scripted_server import ScriptedLLMServer
-from tests.generate.conftest import MODEL
+from factory.errors import ConfigError, LLMError
+from factory.llm.scripted_server import ScriptedLLMServer, ScriptedReply
+from tests.generate.conftest import MODEL, llm_config
 from tests.generate.scripted_model import ScriptedModel
 
 pytestmark = pytest.mark.docker
@@ -143,3 +144,36 @@ def test_an_unrelated_nonempty_directory_is_refused(run_generate, tmp_path):
             run_generate(server.base_url, tmp_path, 1)
         assert server.requests == []
     assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_an_endpoint_that_dies_mid_run_stops_it_with_finished_work_saved(run_generate, tmp_path):
+    out = tmp_path / "dataset"
+    model = ScriptedModel(["clean", "wrong_solution"], delay_s=0.1)
+    broken = threading.Event()
+
+    def responder(request):
+        return ScriptedReply(status=500) if broken.is_set() else model(request)
+
+    def break_after_two_commits():
+        while committed(out) < 2:
+            time.sleep(0.02)
+        broken.set()
+
+    watcher = threading.Thread(target=break_after_two_commits, daemon=True)
+    with ScriptedLLMServer(responder, models=[MODEL]) as server:
+        llm = llm_config(server.base_url, max_retries=1)
+        watcher.start()
+        with pytest.raises(LLMError, match="HTTP 500"):
+            run_generate(server.base_url, out, 8, llm=llm)
+        saved = titles_in_store(out)
+        assert len(saved) >= 2
+        exported = load_from_disk(str(out))
+        assert sorted(row["title"] for split in exported.values() for row in split) == sorted(saved)
+
+        broken.clear()
+        calls_before = Counter(model.calls)
+        report = run_generate(server.base_url, out, 8, llm=llm)
+    assert report.splits["train"] + report.splits["failures"] == 8
+    for title in saved:
+        for stage in ("solution", "tests", "repair"):
+            assert model.calls[(stage, title)] == calls_before[(stage, title)]
