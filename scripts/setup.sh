@@ -3,8 +3,11 @@
 #   1. a virtual environment in .venv with codefactory and its test tools;
 #   2. a running Docker engine (installs Debian's docker.io and starts dockerd when run as
 #      root on a machine that has none);
-#   3. the runner image (official Python base, or bootstrapped offline when no registry answers).
+#   3. the runner image (official Python base, or bootstrapped offline when no registry answers);
+#   4. with --test, what the test suite needs beyond that: Chromium, to render reports headless.
 set -euo pipefail
+WITH_TEST_TOOLS=0
+[ "${1:-}" = "--test" ] && WITH_TEST_TOOLS=1
 cd "$(dirname "$0")/.."
 
 say() { printf 'setup: %s\n' "$*" >&2; }
@@ -43,6 +46,16 @@ if ! docker_up; then
 fi
 if [ "$(id -u)" -eq 0 ] && ! command -v debootstrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap >/dev/null || true
+fi
+
+if [ "$WITH_TEST_TOOLS" -eq 1 ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing chromium for the report rendering tests"
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+  else
+    say "chromium is missing: the report rendering test will skip (install it to run that test)"
+  fi
 fi
 
 say "building the runner image (skipped when already built)"
