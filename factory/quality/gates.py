@@ -102,9 +102,12 @@ async def assess(
         config.mutant_timeout_s,
         max(MIN_MUTANT_TIMEOUT_S, MUTANT_TIMEOUT_FACTOR * baseline.duration_s),
     )
+    # A mutant on a line no test executes survives for certain: no need to run it.
+    unexecuted = run.unexecuted_lines()
     mutant_jobs = [
         Job(id=f"mutant:{mutant.index}", solution=mutant.source, tests=tests, timeout_s=timeout_s)
         for mutant in mutants
+        if mutant.line not in unexecuted
     ]
     results = await _run(pool, mutant_jobs)
     run.sandbox_runs += len(mutant_jobs)
@@ -189,6 +192,10 @@ class _Assessment:
                 threshold=self.config.min_branch_coverage,
             )
 
+    def unexecuted_lines(self) -> set[int]:
+        measured = self.coverage is not None and not self.coverage.error
+        return set(self.coverage.missing_lines) if measured else set()
+
     def judge_mutants(
         self, mutants: list[Mutant], results: dict[str, Result], timeout_s: float
     ) -> None:
@@ -247,7 +254,9 @@ class _Assessment:
 def _mutant_result(
     mutant: Mutant, result: Result | None, missing_lines: set[int] | None
 ) -> MutantResult:
-    if result is None or result.status == Status.SANDBOX_ERROR:
+    if result is None and missing_lines is not None and mutant.line in missing_lines:
+        outcome, status = "survived", "not_run: no test executes this line"
+    elif result is None or result.status == Status.SANDBOX_ERROR:
         outcome, status = "unknown", (result.status.value if result else "missing")
     else:  # failing, erroring, timing out or running out of memory all count as killed
         outcome, status = ("survived" if result.passed else "killed"), result.status.value

@@ -152,6 +152,11 @@ def test_weak_tests_fail_the_mutation_gate_with_survivors_in_feedback(on_pool):
     assert "trivial_solutions" in report.failed_gates
     assert [item.name for item in report.hollow.trivial if item.passed] == ["return 0"]
     assert "`return 0` passes every test" in report.feedback
+    # Mutants on the line no test executes (`total += k`) survive without a sandbox run.
+    not_run = [m for m in report.mutation.survivors if m.status.startswith("not_run")]
+    assert not_run and {m.line for m in not_run} == {6}
+    assert all(m.executed is False for m in not_run)
+    assert report.sandbox_runs == 6 + report.mutation.n_mutants - len(not_run)
 
 
 def test_uncovered_lines_named_in_feedback(on_pool):
