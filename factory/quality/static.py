@@ -238,19 +238,26 @@ def _binds(statement: Node, name: str) -> bool:
 
 
 def declared_parameters(signature: str) -> list[ts.Param] | None:
-    """The parameters of a signature such as ``def f(xs: list[int], k: int) -> int``."""
-    header = signature.strip().rstrip(":").strip()
-    if not header:
+    """The parameters of a signature such as ``def f(xs: list[int], k: int) -> int``.
+
+    Also accepts the header without ``def``, with or without its colon, or followed by a
+    docstring or body; None when no function definition can be read from it.
+    """
+    text = signature.strip()
+    if not text:
         return None
-    if not header.startswith(("def ", "async def ")):
-        header = "def " + header
-    tree = ts.parse(header + ":\n    pass\n")
-    if tree.root_node.has_error:
-        return None
-    functions = [
-        node for node in tree.root_node.named_children if node.type == "function_definition"
-    ]
-    return ts.parameters(functions[0]) if functions else None
+    if not text.startswith(("def ", "async def ", "@")):
+        text = "def " + text
+    header = text.rstrip(":").rstrip()
+    for candidate in (header + ":\n    pass\n", text + "\n", text + "\n    pass\n"):
+        tree = ts.parse(candidate)
+        if tree.root_node.has_error:
+            continue
+        for node in tree.root_node.named_children:
+            definition = ts.unwrap_decorated(node)
+            if definition.type == "function_definition":
+                return ts.parameters(definition)
+    return None
 
 
 def compare_parameters(actual: list[ts.Param], declared: list[ts.Param]) -> str | None:

@@ -131,6 +131,20 @@ def test_unparseable_signature_only_noted():
     assert "could not be parsed" in report.notes[0]
 
 
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "def f(xs: list[int], k: int) -> int",
+        "def f(xs: list[int], k: int) -> int:",
+        "f(xs, k)",
+        'def f(xs: list[int], k: int) -> int:\n    """Sum of the first k items."""',
+        "def f(xs: list[int],\n      k: int) -> int:\n    ...",
+    ],
+)
+def test_signature_forms_read(signature):
+    assert [param.name for param in declared_parameters(signature)] == ["xs", "k"]
+
+
 def test_declared_parameter_kinds():
     params = declared_parameters("def f(a, /, b: int = 1, *args, c, d=2, **kw) -> None")
     assert [(p.name, p.kind, p.has_default) for p in params] == [
