@@ -24,7 +24,7 @@ class BlockingPool:
     def __enter__(self) -> BlockingPool:
         self._thread.start()
         try:
-            self._submit(self.pool.__aenter__())
+            self.submit(self.pool.__aenter__())
         except BaseException:
             self._stop()
             raise
@@ -32,12 +32,12 @@ class BlockingPool:
 
     def __exit__(self, *exc_info) -> None:
         try:
-            self._submit(self.pool.__aexit__(None, None, None))
+            self.submit(self.pool.__aexit__(None, None, None))
         finally:
             self._stop()
 
     def run(self, job: Job) -> Result:
-        return self._submit(self.pool.run(job))
+        return self.submit(self.pool.run(job))
 
     def run_many(self, jobs: Iterable[Job]) -> list[Result]:
         """Runs jobs in parallel; results come back in the order of ``jobs``."""
@@ -45,9 +45,10 @@ class BlockingPool:
         async def gather() -> list[Result]:
             return await asyncio.gather(*(self.pool.run(job) for job in jobs))
 
-        return self._submit(gather())
+        return self.submit(gather())
 
-    def _submit(self, coro):
+    def submit(self, coro):
+        """Runs a coroutine on the pool's loop (it may use ``self.pool``) and returns its result."""
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
     def _stop(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -18,7 +17,6 @@ def on_pool(sandbox_pool) -> Callable[[Callable[[Any], Coroutine]], Any]:
     """
 
     def run(make: Callable[[Any], Coroutine]) -> Any:
-        future = asyncio.run_coroutine_threadsafe(make(sandbox_pool.pool), sandbox_pool._loop)
-        return future.result(timeout=300)
+        return sandbox_pool.submit(make(sandbox_pool.pool))
 
     return run
