@@ -25,6 +25,7 @@ from sandbox.models import Limits
 SANDBOX_USER = "10001:10001"
 STDERR_KEEP = 8192
 OOM_EVENT_WAIT_S = 3.0
+REMOVAL_WAIT_S = 15.0
 
 
 def host_config_kwargs(limits: Limits) -> dict[str, Any]:
@@ -74,6 +75,8 @@ class WorkerContainer:
         self.stderr_tail = bytearray()
         self._lock = threading.Lock()
         self._closed = False
+        self._removal_lock = threading.Lock()
+        self._removed = False
 
     def start(self, ready_timeout_s: float = 60.0) -> dict[str, Any]:
         """Creates and starts the container and waits for its worker to answer a ping.
@@ -218,21 +221,44 @@ class WorkerContainer:
         return (self.id or "?")[:12]
 
     def remove(self) -> None:
-        """Closes the channel and force-removes the container; never raises; thread-safe."""
+        """Closes the channel and removes the container; returns once it is gone.
+
+        Never raises, is thread-safe and idempotent: a second caller waits for the first
+        removal to finish, and a removal Docker already has in progress (``auto_remove`` after
+        the worker exited) is waited for, so a pool that has closed has really cleaned up.
+        """
         with self._lock:
             self._closed = True
             sock, self._sock = self._sock, None
-            container_id = self.id
         if sock is not None:
             try:
                 sock.close()
             except OSError:
                 pass
-        if container_id:
+        with self._removal_lock:
+            container_id = self.id
+            if not container_id or self._removed:
+                return
             try:
                 self.client.api.remove_container(container_id, force=True)
-            except (NotFound, APIError):
-                pass  # already gone (auto_remove) or being removed
+            except NotFound:
+                pass
+            except APIError:
+                self._wait_until_gone(container_id)  # "removal already in progress"
+            except DockerException:
+                return  # the daemon is unreachable: Docker's auto_remove is the last resort
+            self._removed = True
+
+    def _wait_until_gone(self, container_id: str) -> None:
+        end = time.monotonic() + REMOVAL_WAIT_S
+        while time.monotonic() < end:
+            try:
+                self.client.api.inspect_container(container_id)
+            except NotFound:
+                return
+            except DockerException:
+                return
+            time.sleep(0.1)
 
 
 def _recv_exact(sock: socket.socket, size: int) -> bytes:

@@ -116,8 +116,7 @@ class SandboxPool:
         try:
             info = await self._call(container.start, self.config.start_timeout_s)
         except BaseException:
-            self._live.discard(container)
-            await self._call(container.remove)
+            await asyncio.shield(self._remove_soon(container))
             raise
         self.worker_info = info
         return container
@@ -130,10 +129,10 @@ class SandboxPool:
         If no replacement can be started the pool is broken: a ``None`` in the idle queue makes
         every waiting and later ``run`` raise instead of waiting forever.
         """
-        self._live.discard(container)
+        removal = self._remove_soon(container)
 
         async def replace() -> WorkerContainer | None:
-            await self._call(container.remove)
+            await asyncio.shield(removal)
             for attempt in range(3):
                 try:
                     fresh = await self._start_container()
@@ -153,6 +152,21 @@ class SandboxPool:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return task
+
+    def _remove_soon(self, container: WorkerContainer) -> asyncio.Future:
+        """Removes ``container`` in a worker thread; it stays in ``_live`` until that is done.
+
+        So a removal that never ran (its task cancelled, the pool shutting down) still happens
+        in ``_shutdown``, which removes whatever is left in ``_live``.
+        """
+        removal = asyncio.get_running_loop().run_in_executor(self._executor, container.remove)
+
+        def forget(future: asyncio.Future) -> None:
+            if not future.cancelled() and future.exception() is None:
+                self._live.discard(container)
+
+        removal.add_done_callback(forget)
+        return removal
 
     async def _take(self) -> WorkerContainer:
         container = await self._idle.get()
