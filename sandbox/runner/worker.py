@@ -24,13 +24,16 @@ status or from anything the job printed.
 
 from __future__ import annotations
 
+import array
 import ctypes
 import errno
+import fcntl
 import json
 import os
 import select
 import signal
 import sys
+import termios
 import time
 import traceback
 
@@ -65,6 +68,7 @@ MAX_COVERAGE_ITEMS = 5000
 DRAIN_AFTER_EXIT_S = 0.5
 PR_SET_DUMPABLE = 4
 PR_SET_PDEATHSIG = 1
+HOST_FD = 0  # requests from the host arrive on stdin
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -466,6 +470,16 @@ def clean_container() -> None:
     _remove_sysv_ipc()
 
 
+def _host_gone() -> bool:
+    """Whether the readable request stream is at end-of-file (nothing left to read)."""
+    pending = array.array("i", [0])
+    try:
+        fcntl.ioctl(HOST_FD, termios.FIONREAD, pending)
+    except OSError:
+        return True
+    return pending[0] == 0
+
+
 def _oom_kills() -> int:
     """The container's OOM-kill counter (cgroup v2 or v1), or -1 when it cannot be read."""
     for path, key in (
@@ -510,6 +524,9 @@ def run_job(job: dict) -> dict:
     timed_out = False
     status_word = None
     idle_polls = 0
+    # The host closing our stdin means it is gone (killed, or dropped the container): stop
+    # at once rather than when the job's time runs out, and Docker's auto_remove follows.
+    host_watch = [HOST_FD]
     while True:
         if status_word is None:
             done, status_word_now = os.waitpid(pid, os.WNOHANG)
@@ -526,14 +543,19 @@ def run_job(job: dict) -> dict:
         # Once the child is gone, a pipe still held open by a left-over background process
         # must not keep us waiting: give it a moment to drain, then stop.
         wait = min(deadline - now, 0.05 if status_word is None else 0.02)
-        ready, _, _ = select.select(list(open_fds), [], [], wait) if open_fds else ([], [], [])
-        if not ready and status_word is not None:
-            break
         if not open_fds:
             # The child closed its pipes and is exiting: poll for it quickly at first
             # (a flat 50 ms sleep here cost every job about 25 ms on average).
             idle_polls += 1
-            time.sleep(min(wait, 0.0005 * 2 ** min(idle_polls, 7)))
+            wait = min(wait, 0.0005 * 2 ** min(idle_polls, 7))
+        ready, _, _ = select.select([*open_fds, *host_watch], [], [], wait)
+        if HOST_FD in ready:
+            ready.remove(HOST_FD)
+            if _host_gone():
+                os._exit(0)  # as PID 1, exiting takes every process of the job with it
+            host_watch = []  # unexpected input: leave it for the request loop
+        if not ready and status_word is not None:
+            break
         for fd in ready:
             data = os.read(fd, 65536)
             if not data:
