@@ -102,8 +102,9 @@ def test_jobs_file_to_out_file(runner_image, tmp_path):
         "slow": "timeout",
     }
     assert done.stdout == ""  # results went to the file; progress and summary to stderr
-    summary = json.loads(done.stderr.strip().splitlines()[-1])
-    assert summary == {"jobs": 7, "passed": 5, "failed": 1, "timeout": 1}
+    progress, summary = done.stderr.strip().splitlines()[-2:]
+    assert "7/7" in progress and "passed=5" in progress
+    assert json.loads(summary) == {"jobs": 7, "passed": 5, "failed": 1, "timeout": 1}
 
 
 def test_jobs_file_to_stdout(runner_image, tmp_path):

@@ -95,6 +95,7 @@ class Case:
     expected: tuple[Status, ...]
     then: Job | None = None  # a job run right after the case, in the same pool
     then_expected: Status = Status.PASSED
+    error_contains: str = ""  # where the reason for the verdict matters
 
 
 CONFTEST_MAKING_EVERYTHING_PASS = code(
@@ -213,6 +214,7 @@ CASES = [
             timeout_s=5,
         ),
         (Status.OOM,),
+        error_contains="the sandbox worker was killed",
     ),
     Case(
         script_job(
@@ -298,6 +300,7 @@ CASES = [
             tests=ADD_TESTS,
         ),
         (Status.ERROR,),
+        error_contains="ended before the session finished",
     ),
     Case(wrong("exit-0-in-tests-at-import", tests_prefix="exit(0)"), (Status.ERROR,)),
     Case(
@@ -331,6 +334,7 @@ CASES = [
             """,
         ),
         (Status.ERROR,),
+        error_contains="ended before the session finished",
     ),
     Case(
         wrong(
@@ -382,11 +386,13 @@ CASES = [
             """,
         ),
         (Status.ERROR,),
+        error_contains="private report channel",
     ),
     # --- pytest's own escape hatches ---------------------------------------------------------
     Case(
         wrong("skips-every-test", tests_prefix="import pytest\npytestmark = pytest.mark.skip"),
         (Status.FAILED,),
+        error_contains="skipped",
     ),
     Case(
         wrong(
@@ -415,6 +421,7 @@ CASES = [
             tests="import pytest\npytestmark = pytest.mark.xfail\n" + ADD_TESTS,
         ),
         (Status.FAILED,),
+        error_contains="tests failed",
     ),
     Case(
         Job(
@@ -435,6 +442,7 @@ CASES = [
     Case(
         Job(id="zero-tests", solution=WRONG_ADD, tests="from solution import add\n"),
         (Status.FAILED,),
+        error_contains="no tests were collected",
     ),
     Case(
         Job(
@@ -450,6 +458,7 @@ CASES = [
             ),
         ),
         (Status.FAILED,),
+        error_contains="no tests were collected",
     ),
     Case(
         Job(
@@ -458,6 +467,7 @@ CASES = [
             tests="from solution import subtract\n" + ADD_TESTS,
         ),
         (Status.ERROR,),
+        error_contains="collection failed",
     ),
     Case(
         Job(
@@ -858,7 +868,8 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[case.job.id for case in CASES])
 def test_hostile_job(hostile_pool, case):
-    run_case(hostile_pool, case.job, *case.expected)
+    result = run_case(hostile_pool, case.job, *case.expected)
+    assert case.error_contains in result.error
     if case.then is not None:
         assert_status(hostile_pool.run(case.then), case.then_expected)
 
