@@ -989,3 +989,41 @@ def test_in_process_tampering_is_not_defended(hostile_pool):
     )
     assert hostile_pool.run(always_equal).status == Status.PASSED
     assert_pool_honest(hostile_pool)
+
+
+def test_earlier_jobs_text_lingers_in_memory_a_job_inherits(hostile_pool):
+    """Documents a second limit of the design: each job is forked from the worker, which has
+    read earlier jobs' requests (solution, tests) and their output. Python frees that memory
+    without overwriting it, so a job reading its own memory can find fragments of earlier
+    jobs that ran in the same container. Processes, files, IPC and environment are cleaned;
+    this is not. Closing it means forking jobs from a process that never saw job data (a
+    pristine template forked before the first request). Should this test start failing,
+    update the README and this test."""
+    marker = secrets.token_hex(8)
+    earlier = script_job("earlier", f"secret = {marker!r} * 4096\nassert len(secret) > 0\n")
+    assert_status(hostile_pool.run(earlier), Status.PASSED)
+    reversed_marker = marker[::-1]
+    scanner = script_job(
+        "scans-its-own-memory",
+        code(
+            f"""
+            needle = {reversed_marker!r}[::-1].encode()  # built at run time: not in this source
+            found = 0
+            with open("/proc/self/mem", "rb", 0) as mem:
+                for line in open("/proc/self/maps").read().splitlines():
+                    span, perms = line.split()[:2]
+                    start, end = (int(x, 16) for x in span.split("-"))
+                    if not perms.startswith("r") or end - start > 2**28:
+                        continue
+                    try:
+                        mem.seek(start)
+                        found += mem.read(end - start).count(needle)
+                    except (OSError, ValueError, OverflowError):
+                        pass
+            print("copies", found - 1)  # one is the needle itself
+            """
+        ),
+    )
+    result = hostile_pool.run(scanner)
+    assert_status(result, Status.PASSED)
+    assert int(result.stdout.split()[-1]) > 0, "no trace of the earlier job: a defence landed?"
