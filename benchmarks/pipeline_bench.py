@@ -17,8 +17,11 @@ Two bounds are measured in the same run:
   load on the machine moves this figure, so both measurements and the load average are shown.
 
 The ideal is the larger (a loop cannot beat its slowest resource); the target is at least 90%
-of it, which holds only if LLM calls and sandbox runs overlap. Also printed: the host process's
-peak RSS, and its RSS at each quarter of the run (flat memory means flat figures).
+of it, which holds only if LLM calls and sandbox runs overlap. A third figure separates the
+loop's own overhead from the cost of HTTP on this machine: the bare LLM client making the same
+number of calls at the same concurrency, with no loop around it. Also printed: CPU time of the
+host process and of the scripted server, the host's peak RSS, and its RSS at each quarter of
+the run (flat memory means flat figures).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ TITLE = re.compile(r"Bench problem (\d+)\b")
 
 
 def serve(latency: float, connection) -> None:
-    """Child process: the scripted endpoint; reports its counters when told to stop."""
+    """Child process: the scripted endpoint; reports its counters (and CPU time) on request."""
     import itertools
     import json
     import threading
@@ -80,8 +83,43 @@ def serve(latency: float, connection) -> None:
 
     with ScriptedLLMServer(respond, models=[MODEL]) as server:
         connection.send(server.base_url)
-        connection.recv()  # stop
-        connection.send({"stages": dict(stages), "max_in_flight": server.max_in_flight})
+        while True:
+            command = connection.recv()
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            with lock:
+                connection.send(
+                    {
+                        "stages": dict(stages),
+                        "max_in_flight": server.max_in_flight,
+                        "cpu_s": usage.ru_utime + usage.ru_stime,
+                    }
+                )
+            if command == "stop":
+                return
+
+
+async def client_alone(base_url: str, calls: int, concurrency: int) -> float:
+    """Seconds for the LLM client alone to make ``calls`` calls like the loop's."""
+    from factory.llm import LLMClient, LLMConfig
+    from factory.prompts import load_prompts
+    from factory.records import Stage
+    from factory.stages.base import response_format
+    from factory.stages.propose import ProblemDraft
+
+    messages = load_prompts().messages(
+        "problem", difficulty="easy", topic="math", subtopic="primes", topic_description="",
+        difficulty_guide="easy", examples="{}", avoid_titles="(none yet)",
+    )  # fmt: skip
+    config = LLMConfig(base_url=base_url, model=MODEL, concurrency=concurrency)
+    async with LLMClient(config) as llm:
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(
+                llm.complete(messages, response_format=response_format(Stage.PROBLEM, ProblemDraft))
+                for _ in range(calls)
+            )
+        )
+        return time.perf_counter() - started
 
 
 def rss_mib() -> float:
@@ -118,7 +156,7 @@ async def run_pipeline(args, base_url: str, out: Path, samples: list) -> tuple:
 
     pool_config = PoolConfig(workers=args.workers, limits=Limits(timeout_s=10))
     rate_before = await sandbox_rate(pool_config)
-    config = GenerateConfig(out=out, count=args.count)
+    config = GenerateConfig(out=out, count=args.count, in_flight=args.in_flight)
     llm_config = LLMConfig(base_url=base_url, model=MODEL, concurrency=args.concurrency)
 
     async def sample_memory() -> None:
@@ -132,8 +170,13 @@ async def run_pipeline(args, base_url: str, out: Path, samples: list) -> tuple:
 
     sampler = asyncio.create_task(sample_memory())
     started = time.perf_counter()
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     report = await generate(config, llm_config, pool_config)
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     total = time.perf_counter() - started
+    report.this_run["host_cpu_s"] = (
+        cpu_after.ru_utime + cpu_after.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime
+    )
     sampler.cancel()
     samples.append((args.count, rss_mib()))
     # Other load on the machine moves the sandbox's speed: measure before and after.
@@ -159,6 +202,9 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.5, help="seconds per LLM reply")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2, help="sandbox containers")
+    parser.add_argument(
+        "--in-flight", type=int, default=None, help="problems at once [default: generate's]"
+    )
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
@@ -169,13 +215,20 @@ def main() -> None:
     server.start()
     base_url = parent.recv()
     samples: list[tuple[int, float]] = []
+    parent.send("stats")
+    before = parent.recv()
     with tempfile.TemporaryDirectory(prefix="pipeline-bench-") as tmp:
         report, total, rates = asyncio.run(run_pipeline(args, base_url, Path(tmp) / "out", samples))
-    parent.send("stop")
+    parent.send("stats")
     served = parent.recv()
+    calls = sum(served["stages"].values())
+    # The same number of calls through the bare client: what this client, server and machine
+    # can do at best, with no loop around them.
+    alone_s = asyncio.run(client_alone(base_url, calls, args.concurrency))
+    parent.send("stop")
+    parent.recv()
     server.join(timeout=10)
 
-    calls = sum(served["stages"].values())
     loop_s = report.this_run["elapsed_s"]
     runs = report.this_run["sandbox_runs"]
     llm_bound = calls * args.latency / args.concurrency
@@ -212,7 +265,19 @@ def main() -> None:
         f"achieved:            {loop_s:7.2f} s loop ({total:.2f} s with endpoint check, pool "
         f"start-up and export) -> {per_min:7.1f} problems/min"
     )
-    print(f"efficiency: {ideal / loop_s:.1%} of the ideal ({binding}-bound); target >= 90%")
+    print(
+        f"LLM client alone:    {alone_s:7.2f} s for the same {calls} calls at concurrency "
+        f"{args.concurrency}, no loop ({llm_bound / alone_s:.1%} of the LLM-bound ideal)"
+    )
+    print(
+        f"efficiency: {ideal / loop_s:.1%} of the ideal ({binding}-bound; target >= 90%); "
+        f"{max(alone_s, sandbox_bound) / loop_s:.1%} of the client-alone baseline"
+    )
+    print(
+        f"CPU during the run: host process {report.this_run['host_cpu_s']:.1f} s, scripted "
+        f"server {served['cpu_s'] - before['cpu_s']:.1f} s, over {total:.1f} s on "
+        f"{os.cpu_count()} CPUs"
+    )
     print(
         f"host peak RSS: {peak:.0f} MiB; RSS at "
         + ", ".join(f"{done} done: {mib:.0f} MiB" for done, mib in samples)
