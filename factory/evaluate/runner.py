@@ -20,7 +20,7 @@ from typing import IO, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from factory.errors import InputFileError
+from factory.errors import ConfigError, InputFileError
 from factory.evaluate.benchmarks import Benchmark
 from factory.evaluate.pass_at_k import pass_at_k
 from factory.evaluate.records import EvalSummary, SampleResult
@@ -54,6 +54,8 @@ async def evaluate_file(
     progress: Progress | None = None,
 ) -> EvalSummary:
     """Evaluates a samples file (validated in full before anything runs)."""
+    if out_path is not None and out_path.resolve() == samples_path.resolve():
+        raise ConfigError(f"--out {out_path} is the samples file itself: choose another path")
     per_task = scan_samples(samples_path, benchmark)
     return await evaluate_samples(
         benchmark,

@@ -78,6 +78,10 @@ def test_bad_flags_exit_2_with_one_line(tmp_path):
     )
     bad_input(codefactory("dataset", "--samples", samples), "add --dataset DIR")
     bad_input(
+        codefactory("humaneval", "--samples", samples, "--out", samples), "is the samples file"
+    )
+    assert samples.read_text().startswith('{"task_id"')
+    bad_input(
         codefactory("model", "--base-url", "http://127.0.0.1:9/v1", "--model", "m"), "give --out"
     )
     bad_input(
