@@ -66,6 +66,13 @@ def _coverage(events: list[dict[str, Any]], status: Status) -> CoverageReport:
 
 
 def _decide(job, raw, events, kinds, tests, timeout_s) -> tuple[Status, str]:
+    if raw.get("events_overflow"):
+        limit = raw.get("events_limit_bytes") or 0
+        return Status.ERROR, (
+            f"the test session's report exceeded the {limit / 2**20:g} MiB limit of the "
+            "sandbox's report channel (too many tests, very long test names or messages, or "
+            "the job writing to the channel itself), so it was cut and no verdict can rest on it"
+        )
     if raw.get("events_tampered"):
         return Status.ERROR, "the job wrote to the sandbox's private report channel"
     syntax = _first(events, "syntax_error")

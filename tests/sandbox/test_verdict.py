@@ -121,6 +121,11 @@ PYTEST_CASES = {
         {"events_tampered": True},
         Status.ERROR,
     ),
+    "report cut at the size limit wins over a pass": (
+        START + ran(A) + finished(1),
+        {"events_overflow": True, "events_limit_bytes": 4 * 2**20},
+        Status.ERROR,
+    ),
     "syntax error": (
         [*START, {"event": "syntax_error", "file": "solution.py", "message": "invalid syntax"}],
         {},
@@ -239,3 +244,11 @@ def test_output_beyond_the_limit_is_flagged_truncated():
     assert result.stdout_truncated
     assert not result.stderr_truncated
     assert result.status == Status.PASSED
+
+
+def test_a_report_cut_at_its_limit_says_so_not_tampering():
+    facts = {"events_overflow": True, "events_limit_bytes": 4 * 2**20}
+    result = judge("pytest", START + ran(A) + finished(1), facts)
+    assert result.status == Status.ERROR
+    assert "exceeded the 4 MiB limit" in result.error
+    assert "wrote to" not in result.error
