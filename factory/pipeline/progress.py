@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -57,16 +58,22 @@ class RunCounters:
 
 
 class LiveDisplay:
-    """A progress bar and one line of counters, redrawn four times a second on stderr.
+    """A progress bar and counters on stderr: redrawn four times a second on a terminal; when
+    stderr is a file or a pipe (a batch job's log), printed every ``log_every_s`` seconds.
 
     ``llm_stats`` is the client's running totals (tokens, requests, retries).
     """
 
-    def __init__(self, counters: RunCounters, llm_stats: Any, console: Any) -> None:
+    def __init__(
+        self, counters: RunCounters, llm_stats: Any, console: Any, log_every_s: float = 30.0
+    ) -> None:
         self.counters = counters
         self.llm_stats = llm_stats
         self.console = console
+        self.log_every_s = log_every_s
         self._live = None
+        self._stop = threading.Event()
+        self._logger: threading.Thread | None = None
 
     def __enter__(self) -> LiveDisplay:
         from rich.live import Live
@@ -78,11 +85,21 @@ class LiveDisplay:
             transient=False,
         )
         self._live.__enter__()
+        if not self.console.is_terminal:
+            self._logger = threading.Thread(target=self._log, daemon=True, name="progress-log")
+            self._logger.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        if self._logger is not None:
+            self._logger.join()
         if self._live is not None:
             self._live.__exit__(*exc_info)
+
+    def _log(self) -> None:
+        while not self._stop.wait(self.log_every_s):
+            self.console.print(self.render())
 
     def render(self):
         """Three short lines, so nothing is cropped on an 80-column terminal."""
