@@ -1,8 +1,8 @@
 """Building the runner image, online from an official Python image or fully offline.
 
-The image tag carries a hash of the files that go into it (Dockerfile, worker, requirements),
-so a changed worker can never run inside a stale image: the pool asks for the tag of the code
-it runs, and says to build when that tag is missing.
+The image tag carries a hash of the files that go into it (Dockerfile, requirements and every
+module of the in-container runner), so a changed runner can never run inside a stale image: the
+pool asks for the tag of the code it runs, and says to build when that tag is missing.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from docker.errors import APIError, BuildError, DockerException, ImageNotFound
 from sandbox.errors import ImageBuildError
 
 RUNNER_DIR = Path(__file__).parent / "runner"
-RUNNER_FILES = ("Dockerfile.runner", "worker.py", "requirements.txt")
 IMAGE_REPO = "codefactory-runner"
 DEFAULT_BASE = "python:3.11-slim"
 OFFLINE_SUITE = "bookworm"
@@ -33,9 +32,16 @@ DEFAULT_MIRROR = "http://deb.debian.org/debian"
 Log = Callable[[str], None]
 
 
+def runner_files() -> list[str]:
+    """What goes into the image from ``sandbox/runner/``: the Dockerfile, the requirements and
+    every Python module (the worker imports its siblings)."""
+    modules = sorted(path.name for path in RUNNER_DIR.glob("*.py"))
+    return ["Dockerfile.runner", "requirements.txt", *modules]
+
+
 def runner_hash() -> str:
     digest = hashlib.sha256()
-    for name in RUNNER_FILES:
+    for name in runner_files():
         digest.update(name.encode() + b"\0" + (RUNNER_DIR / name).read_bytes() + b"\0")
     return digest.hexdigest()[:12]
 
@@ -77,7 +83,7 @@ def build_image(
         runner = context / "runner"
         runner.mkdir()
         shutil.copy(RUNNER_DIR / "Dockerfile.runner", context / "Dockerfile")
-        for name in ("worker.py", "requirements.txt"):
+        for name in runner_files()[1:]:
             shutil.copy(RUNNER_DIR / name, runner / name)
         if offline:
             base_image = base_image or bootstrap_base(client, mirror=mirror, suite=suite, log=log)

@@ -18,19 +18,34 @@ ADD_TESTS = (
 SCRIPT_TESTS = "assert add(1, 2) == 3\nassert add(-1, -2) == -3\n"
 
 # Checks, from inside the container, that nothing of earlier jobs survived: no process but the
-# worker (PID 1) and this job, empty scratch space, no System V IPC objects.
+# worker (PID 1), the zygote (its child, which forks every job and is non-dumpable) and this job,
+# empty scratch space, no System V IPC objects.
 CLEAN_CONTAINER_CHECK = """
 import os
 
 me = os.getpid()
 others = sorted(int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me))
-names = []
-for pid in others:
+
+
+def describe(pid):
     try:
-        names.append(open(f"/proc/{pid}/cmdline", "rb").read()[:80])
+        comm = open(f"/proc/{pid}/comm").read().strip()
+        ppid = int(open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()[1])
     except OSError:
-        names.append(b"?")
-assert others == [], f"processes left by an earlier job: {others} {names}"
+        return None
+    try:
+        open(f"/proc/{pid}/environ", "rb").read()
+        dumpable = True
+    except PermissionError:
+        dumpable = False
+    return comm, ppid, dumpable
+
+
+found = {pid: describe(pid) for pid in others}
+zygotes = [pid for pid, what in found.items() if what == ("cf-zygote", 1, False)]
+assert len(zygotes) == 1, f"no zygote, or more than one: {found}"
+left = {pid: what for pid, what in found.items() if pid not in zygotes}
+assert left == {}, f"processes left by an earlier job: {left}"
 assert sorted(os.listdir("/work")) == ["run"], os.listdir("/work")
 assert os.listdir("/work/run") == ["program.py"], os.listdir("/work/run")
 for scratch in ("/tmp", "/dev/shm", "/dev/mqueue"):

@@ -12,6 +12,8 @@ refused in the expected way; their assertion message says what got through other
 from __future__ import annotations
 
 import ipaddress
+import os
+import re
 import secrets
 import socket
 import textwrap
@@ -64,6 +66,23 @@ def hostile_pool(runner_image, docker_client, canary):
 
 def code(text: str) -> str:
     return textwrap.dedent(text).strip() + "\n"
+
+
+# Job code that finds the zygote, the process that forks every job (see sandbox/runner/zygote.py).
+FIND_ZYGOTE = code(
+    """
+    import os
+
+    def zygote_pid():
+        for entry in os.listdir("/proc"):
+            try:
+                if entry.isdigit() and open(f"/proc/{entry}/comm").read() == "cf-zygote\\n":
+                    return int(entry)
+            except OSError:
+                pass
+        raise AssertionError("no zygote found")
+    """
+)
 
 
 def wrong(job_id: str, solution_prefix: str = "", tests_prefix: str = "", **kwargs) -> Job:
@@ -199,7 +218,8 @@ CASES = [
     ),
     Case(
         # Memory held in tmpfs files belongs to no process; with its own OOM priority reset,
-        # the job makes the kernel kill the worker. That is the job's doing: oom, not our error.
+        # the job makes the kernel kill the zygote, or the job or the worker after it. That is
+        # the job's doing: oom, not our error.
         script_job(
             "tmpfs-beyond-memory-limit-with-oom-priority-reset",
             code(
@@ -214,7 +234,7 @@ CASES = [
             timeout_s=5,
         ),
         (Status.OOM,),
-        error_contains="the sandbox worker was killed",
+        error_contains="memory",
     ),
     Case(
         script_job(
@@ -566,33 +586,41 @@ CASES = [
     ),
     Case(
         script_job(
-            "ptrace-and-proc-1-access-are-refused",
-            code(
+            "ptrace-and-private-proc-files-of-the-worker-and-zygote-are-refused",
+            FIND_ZYGOTE
+            + code(
                 """
                 import ctypes, errno, os
                 libc = ctypes.CDLL(None, use_errno=True)
                 PTRACE_ATTACH, PTRACE_SEIZE = 16, 0x4206
-                for request in (PTRACE_ATTACH, PTRACE_SEIZE):
-                    assert libc.ptrace(request, 1, 0, 0) == -1
-                    assert ctypes.get_errno() == errno.EPERM, ctypes.get_errno()
                 fake_reply = b'{"op": "result", "events": [{"event": "completed"}]}\\n'
-                for path in ("/proc/1/mem", "/proc/1/environ", "/proc/1/maps", "/proc/1/fd/0"):
+                for pid in (1, zygote_pid()):
+                    for request in (PTRACE_ATTACH, PTRACE_SEIZE):
+                        assert libc.ptrace(request, pid, 0, 0) == -1, (pid, request)
+                        assert ctypes.get_errno() == errno.EPERM, ctypes.get_errno()
+                    for name in ("mem", "environ", "maps", "fd/0", "fd/1", "fd/2", "fd/3"):
+                        try:
+                            open(f"/proc/{pid}/{name}", "rb").read()
+                        except (PermissionError, FileNotFoundError):
+                            continue
+                        raise AssertionError(f"read /proc/{pid}/{name}")
+                    for name in ("fd/1", "fd/2", "fd/3", "mem"):
+                        try:
+                            open(f"/proc/{pid}/{name}", "wb").write(fake_reply)
+                        except (PermissionError, FileNotFoundError):
+                            continue
+                        raise AssertionError(f"wrote to /proc/{pid}/{name}")
                     try:
-                        open(path, "rb").read()
+                        os.listdir(f"/proc/{pid}/fd")
+                        raise AssertionError(f"listed /proc/{pid}/fd")
                     except PermissionError:
-                        continue
-                    raise AssertionError(f"read {path}")
-                for path in ("/proc/1/fd/1", "/proc/1/fd/2", "/proc/1/mem"):
-                    try:
-                        open(path, "wb").write(fake_reply)
-                    except PermissionError:
-                        continue
-                    raise AssertionError(f"wrote to {path}")
-                try:
-                    os.listdir("/proc/1/fd")
-                    raise AssertionError("listed /proc/1/fd")
-                except PermissionError:
-                    pass
+                        pass
+                    # process_vm_readv: read another process's memory without ptrace.
+                    buf = ctypes.create_string_buffer(16)
+                    local = (ctypes.c_void_p * 2)(ctypes.addressof(buf), 16)
+                    remote = (ctypes.c_void_p * 2)(0x400000, 16)
+                    assert libc.process_vm_readv(pid, local, 1, remote, 1, 0) == -1, pid
+                    assert ctypes.get_errno() == errno.EPERM, ctypes.get_errno()
                 """
             ),
         ),
@@ -674,6 +702,24 @@ CASES = [
         (Status.PASSED,),
     ),
     # --- floods ---------------------------------------------------------------------------------
+    Case(
+        Job(
+            id="report-beyond-the-events-limit",
+            solution=ADD,
+            tests=code(
+                """
+                import pytest
+                from solution import add
+
+                @pytest.mark.parametrize("name", ["n" * 4000 + str(i) for i in range(400)])
+                def test_long_name(name):
+                    assert add(1, 2) == 3
+                """
+            ),
+        ),
+        (Status.ERROR,),
+        error_contains="exceeded the 4 MiB limit",
+    ),
     Case(
         Job(
             id="200-mb-of-output-then-a-wrong-answer",
@@ -991,41 +1037,161 @@ def test_in_process_tampering_is_not_defended(hostile_pool):
     assert_pool_honest(hostile_pool)
 
 
-def test_earlier_jobs_text_lingers_in_memory_a_job_inherits(runner_image):
-    """Documents a second limit of the design: each job is forked from the worker, which has
-    read earlier jobs' requests (solution, tests) and their output. Python frees that memory
-    without overwriting it, so a job reading its own memory can find fragments of earlier
-    jobs that ran in the same container (whether it does depends on how the allocator reused
-    the memory since; the case below, a fresh container and a small job, shows it every time).
-    Processes, files, IPC and environment are cleaned; this is not. Closing it means forking
-    jobs from a process that never saw job data (a pristine template forked before the first
-    request). Should this test start failing, update the README and this test."""
-    marker = secrets.token_hex(8)
-    earlier = script_job("earlier", f"secret = {marker!r}\n")
-    scanner = script_job(
-        "scans-its-own-memory",
-        code(
-            f"""
-            needle = {marker[::-1]!r}[::-1].encode()  # built at run time: not in this source
-            found = 0
-            with open("/proc/self/mem", "rb", 0) as mem:
-                for line in open("/proc/self/maps").read().splitlines():
-                    span, perms = line.split()[:2]
-                    start, end = (int(x, 16) for x in span.split("-"))
-                    if not perms.startswith("r") or end - start > 2**28:
-                        continue
-                    try:
-                        mem.seek(start)
-                        found += mem.read(end - start).count(needle)
-                    except (OSError, ValueError, OverflowError):
-                        pass
-            print("copies", found - 1)  # one is the needle itself
+# Where a job runs: the start time of the container's PID 1, with the inode of its PID namespace
+# (the kernel reuses such inodes once a container is gone).
+WHICH_CONTAINER = (
+    "import os\nprint('container', os.readlink('/proc/self/ns/pid')"
+    " + open('/proc/1/stat').read().rpartition(')')[2].split()[19])\n"
+)
+# What a job inherits from the zygote and another process of the same user could change.
+INHERITED = code(
+    """
+    import json, os, resource
+    limits = sorted(n for n in dir(resource) if n.startswith("RLIMIT_"))
+    print("inherited", json.dumps({
+        "priority": os.getpriority(os.PRIO_PROCESS, 0),
+        "policy": os.sched_getscheduler(0),
+        "affinity": sorted(os.sched_getaffinity(0)),
+        "limits": {n: resource.getrlimit(getattr(resource, n)) for n in limits},
+    }))
+    """
+)
+ZYGOTE_ATTACKS = {
+    "kills-the-zygote": "os.kill(zygote_pid(), signal.SIGKILL)",
+    "stops-the-zygote": "os.kill(zygote_pid(), signal.SIGSTOP)",
+    "renices-the-zygote": "os.setpriority(os.PRIO_PROCESS, zygote_pid(), 19)",
+    "pins-the-zygote-to-one-cpu": (
+        "os.sched_setaffinity(zygote_pid(), {max(os.sched_getaffinity(zygote_pid()))})"
+    ),
+    "idles-the-zygote": "os.sched_setscheduler(zygote_pid(), os.SCHED_IDLE, os.sched_param(0))",
+    "lowers-the-zygote-limits": (
+        "resource.prlimit(zygote_pid(), resource.RLIMIT_NOFILE, (32, 32))\n"
+        "resource.prlimit(zygote_pid(), resource.RLIMIT_AS, (2**30, 2**30))"
+    ),
+}
+
+
+def where_and_what(pool) -> tuple[str, str]:
+    """The container the pool's next job runs in, and what that job inherited."""
+    result = pool.run(script_job("where-and-what", WHICH_CONTAINER + INHERITED))
+    assert_status(result, Status.PASSED)
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines())
+    return lines["container"], lines["inherited"]
+
+
+@pytest.mark.parametrize("attack", ZYGOTE_ATTACKS.values(), ids=ZYGOTE_ATTACKS)
+def test_a_job_that_tampers_with_the_zygote_is_judged_and_its_container_replaced(
+    hostile_pool, attack
+):
+    """The zygote forks every job, and a job runs as its user: it can kill or stop it, or
+    change what it passes on to later jobs. The job's own verdict stands, the worker never
+    forks a job from itself instead, and the next job runs in a fresh container that gave it
+    exactly what a fresh container gives."""
+    if attack.startswith("os.sched_setaffinity") and len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one CPU: there is no affinity to narrow")
+    container, inherited = where_and_what(hostile_pool)
+    prefix = FIND_ZYGOTE + "import resource, signal\n" + attack
+    run_case(hostile_pool, wrong("tampers-with-the-zygote", prefix), Status.FAILED)
+    right = Job(id="right-answer-that-tampers", solution=code(prefix) + ADD, tests=ADD_TESTS)
+    run_case(hostile_pool, right, Status.PASSED)
+    script = script_job("script-that-tampers", code(prefix) + ADD + SCRIPT_TESTS)
+    run_case(hostile_pool, script, Status.PASSED)
+    replacement, inherited_now = where_and_what(hostile_pool)
+    assert replacement != container, "the container was not replaced"
+    assert inherited_now == inherited
+
+
+def test_catchable_signals_leave_the_zygote_in_service(hostile_pool):
+    """The zygote ignores every signal it can: signalling it, or every process at once with
+    SIGTERM, neither hurts later jobs nor costs a container."""
+    container, inherited = where_and_what(hostile_pool)
+    job = script_job(
+        "signals-the-zygote",
+        FIND_ZYGOTE
+        + code(
+            """
+            import signal
+            spared = {signal.SIGKILL, signal.SIGSTOP}
+            for sig in sorted(signal.valid_signals() - spared):
+                os.kill(zygote_pid(), sig)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            os.kill(-1, signal.SIGTERM)
             """
         ),
     )
+    run_case(hostile_pool, job, Status.PASSED)
+    assert where_and_what(hostile_pool) == (container, inherited)
+
+
+# Job code that counts, in the job process's own memory, the places where ``first`` is
+# directly followed by ``second``. A marker is always written as two halves, so the only
+# whole copies are the ones the process really holds.
+COUNT_IN_OWN_MEMORY = code(
+    """
+    def count_in_own_memory(first, second):
+        first, second = first.encode(), second.encode()
+        found = 0
+        with open("/proc/self/mem", "rb", 0) as mem:
+            for line in open("/proc/self/maps").read().splitlines():
+                span, perms = line.split()[:2]
+                start, end = (int(x, 16) for x in span.split("-"))
+                if not perms.startswith("r") or end - start > 2**28:
+                    continue
+                try:
+                    mem.seek(start)
+                    chunk = mem.read(end - start)
+                except (OSError, ValueError, OverflowError):
+                    continue
+                at = chunk.find(first)
+                while at >= 0:
+                    after = at + len(first)
+                    found += chunk[after : after + len(second)] == second
+                    at = chunk.find(first, at + 1)
+        return found
+    """
+)
+
+
+def test_a_job_finds_nothing_of_earlier_jobs_in_its_memory(runner_image):
+    """Jobs are forked from a zygote that never saw job data, not from the worker that reads
+    every request and drains every output: a job scanning its own memory finds no trace of an
+    earlier job's solution, tests or output, in the same container."""
+    halves = {
+        where: (secrets.token_hex(8), secrets.token_hex(8))
+        for where in ("solution", "tests", "stdout", "script", "control")
+    }
+    whole = {where: first + second for where, (first, second) in halves.items()}
+    earlier = Job(
+        id="earlier-pytest-job",
+        solution=f"MARK = {whole['solution']!r}\n" + ADD,
+        tests=f"MARK = {whole['tests']!r}\n"
+        + ADD_TESTS
+        + f"\n\ndef test_prints():\n    print({whole['stdout'][::-1]!r}[::-1])\n"
+        + f"\n\ndef test_where():\n    {WHICH_CONTAINER.splitlines()[0]}\n"
+        + f"    {WHICH_CONTAINER.splitlines()[1]}\n",
+    )
+    earlier_script = script_job(
+        "earlier-script-job", f"MARK = {whole['script']!r}\nprint(MARK)\n" + WHICH_CONTAINER
+    )
+    scanner = script_job(
+        "scans-its-own-memory",
+        WHICH_CONTAINER
+        + COUNT_IN_OWN_MEMORY
+        + f"halves = {halves!r}\n"
+        + "control = ''.join(halves['control'])  # a whole copy this process does hold\n"
+        + "for where, (first, second) in sorted(halves.items()):\n"
+        + "    print('found', where, count_in_own_memory(first, second))\n",
+    )
     config = PoolConfig(workers=1, image=runner_image, limits=Limits(timeout_s=POOL_TIMEOUT_S))
     with BlockingPool(config) as pool:
-        assert_status(pool.run(earlier), Status.PASSED)
-        result = pool.run(scanner)
-    assert_status(result, Status.PASSED)
-    assert int(result.stdout.split()[-1]) > 0, "no trace of the earlier job: a defence landed?"
+        runs = [pool.run(earlier), pool.run(earlier_script), pool.run(scanner)]
+    for result in runs:
+        assert_status(result, Status.PASSED)
+    assert whole["stdout"] in runs[0].stdout and whole["script"] in runs[1].stdout
+    containers = {re.search(r"container (\S+)", r.stdout).group(1) for r in runs}
+    assert len(containers) == 1, f"the jobs ran in different containers: {containers}"
+    found = {where: int(n) for where, n in re.findall(r"^found (\w+) (\d+)$", runs[2].stdout, re.M)}
+    assert found.pop("control") >= 1, "the scan does not see this process's own memory"
+    assert found == {"solution": 0, "tests": 0, "stdout": 0, "script": 0}, (
+        f"copies of earlier jobs' text in a later job's memory: {found}"
+    )

@@ -1,0 +1,176 @@
+"""What the worker does after every job so that nothing of it survives into the next one.
+
+Every process but PID 1 and the zygote is SIGKILLed until none is left, every writable place is
+emptied and System V IPC objects are removed. Runs in the worker (PID 1) only.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import signal
+import time
+from typing import Protocol
+
+WORK_ROOT = "/work"  # a size-capped tmpfs (see sandbox/container.py)
+SCRATCH_DIRS = (WORK_ROOT, "/tmp", "/dev/shm", "/dev/mqueue")
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class Spared(Protocol):
+    """A child of the worker that the kill sweep leaves alone while it lives (the zygote).
+
+    All of the worker's reaping goes through :func:`reap`, which reports every reaped pid to
+    ``reaped``; so once the spared process has died, ``pid_if_alive`` can say so for certain and
+    its pid, which a new process may then take, is never spared by mistake.
+    """
+
+    def pid_if_alive(self) -> int | None: ...
+
+    def reaped(self, pid: int, status: int) -> None: ...
+
+
+def reap(spared: Spared | None = None) -> None:
+    """Collects every child that has ended (orphans of the job are reparented to PID 1)."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        if spared is not None:
+            spared.reaped(pid, status)
+
+
+def _other_pids(keep: set[int]) -> list[int]:
+    return [
+        int(entry) for entry in os.listdir("/proc") if entry.isdigit() and int(entry) not in keep
+    ]
+
+
+def kill_everything_else(spared: Spared | None = None, deadline_s: float = 10.0) -> int:
+    """SIGKILLs every process in the container except this one and ``spared``, until none is left.
+
+    Works against setsid'd orphans, SIGTERM-ignoring processes and fork bombs: a process
+    that has been sent SIGKILL cannot fork any more, so repeated sweeps converge. Whether the
+    spared process lives is asked before each listing of ``/proc``: it cannot die and be reaped
+    between the two (only this function reaps), so its pid in the listing really is itself.
+    """
+    end = time.monotonic() + deadline_s
+    sweeps = 0
+    while True:
+        keep = {os.getpid()}
+        spared_pid = spared.pid_if_alive() if spared is not None else None
+        if spared_pid is not None:
+            keep.add(spared_pid)
+        pids = _other_pids(keep)
+        reap(spared)
+        if not pids:
+            return sweeps
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        sweeps += 1
+        reap(spared)
+        if time.monotonic() > end:
+            raise RuntimeError(f"processes survive after {sweeps} kill sweeps: {pids[:10]}")
+        time.sleep(0.001 if sweeps < 50 else 0.01)
+
+
+def wipe_dir(path: str) -> None:
+    """Empties ``path`` without recursion, whatever the shape of the tree a job left in it.
+
+    A job can build a chain of directories thousands of levels deep, strip their permissions
+    or plant symlinks. A recursive walk would overflow Python's stack or the path length limit
+    and leave the container dirty, so instead each non-empty sub-directory is emptied one level
+    at a time: its files are unlinked and its own sub-directories are moved up to ``path`` (a
+    rename within the same file system), to be handled the same way on a later pass. Every
+    call is relative to an open directory descriptor, so no path ever grows.
+    """
+    try:
+        top = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return
+    hoisted = 0
+    try:
+        while True:
+            with os.scandir(top) as it:
+                entries = [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in it]
+            if not entries:
+                return
+            for name, is_dir in entries:
+                if not is_dir:
+                    os.unlink(name, dir_fd=top)
+                    continue
+                try:
+                    os.rmdir(name, dir_fd=top)  # the common case: already empty
+                    continue
+                except OSError:
+                    pass
+                os.chmod(name, 0o700, dir_fd=top)
+                sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=top)
+                try:
+                    with os.scandir(sub) as it:
+                        children = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
+                    for child, child_is_dir in children:
+                        if child_is_dir:
+                            # Moving a directory to a new parent needs write access to it.
+                            os.chmod(child, 0o700, dir_fd=sub)
+                            hoisted = _hoist(sub, child, top, hoisted)
+                        else:
+                            os.unlink(child, dir_fd=sub)
+                finally:
+                    os.close(sub)
+                os.rmdir(name, dir_fd=top)
+    finally:
+        os.close(top)
+
+
+def _hoist(parent: int, name: str, top: int, counter: int) -> int:
+    """Moves directory ``name`` from ``parent`` to ``top`` under a fresh name; returns the counter."""
+    while True:
+        counter += 1
+        try:
+            os.rename(name, f".wipe-{counter}", src_dir_fd=parent, dst_dir_fd=top)
+            return counter
+        except OSError as exc:  # the name is taken by something the job made: try the next
+            if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
+                raise
+
+
+def remove_sysv_ipc() -> None:
+    """Removes shared memory segments, semaphores and message queues a job left behind."""
+    ipc_rmid = 0
+    for table, remover, id_column in (
+        ("shm", _libc.shmctl, 1),
+        ("sem", _libc.semctl, 1),
+        ("msg", _libc.msgctl, 1),
+    ):
+        try:
+            with open(f"/proc/sysvipc/{table}") as fh:
+                rows = fh.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > id_column:
+                if table == "sem":
+                    remover(int(fields[id_column]), 0, ipc_rmid)
+                else:
+                    remover(int(fields[id_column]), ipc_rmid, None)
+
+
+def clean_container(spared: Spared | None = None) -> None:
+    """Kills every process but PID 1 and ``spared``, empties scratch space, removes IPC."""
+    kill_everything_else(spared)
+    for path in SCRATCH_DIRS:
+        try:
+            wipe_dir(path)
+        except OSError as exc:
+            raise RuntimeError(f"cannot empty {path}: {exc}") from exc
+    remove_sysv_ipc()

@@ -1,0 +1,339 @@
+"""What runs in the job process: it reads its own job, writes the files and runs them.
+
+The job process is forked from the zygote (see ``zygote.py``), so it starts with pytest and its
+plugins already imported and with no trace of any other job in its memory. It receives four
+pipes: the job itself arrives on the first (``{"token": ..., "job": {...}}``, written by the
+worker), stdout and stderr go to the next two, and what the test session did is reported as one
+JSON event per line on the last, each event tagged with the job's token. The first event carries
+the process id, sent before any of the job's code runs, so the worker can wait for this very
+process. Coverage, when asked for, is measured here too.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+
+import pytest
+from cleanup import WORK_ROOT
+
+try:  # imported before any job can put files on sys.path
+    import coverage
+except ImportError:  # an image without coverage.py still runs every other job
+    coverage = None
+
+RUN_DIR = os.path.join(WORK_ROOT, "run")
+SOLUTION_PATH = os.path.join(RUN_DIR, "solution.py")
+JOB_ENV = {
+    "PATH": "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin",
+    "HOME": RUN_DIR,
+    "LANG": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONHASHSEED": "0",
+    "TMPDIR": "/tmp",
+}
+TRACEBACK_CHARS = 2000
+# What compile() raises for source it cannot compile: deeply nested expressions exhaust the
+# compiler's recursion or memory, and null bytes are a ValueError.
+UNCOMPILABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
+MESSAGE_CHARS = 500
+MAX_COVERAGE_ITEMS = 5000
+EVENTS_FD = 3
+PR_SET_NAME = 15
+PR_SET_DUMPABLE = 4
+RUNNER_MODULES = ("cleanup", "job", "zygote")
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class _EventWriter:
+    """Writes one JSON event per line to the private events pipe, tagged with the job token."""
+
+    def __init__(self, fd: int, token: str):
+        self._fd = fd
+        self._token = token
+
+    def emit(self, **event) -> None:
+        event["token"] = self._token
+        data = (json.dumps(event) + "\n").encode()
+        while data:
+            written = os.write(self._fd, data)
+            data = data[written:]
+
+
+def _excerpt(text: str, limit: int) -> str:
+    return text if len(text) <= limit else "..." + text[-limit:]
+
+
+class _Reporter:
+    """pytest plugin: turns pytest's own reports into per-test events."""
+
+    def __init__(self, events: _EventWriter):
+        self.events = events
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            text = str(report.longreprtext).strip()
+            lines = text.splitlines()
+            self.events.emit(
+                event="collect_error",
+                name=report.nodeid or "<collection>",
+                message=_excerpt(lines[-1] if lines else "collection failed", MESSAGE_CHARS),
+                traceback=_excerpt(text, TRACEBACK_CHARS),
+            )
+
+    def pytest_runtest_logstart(self, nodeid, location):
+        self.events.emit(event="test_start", name=nodeid)
+
+    def pytest_runtest_logreport(self, report):
+        message = ""
+        tb = ""
+        if report.failed:
+            crash = getattr(report.longrepr, "reprcrash", None)
+            message = crash.message if crash is not None else str(report.longreprtext)[-300:]
+            tb = str(report.longreprtext)
+        elif report.skipped and isinstance(report.longrepr, tuple):
+            message = str(report.longrepr[2])
+        self.events.emit(
+            event="test_phase",
+            name=report.nodeid,
+            phase=report.when,
+            outcome=report.outcome,
+            xfail=hasattr(report, "wasxfail"),  # the reason, often "", is its value
+            message=_excerpt(message, MESSAGE_CHARS),
+            traceback=_excerpt(tb, TRACEBACK_CHARS),
+            duration=round(report.duration, 6),
+        )
+
+    def pytest_sessionfinish(self, session, exitstatus):
+        self.events.emit(
+            event="session_finished",
+            collected=session.testscollected,
+            failed=session.testsfailed,
+            exitstatus=int(exitstatus),
+        )
+
+
+def _write_files(job: dict) -> None:
+    os.makedirs(RUN_DIR, exist_ok=True)
+    files = dict(job.get("files") or {})
+    if job["mode"] == "pytest":
+        files["solution.py"] = job["solution"]
+        files["test_solution.py"] = job["tests"]
+    for name, text in files.items():
+        path = os.path.normpath(os.path.join(RUN_DIR, name))
+        if not path.startswith(RUN_DIR + os.sep):
+            raise ValueError(f"file name escapes the work directory: {name!r}")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+
+def _run_pytest(job: dict, events: _EventWriter) -> None:
+    for name, source in (("solution.py", job["solution"]), ("test_solution.py", job["tests"])):
+        try:
+            compile(source, name, "exec", dont_inherit=True)
+        except UNCOMPILABLE as exc:
+            events.emit(event="syntax_error", file=name, message=_syntax_message(exc))
+            return
+    sys.path.insert(0, RUN_DIR)
+    args = [
+        "-q",
+        "-s",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:pastebin",
+        "-p",
+        "no:junitxml",
+        "--rootdir",
+        RUN_DIR,
+        "--import-mode=prepend",
+        "test_solution.py",
+    ]
+    measurement = _start_coverage() if job.get("coverage") else None
+    pytest.main(args, plugins=[_Reporter(events)])
+    if job.get("coverage"):
+        _report_coverage(measurement, events)
+    events.emit(event="completed")
+
+
+def _start_coverage():
+    """Starts coverage.py on solution.py only: branch coverage, no data file, no config file.
+
+    The measurement runs inside the same process as the job's own code, which could disturb or
+    forge it: coverage is a quality metric the sandbox measures for well-behaved code, never a
+    security boundary and never part of a verdict. ``config_file=False`` keeps a job's own
+    ``.coveragerc`` or ``pyproject.toml`` from steering it.
+    """
+    if coverage is None:
+        return None
+    measurement = coverage.Coverage(
+        data_file=None, branch=True, include=[SOLUTION_PATH], config_file=False
+    )
+    measurement.start()
+    return measurement
+
+
+def _report_coverage(measurement, events: _EventWriter) -> None:
+    """Emits one ``coverage`` event with line and branch counts and what was missed."""
+    if measurement is None:
+        events.emit(event="coverage", error="coverage.py is not installed in the runner image")
+        return
+    try:
+        measurement.stop()
+        # ``_analyze`` is the only call that exposes branch arcs; requirements.txt pins the version.
+        analysis = measurement._analyze(SOLUTION_PATH)
+        numbers = analysis.numbers
+        arcs = [
+            [source, target]
+            for source, targets in sorted(analysis.missing_branch_arcs().items())
+            for target in sorted(targets)
+        ]
+        events.emit(
+            event="coverage",
+            statements=numbers.n_statements,
+            missing_lines=sorted(analysis.missing)[:MAX_COVERAGE_ITEMS],
+            branches=numbers.n_branches,
+            missing_branches=numbers.n_missing_branches,
+            missing_arcs=arcs[:MAX_COVERAGE_ITEMS],
+        )
+    except Exception as exc:
+        events.emit(event="coverage", error=_excerpt(f"{type(exc).__name__}: {exc}", MESSAGE_CHARS))
+
+
+def _run_script(job: dict, events: _EventWriter) -> None:
+    program = job["solution"] + "\n\n" + job["tests"] + "\n"
+    with open(os.path.join(RUN_DIR, "program.py"), "w", encoding="utf-8") as fh:
+        fh.write(program)
+    try:
+        code = compile(program, "program.py", "exec", dont_inherit=True)
+    except UNCOMPILABLE as exc:
+        events.emit(event="syntax_error", file="program.py", message=_syntax_message(exc))
+        return
+    sys.path.insert(0, RUN_DIR)
+    namespace = {"__name__": "__main__", "__file__": os.path.join(RUN_DIR, "program.py")}
+    try:
+        exec(code, namespace)
+    except BaseException as exc:  # the program's own failure is data, not our crash
+        if isinstance(exc, SystemExit):
+            message = f"SystemExit({exc.code!r}) before the end of the program"
+        else:
+            message = f"{type(exc).__name__}: {exc}"
+        events.emit(
+            event="exception",
+            type=type(exc).__name__,
+            message=_excerpt(message, MESSAGE_CHARS),
+            traceback=_excerpt(traceback.format_exc(), TRACEBACK_CHARS),
+        )
+        return
+    events.emit(event="completed")
+
+
+def _syntax_message(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        return f"{exc.msg} ({exc.filename}, line {exc.lineno})"
+    if isinstance(exc, RecursionError | MemoryError):
+        return f"the source is too deeply nested to compile ({type(exc).__name__})"
+    return str(exc)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _take_fds(job_fd: int, out_fd: int, err_fd: int, events_fd: int) -> int:
+    """Puts stdout, stderr and the events pipe on fds 1, 2 and 3, stdin on /dev/null, and
+    closes every other descriptor inherited from the zygote (its channel to the worker among
+    them). Returns the fd the job arrives on (4)."""
+    # Copies above the range being rearranged first, so no dup2 overwrites a source.
+    high = [
+        fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 64) for fd in (out_fd, err_fd, events_fd, job_fd)
+    ]
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    for target, fd in zip((1, 2, EVENTS_FD, 4), high, strict=True):
+        os.dup2(fd, target)
+    os.closerange(5, 65536)
+    return 4
+
+
+def _forget_runner() -> None:
+    """Leaves the job the import system it had before the runner was split into modules.
+
+    The worker's directory was put on ``sys.path`` to import these modules; a job with its own
+    ``job.py`` or ``cleanup.py`` must import its file, not ours (the running code keeps its
+    references, so dropping the names is safe).
+    """
+    runner_dir = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [entry for entry in sys.path if entry != runner_dir]
+    for name in RUNNER_MODULES:
+        sys.modules.pop(name, None)
+
+
+def _wait_for_the_intermediate(pid: int) -> None:
+    """Waits until the intermediate process that forked this one has exited and the zygote has
+    reaped it. Then this process is PID 1's child, so the worker can collect its exit status,
+    and the job starts in a container holding only PID 1, the zygote and itself. Short: it
+    exits right after forking us, and no code of the job has run yet that could stop it."""
+    while os.getppid() != 1 or os.path.exists(f"/proc/{pid}"):
+        time.sleep(0.0001)
+
+
+def main(fds: list[int], intermediate: int, signals: dict, comm: bytes) -> None:
+    """Runs in the forked job process; never returns.
+
+    ``intermediate`` is the pid of the process that forked this one; ``signals`` are the
+    dispositions the zygote had before it ignored every signal, ``comm`` its process name
+    before it renamed itself: the job gets both back.
+    """
+    try:
+        _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+        _libc.prctl(PR_SET_NAME, comm, 0, 0, 0)
+        with open("/proc/self/oom_score_adj", "w") as fh:  # the OOM killer takes jobs first
+            fh.write("1000")
+        os.setsid()
+        job_fd = _take_fds(*fds)
+        request = json.loads(_read_all(job_fd))
+        os.close(job_fd)
+        events = _EventWriter(EVENTS_FD, request["token"])
+        job = request["job"]
+        del request
+        _wait_for_the_intermediate(intermediate)
+        events.emit(event="forked", pid=os.getpid())
+        for sig, handler in signals.items():
+            signal.signal(sig, handler)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.environ.clear()
+        os.environ.update(JOB_ENV)
+        sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)
+        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
+        _forget_runner()
+        _write_files(job)
+        os.chdir(RUN_DIR)
+        events.emit(event="started")
+        if job["mode"] == "pytest":
+            _run_pytest(job, events)
+        else:
+            _run_script(job, events)
+    except BaseException:
+        try:
+            os.write(2, traceback.format_exc().encode(errors="replace"))
+        except OSError:
+            pass
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:
+            pass
+        os._exit(0)
