@@ -122,6 +122,19 @@ async def client_alone(base_url: str, calls: int, concurrency: int) -> float:
         return time.perf_counter() - started
 
 
+def ensure_image() -> None:
+    """Builds the runner image for this version of the worker if missing (a no-op otherwise),
+    under the lock the test suite uses, so concurrent builds do not collide."""
+    import fcntl
+
+    from sandbox.docker_client import connect
+    from sandbox.image import build_image
+
+    with open(Path(tempfile.gettempdir()) / "codefactory-image-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        build_image(connect(), log=lambda line: None)
+
+
 def rss_mib() -> float:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -154,6 +167,7 @@ async def run_pipeline(args, base_url: str, out: Path, samples: list) -> tuple:
     from factory.pipeline.generate import generate
     from sandbox import Limits, PoolConfig
 
+    await asyncio.to_thread(ensure_image)
     pool_config = PoolConfig(workers=args.workers, limits=Limits(timeout_s=10))
     rate_before = await sandbox_rate(pool_config)
     config = GenerateConfig(out=out, count=args.count, in_flight=args.in_flight)
