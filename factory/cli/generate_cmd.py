@@ -31,11 +31,12 @@ from factory.cli.sandbox_cmd import Image, Memory, Runtime, Workers
 
 BaseUrl = Annotated[
     str | None,
-    typer.Option("--base-url", help="OpenAI-compatible API root [env: OPENAI_BASE_URL]."),
+    typer.Option("--base-url", help="OpenAI-compatible API root (or set OPENAI_BASE_URL)."),
 ]
 Model = Annotated[str, typer.Option("--model", help="Model name as the server knows it.")]
 ApiKey = Annotated[
-    str | None, typer.Option("--api-key", help="API key [env: OPENAI_API_KEY].", show_default=False)
+    str | None,
+    typer.Option("--api-key", help="API key (or set OPENAI_API_KEY).", show_default=False),
 ]
 Count = Annotated[
     int, typer.Option("--count", help="Problems to finish in --out (train + failures).")
@@ -48,21 +49,24 @@ MaxTokens = Annotated[int, typer.Option("--max-tokens", help="Token limit per LL
 Seed = Annotated[int, typer.Option("--seed", help="Seeds the topic plan and every LLM call.")]
 Topics = Annotated[
     Path | None,
-    typer.Option("--topics", help="Your own taxonomy (TOML or JSON) [default: built in]."),
+    typer.Option("--topics", help="Your own taxonomy, TOML or JSON (default: the built-in one)."),
 ]
 JobTimeout = Annotated[float, typer.Option("--timeout", help="Sandbox seconds per test run.")]
 RequestTimeout = Annotated[
-    float | None, typer.Option("--request-timeout", help="Seconds per LLM request [default: 120].")
+    float | None, typer.Option("--request-timeout", help="Seconds per LLM request (default: 120).")
 ]
 MaxRetries = Annotated[
-    int | None, typer.Option("--max-retries", help="Retries per LLM request [default: 6].")
+    int | None, typer.Option("--max-retries", help="Retries per LLM request (default: 6).")
 ]
 MaxReasks = Annotated[
     int, typer.Option("--max-reasks", help="Re-asks per stage when a reply is unusable.")
 ]
 InFlight = Annotated[
     int | None,
-    typer.Option("--in-flight", help="Problems worked on at once [default: from the limits]."),
+    typer.Option(
+        "--in-flight",
+        help="Problems worked on at once (default: from --concurrency and --workers).",
+    ),
 ]
 ForceConfig = Annotated[
     bool,
