@@ -23,11 +23,11 @@ class Spared(Protocol):
     """A child of the worker that the kill sweep leaves alone while it lives (the zygote).
 
     All of the worker's reaping goes through :func:`reap`, which reports every reaped pid to
-    ``reaped``; so once the spared process has died, ``pid_if_alive`` can say so for certain and
+    ``reaped``; so once the spared process has died, ``pid_to_spare`` can say so for certain and
     its pid, which a new process may then take, is never spared by mistake.
     """
 
-    def pid_if_alive(self) -> int | None: ...
+    def pid_to_spare(self) -> int | None: ...
 
     def reaped(self, pid: int, status: int) -> None: ...
 
@@ -63,7 +63,7 @@ def kill_everything_else(spared: Spared | None = None, deadline_s: float = 10.0)
     sweeps = 0
     while True:
         keep = {os.getpid()}
-        spared_pid = spared.pid_if_alive() if spared is not None else None
+        spared_pid = spared.pid_to_spare() if spared is not None else None
         if spared_pid is not None:
             keep.add(spared_pid)
         pids = _other_pids(keep)

@@ -5,8 +5,8 @@ plugins already imported and with no trace of any other job in its memory. It re
 pipes: the job itself arrives on the first (``{"token": ..., "job": {...}}``, written by the
 worker), stdout and stderr go to the next two, and what the test session did is reported as one
 JSON event per line on the last, each event tagged with the job's token. The first event carries
-the process id, sent before any of the job's code runs, so the worker can wait for this very
-process. Coverage, when asked for, is measured here too.
+the process id, sent before any of the job's code runs, so the worker knows which process's end
+to watch for. Coverage, when asked for, is measured here too.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import json
 import os
 import signal
 import sys
-import time
 import traceback
 
 import pytest
@@ -280,21 +279,11 @@ def _forget_runner() -> None:
         sys.modules.pop(name, None)
 
 
-def _wait_for_the_intermediate(pid: int) -> None:
-    """Waits until the intermediate process that forked this one has exited and the zygote has
-    reaped it. Then this process is PID 1's child, so the worker can collect its exit status,
-    and the job starts in a container holding only PID 1, the zygote and itself. Short: it
-    exits right after forking us, and no code of the job has run yet that could stop it."""
-    while os.getppid() != 1 or os.path.exists(f"/proc/{pid}"):
-        time.sleep(0.0001)
-
-
-def main(fds: list[int], intermediate: int, signals: dict, comm: bytes) -> None:
+def main(fds: list[int], signals: dict, comm: bytes) -> None:
     """Runs in the forked job process; never returns.
 
-    ``intermediate`` is the pid of the process that forked this one; ``signals`` are the
-    dispositions the zygote had before it ignored every signal, ``comm`` its process name
-    before it renamed itself: the job gets both back.
+    ``signals`` are the dispositions the zygote had before it ignored every signal, ``comm``
+    its process name before it renamed itself: the job gets both back.
     """
     try:
         _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
@@ -308,7 +297,6 @@ def main(fds: list[int], intermediate: int, signals: dict, comm: bytes) -> None:
         events = _EventWriter(EVENTS_FD, request["token"])
         job = request["job"]
         del request
-        _wait_for_the_intermediate(intermediate)
         events.emit(event="forked", pid=os.getpid())
         for sig, handler in signals.items():
             signal.signal(sig, handler)

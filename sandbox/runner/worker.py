@@ -51,11 +51,13 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from cleanup import clean_container
-from zygote import Zygote
+from zygote import Zygote, ended_unreported
 
 TRACEBACK_CHARS = 2000
 MAX_EVENTS_BYTES = 4 * 1024 * 1024
 DRAIN_AFTER_EXIT_S = 0.5
+UNREPORTED_CHECK_S = 0.02
+REPORT_WAIT_S = 1.0
 PR_SET_DUMPABLE = 4
 HOST_FD = 0  # requests from the host arrive on stdin
 WRITE_CHUNK = 1 << 16
@@ -122,18 +124,6 @@ def _job_pid(events: bytes, token: str) -> int | None:
     return 0  # a first line that is not ours: the job process failed before it reported
 
 
-def _exit_status(pid: int | None) -> int | None:
-    """The job process's wait status if it has ended; ``None`` while it runs or is not yet
-    PID 1's child (the intermediate process that forked it has not exited yet)."""
-    if not pid:
-        return None
-    try:
-        done, status = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return None
-    return status if done else None
-
-
 def run_job(job: dict, zygote: Zygote) -> dict:
     timeout_s = float(job["timeout_s"])
     cap = int(job.get("output_limit_bytes", 65536))
@@ -165,7 +155,9 @@ def run_job(job: dict, zygote: Zygote) -> dict:
     pid = None
     deadline = started + timeout_s
     timed_out = False
+    ended = False
     status_word = None
+    unreported_check_at = started
     idle_polls = 0
     # The host closing our stdin means it is gone (killed, or dropped the container): stop
     # at once rather than when the job's time runs out, and Docker's auto_remove follows.
@@ -173,37 +165,48 @@ def run_job(job: dict, zygote: Zygote) -> dict:
     while True:
         if pid is None:
             pid = _job_pid(bytes(events[:4096]), token)
-        if status_word is None:
-            status_word = _exit_status(pid)
-            if status_word is not None:
+        if pid and not ended:
+            if pid in zygote.reports:
+                ended, status_word = True, zygote.reports[pid]
+            elif time.monotonic() >= unreported_check_at:
+                # Only when a job has killed or stopped the zygote, which then cannot report.
+                unreported_check_at = time.monotonic() + UNREPORTED_CHECK_S
+                if not zygote.can_report():
+                    ended, status_word = ended_unreported(pid)
+            if ended:
                 # Left-over background processes may hold the pipes open: drain briefly.
                 deadline = min(deadline, time.monotonic() + DRAIN_AFTER_EXIT_S)
-        if not open_fds and (status_word is not None or not pid):
+        if not open_fds and (ended or not pid):
             break  # done, or the job process ended before it could report its pid
         now = time.monotonic()
         if now >= deadline:
-            timed_out = status_word is None
+            timed_out = not ended
             break
         # Once the child is gone, a pipe still held open by a left-over background process
         # must not keep us waiting: give it a moment to drain, then stop.
-        wait = min(deadline - now, 0.05 if status_word is None else 0.02)
+        wait = min(deadline - now, 0.05 if not ended else 0.02)
         if not open_fds:
-            # The child closed its pipes and is exiting: poll for it quickly at first
-            # (a flat 50 ms sleep here cost every job about 25 ms on average).
+            # The child closed its pipes and is exiting: poll for it quickly at first.
             idle_polls += 1
             wait = min(wait, 0.0005 * 2 ** min(idle_polls, 7))
-        ready, can_write, _ = select.select([*open_fds, *host_watch], writing, [], wait)
+        zygote_watch = [] if ended or zygote.closed else [zygote.channel]
+        ready, can_write, _ = select.select(
+            [*open_fds, *host_watch, *zygote_watch], writing, [], wait
+        )
         if can_write:
             payload = _feed(job_w, payload)
             if not payload:
                 os.close(job_w)
                 writing = []
+        if zygote_watch and zygote.channel in ready:
+            ready.remove(zygote.channel)
+            zygote.read_reports()
         if HOST_FD in ready:
             ready.remove(HOST_FD)
             if _host_gone():
                 os._exit(0)  # as PID 1, exiting takes every process of the job with it
             host_watch = []  # unexpected input: leave it for the request loop
-        if not ready and not can_write and status_word is not None:
+        if not ready and not can_write and ended:
             break
         for fd in ready:
             data = os.read(fd, 65536)
@@ -230,16 +233,15 @@ def run_job(job: dict, zygote: Zygote) -> dict:
         clean_container(zygote)
     except Exception as exc:
         dirty = f"{type(exc).__name__}: {exc}"
+    if pid and not ended:  # killed by the sweep: the zygote reports how, if it still can
+        if zygote.can_report():
+            status_word = zygote.wait_report(pid, REPORT_WAIT_S)
+        else:
+            status_word = ended_unreported(pid)[1]
     problem = zygote.problem()
     if problem:
         zygote.retire()
         dirty = f"{dirty}; {problem}" if dirty else problem
-    if status_word is None and pid:
-        try:
-            done, status_word = os.waitpid(pid, os.WNOHANG if dirty else 0)
-            status_word = status_word if done else None
-        except ChildProcessError:
-            status_word = None
     for fd in (out_r, err_r, ev_r):
         os.close(fd)
 

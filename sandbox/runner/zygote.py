@@ -6,12 +6,11 @@ requests and output have been (Python frees memory without overwriting it), so a
 its own memory could find them. The worker forks the zygote at start-up, after importing
 pytest, coverage and pytest's plugins and freezing the heap, and before reading any request.
 The zygote never holds job data: the worker sends it only the word ``fork`` together with four
-pipe descriptors (``SCM_RIGHTS`` over a socketpair); it forks an intermediate process, which
-forks the job process and exits at once, and closes its copies. The job process reads its job
-from the first pipe itself (``job.py``), so the job's text exists only in the worker, which is
-never forked again, and in the job process. Being orphaned, the job process is reparented to
-PID 1, which therefore collects its real exit status (the job reports its pid before any of its
-code runs).
+pipe descriptors (``SCM_RIGHTS`` over a socketpair). It forks the job process, closes its
+copies, waits for the job process to end and sends back ``ended <pid> <wait status>``. The job
+process reads its job from the first pipe itself (``job.py``), so the job's text exists only in
+the worker, which is never forked again, and in the job process, which reports its pid as its
+first event, before any of the job's code runs.
 
 A job runs as the same user as the zygote, so it can kill or stop it and change what the
 kernel lets a process change in another of its user (priority, CPU affinity, scheduling
@@ -20,7 +19,9 @@ memory: the zygote is non-dumpable, like the worker, so ptrace, ``/proc/<pid>/me
 other private ``/proc`` files are refused. The zygote ignores every signal it can, and after
 each job the worker checks it (:meth:`Zygote.problem`); if anything is wrong the worker kills
 it, reports the container as dirty and the host replaces the container. The worker never falls
-back to forking jobs from itself.
+back to forking jobs from itself. A zygote that can no longer report never hides the end of
+the job it forked from the worker: a killed zygote's child is reparented to PID 1, and a stopped
+zygote's child is seen to end in ``/proc`` (:func:`ended_unreported`).
 """
 
 from __future__ import annotations
@@ -28,12 +29,15 @@ from __future__ import annotations
 import ctypes
 import os
 import resource
+import select
 import signal
 import socket
+import time
 
 import job
 
 FORK = b"fork"
+ENDED = b"ended"
 NAME = b"cf-zygote"
 OOM_SCORE_ADJ = "500"  # after the jobs (1000), before the worker (0)
 PR_SET_NAME = 15
@@ -46,12 +50,16 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 
 class Zygote:
-    """The worker's handle on its zygote: fork a job process, check and retire the zygote."""
+    """The worker's handle on its zygote: fork a job process, learn when it ended, check and
+    retire the zygote."""
 
     def __init__(self, pid: int, channel: socket.socket):
         self.pid = pid
         self.channel = channel
         self.dead = False
+        self.closed = False  # the channel reached end-of-file: the zygote is ending
+        self.fault = ""
+        self.reports: dict[int, int] = {}
         self._baseline = self._inherited()
 
     @classmethod
@@ -66,13 +74,43 @@ class Zygote:
             finally:
                 os._exit(1)
         theirs.close()
+        ours.setblocking(False)
         return cls(pid, ours)
 
     def spawn(self, fds: list[int]) -> None:
         """Asks the zygote for a job process that gets ``fds``: job, stdout, stderr, events."""
-        if self.pid_if_alive() is None:
+        if self.closed or self.pid_if_alive() is None:
             raise RuntimeError("the zygote is gone; this container must be replaced")
+        self.reports.clear()
         socket.send_fds(self.channel, [FORK], fds)
+
+    def read_reports(self) -> None:
+        """Takes in what the zygote sent: ``ended <pid> <status>`` for each job process."""
+        while True:
+            try:
+                message = self.channel.recv(64)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                message = b""
+            if not message:
+                self.closed = True
+                return
+            kind, _, rest = message.partition(b" ")
+            if kind == ENDED:
+                pid, status = (int(field) for field in rest.split())
+                self.reports[pid] = status
+
+    def wait_report(self, pid: int, timeout_s: float) -> int | None:
+        """The wait status of job process ``pid`` from the zygote, waiting up to ``timeout_s``."""
+        end = time.monotonic() + timeout_s
+        self.read_reports()
+        while pid not in self.reports and not self.closed:
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([self.channel], [], [], left)[0]:
+                break
+            self.read_reports()
+        return self.reports.get(pid)
 
     def pid_if_alive(self) -> int | None:
         """The zygote's pid while it runs; ``None`` for good once it has ended.
@@ -91,25 +129,43 @@ class Zygote:
             return None
         return self.pid
 
+    def pid_to_spare(self) -> int | None:
+        """The pid the kill sweep must spare: the zygote's, while it runs and is not stopped.
+
+        A stopped zygote cannot reap the job process it forked, whose zombie would outlast
+        every sweep: it is killed here, and its child is reparented to PID 1.
+        """
+        pid = self.pid_if_alive()
+        if pid is not None and _state(pid) in (b"T", b"t"):
+            self.fault = "the job stopped the zygote"
+            self.retire()
+            return None
+        return pid
+
     def reaped(self, pid: int, status: int) -> None:
         if pid == self.pid:
             self.dead = True
 
+    def can_report(self) -> bool:
+        """Whether the zygote can still tell when its job process ends."""
+        pid = self.pid_if_alive()
+        return pid is not None and _state(pid) not in (b"T", b"t", b"")
+
     def problem(self) -> str:
         """What a job did to the zygote, or ``""`` if it is as it was when it started."""
+        if self.fault:
+            return self.fault
         pid = self.pid_if_alive()
         if pid is None:
             return "the job killed the zygote"
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as fh:
-                state = fh.read().rpartition(b")")[2].split()[0]
-            changed = [
-                name for name, value in self._inherited().items() if value != self._baseline[name]
-            ]
-        except (OSError, IndexError) as exc:
-            return f"cannot inspect the zygote: {exc}"
+        state = _state(pid)
         if state in (b"T", b"t"):
             return "the job stopped the zygote"
+        try:
+            inherited = self._inherited()
+        except OSError as exc:
+            return f"cannot inspect the zygote: {exc}"
+        changed = [name for name, value in inherited.items() if value != self._baseline[name]]
         if changed:
             return "the job changed the zygote's " + ", ".join(changed)
         return ""
@@ -120,8 +176,7 @@ class Zygote:
         if pid is not None:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-        self.dead = True
-        self.channel.close()
+        self.dead = self.closed = True
 
     def _inherited(self) -> dict:
         """What the zygote passes on to every job and another process of its user may change."""
@@ -131,6 +186,26 @@ class Zygote:
             "CPU affinity": os.sched_getaffinity(self.pid),
             "resource limits": [resource.prlimit(self.pid, limit) for limit in RLIMITS],
         }
+
+
+def ended_unreported(pid: int) -> tuple[bool, int | None]:
+    """Whether job process ``pid`` has ended, for when its zygote cannot say so; with its wait
+    status when PID 1 (its parent since the zygote died) can collect it."""
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        return (True, status) if done else (False, None)
+    except ChildProcessError:
+        pass  # still the (stopped) zygote's child
+    return _state(pid) in (b"Z", b"X", b""), None
+
+
+def _state(pid: int) -> bytes:
+    """The process's state letter from ``/proc/<pid>/stat``; ``b""`` once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rpartition(b")")[2].split()[0]
+    except (OSError, IndexError):
+        return b""
 
 
 def _serve(channel: socket.socket) -> None:
@@ -163,15 +238,22 @@ def _serve(channel: socket.socket) -> None:
             pid = None  # the job process never reports; the worker sees it and says so
         if pid == 0:
             try:
-                intermediate = os.getpid()
-                if os.fork() == 0:
-                    job.main(fds, intermediate, dispositions, comm.value)
+                job.main(fds, dispositions, comm.value)
             finally:
                 os._exit(0)
         for fd in fds:
             os.close(fd)
         if pid is not None:
-            os.waitpid(pid, 0)
+            channel.send(ENDED + b" %d %d" % (pid, _wait_for_end(pid)))
+
+
+def _wait_for_end(pid: int) -> int:
+    """Waits until ``pid`` exits or is killed. A job process that made the zygote its tracer
+    (``PTRACE_TRACEME``) reports its stops here too: they are not its end."""
+    while True:
+        _, status = os.waitpid(pid, 0)
+        if os.WIFEXITED(status) or os.WIFSIGNALED(status):
+            return status
 
 
 def _ignore_signals() -> dict:

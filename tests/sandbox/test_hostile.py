@@ -245,6 +245,29 @@ CASES = [
         (Status.TIMEOUT,),
     ),
     Case(
+        # The zygote, the job process's parent, becomes its tracer: the job's stops must not
+        # read as its end, and nothing else changes.
+        wrong(
+            "makes-the-zygote-its-tracer",
+            "import ctypes\nassert ctypes.CDLL(None).ptrace(0, 0, 0, 0) == 0  # PTRACE_TRACEME",
+        ),
+        (Status.FAILED,),
+    ),
+    Case(
+        script_job(
+            "makes-the-zygote-its-tracer-and-stops",
+            code(
+                """
+                import ctypes, os, signal
+                assert ctypes.CDLL(None).ptrace(0, 0, 0, 0) == 0  # PTRACE_TRACEME
+                os.kill(os.getpid(), signal.SIGUSR1)  # a traced process stops on any signal
+                """
+            ),
+            timeout_s=2,
+        ),
+        (Status.TIMEOUT,),
+    ),
+    Case(
         script_job(
             "closes-every-channel-and-spins",
             "import os\nos.closerange(0, 1024)\nwhile True:\n    pass\n",
