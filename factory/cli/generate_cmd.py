@@ -140,6 +140,7 @@ def generate(
         environ=os.environ,
         base_url=base_url,
         api_key=api_key,
+        flag_names={"timeout_s": "--request-timeout"},
         model=model,
         concurrency=concurrency,
         timeout_s=request_timeout,

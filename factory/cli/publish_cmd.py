@@ -22,7 +22,7 @@ def card(
         str, typer.Option("--license", help="Licence id for the card's metadata.")
     ] = "apache-2.0",
     name: Annotated[
-        str | None, typer.Option("--name", help="Pretty name [default: the directory's name].")
+        str | None, typer.Option("--name", help="Pretty name (default: the directory's name).")
     ] = None,
 ) -> None:
     """Write DIR/README.md: the Hugging Face dataset card, every figure read from the data."""

@@ -16,15 +16,15 @@ app = typer.Typer(
 )
 
 Workers = Annotated[
-    int | None, typer.Option("--workers", "-w", help="Containers [default: CPU count].")
+    int | None, typer.Option("--workers", "-w", help="Containers (default: CPU count).")
 ]
-Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds per job [default: 30].")]
-Memory = Annotated[int | None, typer.Option("--memory", help="MiB per container [default: 512].")]
+Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds per job (default: 30).")]
+Memory = Annotated[int | None, typer.Option("--memory", help="MiB per container (default: 512).")]
 Runtime = Annotated[
     str | None, typer.Option("--runtime", help="Container runtime, e.g. runsc (gVisor).")
 ]
 Image = Annotated[
-    str | None, typer.Option("--image", help="Runner image [default: built for this version].")
+    str | None, typer.Option("--image", help="Runner image (default: built for this version).")
 ]
 FLAGS = {
     "workers": "--workers",
@@ -53,7 +53,7 @@ def run(
     mode: Annotated[str, typer.Option("--mode", help="pytest or script.")] = "pytest",
     jobs: Annotated[Path | None, typer.Option("--jobs", help="JSONL file of jobs.")] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Results JSONL [default: stdout].")
+        Path | None, typer.Option("--out", help="Results JSONL (default: stdout).")
     ] = None,
     workers: Workers = None,
     timeout: Timeout = None,
@@ -170,7 +170,7 @@ def build(
         str | None,
         typer.Option(
             "--base-image",
-            help="Base image [default: python:3.11-slim, or a bootstrapped Debian with --offline].",
+            help="Base image (default: python:3.11-slim, or a bootstrapped Debian with --offline).",
         ),
     ] = None,
     mirror: Annotated[

@@ -97,6 +97,7 @@ class LLMConfig(BaseModel):
         environ: Mapping[str, str],
         base_url: str | None = None,
         api_key: str | None = None,
+        flag_names: Mapping[str, str] | None = None,
         **fields: Any,
     ) -> LLMConfig:
         """Builds the config from CLI flags, falling back to OPENAI_BASE_URL / OPENAI_API_KEY.
@@ -118,7 +119,7 @@ class LLMConfig(BaseModel):
         except ValidationError as exc:
             first = exc.errors()[0]
             name = str(first["loc"][0]) if first["loc"] else "value"
-            flag = FLAG_NAMES.get(name, "--" + name.replace("_", "-"))
+            flag = {**FLAG_NAMES, **(flag_names or {})}.get(name, "--" + name.replace("_", "-"))
             given = first.get("input")
             shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
             if name == "api_key":
