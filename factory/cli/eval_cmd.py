@@ -26,16 +26,16 @@ Samples = Annotated[
 ]
 Out = Annotated[
     Path | None,
-    typer.Option("--out", help="Per-sample results JSONL \\[default: SAMPLES_results.jsonl]."),
+    typer.Option("--out", help="Per-sample results JSONL (default: SAMPLES_results.jsonl)."),
 ]
 Ks = Annotated[str, typer.Option("--k", help="pass@k values to report, comma-separated.")]
 Workers = Annotated[
-    int | None, typer.Option("--workers", "-w", help="Sandbox containers \\[default: CPU count].")
+    int | None, typer.Option("--workers", "-w", help="Sandbox containers (default: CPU count).")
 ]
 Timeout = Annotated[
     float, typer.Option("--timeout", help="Seconds per sample; a timeout is run once more.")
 ]
-Memory = Annotated[int | None, typer.Option("--memory", help="MiB per sample \\[default: 512].")]
+Memory = Annotated[int | None, typer.Option("--memory", help="MiB per sample (default: 512).")]
 Canonical = Annotated[
     bool, typer.Option("--canonical", help="Evaluate the reference solutions instead.")
 ]
@@ -100,7 +100,7 @@ def dataset(
 def model(
     base_url: Annotated[
         str | None,
-        typer.Option("--base-url", help="OpenAI-compatible API root \\[env: OPENAI_BASE_URL]."),
+        typer.Option("--base-url", help="OpenAI-compatible API root (env: OPENAI_BASE_URL)."),
     ] = None,
     model_name: Annotated[
         str | None, typer.Option("--model", help="Model name as the server knows it.")
@@ -117,10 +117,10 @@ def model(
     temperature: Annotated[float, typer.Option("--temperature")] = 0.8,
     max_tokens: Annotated[int, typer.Option("--max-tokens")] = 512,
     concurrency: Annotated[
-        int | None, typer.Option("--concurrency", help="Requests in flight \\[default: 8].")
+        int | None, typer.Option("--concurrency", help="Requests in flight (default: 8).")
     ] = None,
     api_key: Annotated[
-        str | None, typer.Option("--api-key", help="Bearer key \\[env: OPENAI_API_KEY].")
+        str | None, typer.Option("--api-key", help="Bearer key (env: OPENAI_API_KEY).")
     ] = None,
     k: Ks = "1,10,100",
     workers: Workers = None,
