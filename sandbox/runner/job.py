@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 
 import pytest
 from cleanup import WORK_ROOT
@@ -279,11 +280,13 @@ def _forget_runner() -> None:
         sys.modules.pop(name, None)
 
 
-def main(fds: list[int], signals: dict, comm: bytes) -> None:
+def main(pipes: Callable[[], list[int] | None], signals: dict, comm: bytes) -> None:
     """Runs in the forked job process; never returns.
 
-    ``signals`` are the dispositions the zygote had before it ignored every signal, ``comm``
-    its process name before it renamed itself: the job gets both back.
+    ``pipes`` gives the four pipes (job, stdout, stderr, events), waiting for them if this
+    process was forked ahead of its job, or ``None`` if none will come. ``signals`` are the
+    dispositions the zygote had before it ignored every signal, ``comm`` its process name before
+    it renamed itself: the job gets both back.
     """
     try:
         _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
@@ -291,6 +294,9 @@ def main(fds: list[int], signals: dict, comm: bytes) -> None:
         with open("/proc/self/oom_score_adj", "w") as fh:  # the OOM killer takes jobs first
             fh.write("1000")
         os.setsid()
+        fds = pipes()
+        if fds is None:
+            return
         job_fd = _take_fds(*fds)
         request = json.loads(_read_all(job_fd))
         os.close(job_fd)

@@ -5,12 +5,16 @@ Why: a process forked from the worker would inherit the worker's memory, where e
 requests and output have been (Python frees memory without overwriting it), so a job reading
 its own memory could find them. The worker forks the zygote at start-up, after importing
 pytest, coverage and pytest's plugins and freezing the heap, and before reading any request.
-The zygote never holds job data: the worker sends it only the word ``fork`` together with four
-pipe descriptors (``SCM_RIGHTS`` over a socketpair). It forks the job process, closes its
-copies, waits for the job process to end and sends back ``ended <pid> <wait status>``. The job
+The zygote never holds job data. Once the container is clean after a job (and at start-up),
+the worker sends it ``prefork``: it forks the next job process ahead of its job, which sets
+itself up and waits on the zygote's channel, while the zygote waits for it to end. When the job
+comes, the worker sends the word ``fork`` with four pipe descriptors (``SCM_RIGHTS`` over a
+socketpair), which that process receives; so a fork (a millisecond or two) is never on a job's
+path. If it is not there to receive them, the zygote does and forks one for them. The job
 process reads its job from the first pipe itself (``job.py``), so the job's text exists only in
 the worker, which is never forked again, and in the job process, which reports its pid as its
-first event, before any of the job's code runs.
+first event, before any of the job's code runs. When the job process ends, the zygote sends back
+``ended <pid> <wait status>``.
 
 A job runs as the same user as the zygote, so it can kill or stop it and change what the
 kernel lets a process change in another of its user (priority, CPU affinity, scheduling
@@ -27,6 +31,7 @@ zygote's child is seen to end in ``/proc`` (:func:`ended_unreported`).
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import resource
 import select
@@ -37,6 +42,7 @@ import time
 import job
 
 FORK = b"fork"
+PREFORK = b"prefork"
 ENDED = b"ended"
 NAME = b"cf-zygote"
 OOM_SCORE_ADJ = "500"  # after the jobs (1000), before the worker (0)
@@ -77,8 +83,18 @@ class Zygote:
         ours.setblocking(False)
         return cls(pid, ours)
 
+    def prefork(self) -> None:
+        """Asks the zygote to fork the next job process now, ahead of its job.
+
+        Call only when no process of a job is left: the process waits, pristine, for the pipes
+        of the next job (:meth:`spawn`), so the fork is off that job's path.
+        """
+        if not self.closed and self.pid_if_alive() is not None:
+            self.channel.send(PREFORK)
+
     def spawn(self, fds: list[int]) -> None:
-        """Asks the zygote for a job process that gets ``fds``: job, stdout, stderr, events."""
+        """Hands ``fds`` (job, stdout, stderr, events) to the job process forked ahead, or, if
+        that one is gone, to the zygote, which then forks one for them."""
         if self.closed or self.pid_if_alive() is None:
             raise RuntimeError("the zygote is gone; this container must be replaced")
         self.reports.clear()
@@ -228,9 +244,12 @@ def _serve(channel: socket.socket) -> None:
         message, fds, _, _ = socket.recv_fds(channel, 64, 8)
         if not message:
             os._exit(0)  # the worker is gone
-        if message != FORK or len(fds) != 4:
-            for fd in fds:
-                os.close(fd)
+        if message == PREFORK and not fds:
+            pipes = functools.partial(_receive_pipes, channel)
+        elif message == FORK and len(fds) == 4:
+            pipes = functools.partial(list, fds)
+        else:
+            _close(fds)
             continue
         try:
             pid = os.fork()
@@ -238,13 +257,29 @@ def _serve(channel: socket.socket) -> None:
             pid = None  # the job process never reports; the worker sees it and says so
         if pid == 0:
             try:
-                job.main(fds, dispositions, comm.value)
+                job.main(pipes, dispositions, comm.value)
             finally:
                 os._exit(0)
-        for fd in fds:
-            os.close(fd)
+        _close(fds)
         if pid is not None:
             channel.send(ENDED + b" %d %d" % (pid, _wait_for_end(pid)))
+
+
+def _receive_pipes(channel: socket.socket) -> list[int] | None:
+    """In a job process forked ahead of its job: waits for the worker's ``fork`` and its pipes.
+
+    Meanwhile the zygote waits for this process to end, so the worker's message can only come
+    here."""
+    message, fds, _, _ = socket.recv_fds(channel, 64, 8)
+    if message == FORK and len(fds) == 4:
+        return fds
+    _close(fds)
+    return None
+
+
+def _close(fds: list[int]) -> None:
+    for fd in fds:
+        os.close(fd)
 
 
 def _wait_for_end(pid: int) -> int:
