@@ -231,10 +231,14 @@ class WorkerContainer:
             self._closed = True
             sock, self._sock = self._sock, None
         if sock is not None:
-            try:
-                sock.close()
-            except OSError:
-                pass
+            # shutdown() first: close() alone does not wake a thread blocked reading this socket
+            # (a request in flight), which then waits out its whole timeout and keeps the
+            # process from exiting; shutdown() ends that read at once.
+            for close in (lambda: sock.shutdown(socket.SHUT_RDWR), sock.close):
+                try:
+                    close()
+                except OSError:
+                    pass
         with self._removal_lock:
             container_id = self.id
             if not container_id or self._removed:
