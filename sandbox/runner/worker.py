@@ -132,31 +132,9 @@ def run_job(job: dict, zygote: Zygote) -> dict:
     token = os.urandom(16).hex()
     payload = memoryview(json.dumps({"token": token, "job": job}).encode())
     oom_before = _oom_kills()
-    job_r, job_w = os.pipe()
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    ev_r, ev_w = os.pipe()
-    os.set_blocking(job_w, False)
     started = time.monotonic()
-    try:
-        # Most jobs fit in the pipe: written before the fork, the job process finds its job
-        # waiting instead of waiting for this loop.
-        if len(payload) > PIPE_DEFAULT_BYTES:
-            _grow_pipe(job_w, len(payload))
-        payload = _feed(job_w, payload)
-        zygote.spawn([job_r, out_w, err_w, ev_w])
-    except BaseException:
-        for fd in (job_w, out_r, err_r, ev_r):
-            os.close(fd)
-        raise
-    finally:
-        for fd in (job_r, out_w, err_w, ev_w):
-            os.close(fd)
-    writing = [job_w]
-    if not payload:
-        os.close(job_w)
-        writing = []
-
+    job_w, payload, (out_r, err_r, ev_r) = _hand_over(zygote, payload)
+    writing = [job_w] if payload else []
     stdout, stderr = _Capped(cap), _Capped(cap)
     events = bytearray()
     events_overflow = False
@@ -259,12 +237,7 @@ def run_job(job: dict, zygote: Zygote) -> dict:
     if not pid and not oom_killed:
         tail = stderr.text()[-TRACEBACK_CHARS:]
         raise RuntimeError(f"the job process did not start{'; ' + dirty if dirty else ''}: {tail}")
-    exit_code = signal_number = None
-    if status_word is not None:
-        if os.WIFEXITED(status_word):
-            exit_code = os.WEXITSTATUS(status_word)
-        elif os.WIFSIGNALED(status_word):
-            signal_number = os.WTERMSIG(status_word)
+    exit_code, signal_number = _how_it_ended(status_word)
     parsed, tampered = _parse_events(bytes(events), token, events_overflow)
     return {
         "op": "result",
@@ -284,6 +257,48 @@ def run_job(job: dict, zygote: Zygote) -> dict:
         "duration_s": round(duration, 6),
         "dirty": dirty,
     }
+
+
+def _hand_over(zygote: Zygote, payload: memoryview) -> tuple[int, memoryview, tuple[int, ...]]:
+    """Starts the job: makes its four pipes, writes what fits of ``payload`` (the job) into the
+    first and hands the job process's ends to it through the zygote.
+
+    Returns the write end of the job pipe (already closed if all of the payload fitted), the
+    rest of the payload, and the read ends of stdout, stderr and events.
+    """
+    job_r, job_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    ev_r, ev_w = os.pipe()
+    os.set_blocking(job_w, False)
+    try:
+        # Most jobs fit in the pipe: written before the hand-over, the job process finds its
+        # job waiting instead of waiting for the supervision loop.
+        if len(payload) > PIPE_DEFAULT_BYTES:
+            _grow_pipe(job_w, len(payload))
+        payload = _feed(job_w, payload)
+        zygote.spawn([job_r, out_w, err_w, ev_w])
+    except BaseException:
+        for fd in (job_w, out_r, err_r, ev_r):
+            os.close(fd)
+        raise
+    finally:
+        for fd in (job_r, out_w, err_w, ev_w):
+            os.close(fd)
+    if not payload:
+        os.close(job_w)
+    return job_w, payload, (out_r, err_r, ev_r)
+
+
+def _how_it_ended(status_word: int | None) -> tuple[int | None, int | None]:
+    """(exit code, signal number) from a wait status; informational only."""
+    if status_word is None:
+        return None, None
+    if os.WIFEXITED(status_word):
+        return os.WEXITSTATUS(status_word), None
+    if os.WIFSIGNALED(status_word):
+        return None, os.WTERMSIG(status_word)
+    return None, None
 
 
 def _grow_pipe(fd: int, size: int) -> None:

@@ -177,11 +177,12 @@ class Zygote:
         state = _state(pid)
         if state in (b"T", b"t"):
             return "the job stopped the zygote"
-        try:
-            inherited = self._inherited()
-        except OSError as exc:
-            return f"cannot inspect the zygote: {exc}"
-        changed = [name for name, value in inherited.items() if value != self._baseline[name]]
+        inherited = self._inherited()
+        changed = [
+            name
+            for name, value in self._baseline.items()
+            if value is not None and inherited[name] != value
+        ]
         if changed:
             return "the job changed the zygote's " + ", ".join(changed)
         return ""
@@ -195,13 +196,25 @@ class Zygote:
         self.dead = self.closed = True
 
     def _inherited(self) -> dict:
-        """What the zygote passes on to every job and another process of its user may change."""
-        return {
-            "priority": os.getpriority(os.PRIO_PROCESS, self.pid),
-            "scheduling policy": os.sched_getscheduler(self.pid),
-            "CPU affinity": os.sched_getaffinity(self.pid),
-            "resource limits": [resource.prlimit(self.pid, limit) for limit in RLIMITS],
+        """What the zygote passes on to every job and another process of its user may change.
+
+        What the kernel (or a sandboxing runtime such as gVisor) will not tell is ``None`` and
+        goes unchecked, rather than making every container unusable.
+        """
+        pid = self.pid
+        readers = {
+            "priority": lambda: os.getpriority(os.PRIO_PROCESS, pid),
+            "scheduling policy": lambda: os.sched_getscheduler(pid),
+            "CPU affinity": lambda: os.sched_getaffinity(pid),
+            "resource limits": lambda: [resource.prlimit(pid, limit) for limit in RLIMITS],
         }
+        values = {}
+        for name, read in readers.items():
+            try:
+                values[name] = read()
+            except OSError:
+                values[name] = None
+        return values
 
 
 def ended_unreported(pid: int) -> tuple[bool, int | None]:
