@@ -25,6 +25,8 @@ from tests.sandbox.helpers import (
 
 pytestmark = pytest.mark.docker
 
+RUNNER_NAMES = ("job.py", "cleanup.py", "zygote.py", "worker.py")
+
 
 def test_passed_with_per_test_outcomes(sandbox_pool):
     result = sandbox_pool.run(good_job())
@@ -130,6 +132,20 @@ def test_extra_files_are_available_to_the_job(sandbox_pool):
         files={"data/input.json": '{"a": 1}'},
     )
     assert_status(sandbox_pool.run(job), Status.PASSED)
+
+
+def test_a_job_imports_its_own_modules_named_like_the_runners(sandbox_pool):
+    """The in-container runner is split into modules; a job's own ``job.py``, ``cleanup.py``
+    or ``zygote.py`` is what it imports, in both modes."""
+    files = {name: f"ORIGIN = 'the job'\nNAME = {name!r}\n" for name in RUNNER_NAMES}
+    check = "".join(f"import {name[:-3]}\n" for name in RUNNER_NAMES) + "".join(
+        f"assert {name[:-3]}.ORIGIN == 'the job', {name[:-3]}.__file__\n" for name in RUNNER_NAMES
+    )
+    as_test = "def test_own_modules():\n" + "".join(f"    {line}\n" for line in check.splitlines())
+    pytest_job = Job(id="own-modules", solution=ADD, tests=as_test, files=files)
+    assert_status(sandbox_pool.run(pytest_job), Status.PASSED)
+    script = Job(id="own-modules-script", solution="", tests=check, mode="script", files=files)
+    assert_status(sandbox_pool.run(script), Status.PASSED)
 
 
 def test_many_jobs_in_parallel_keep_their_ids_and_verdicts(sandbox_pool):
