@@ -46,24 +46,29 @@ def record(slot: int, split: Split = Split.TRAIN, *, title: str | None = None, t
             )
         ],
         usage=Usage(problem=TokenUsage(calls=1, prompt_tokens=100, completion_tokens=20)),
-        provenance=Provenance(
-            generator="codefactory test",
-            model="m",
-            endpoint="http://127.0.0.1:1",
-            sampling=Sampling(temperature=0.8, max_tokens=512, seed=slot),
-            prompt_version="v1",
-            prompt_hash="abc",
-            taxonomy="t",
-            taxonomy_hash="def",
-            run_seed=0,
-            slot=slot,
-            few_shot=["seed-a"],
-            sandbox=SandboxInfo(
-                image="img", image_id="sha256:x", timeout_s=3, memory_mb=512, cpus=1, network=False
-            ),
-            started_at="2026-01-01T00:00:00.000+00:00",
-            finished_at="2026-01-01T00:00:01.000+00:00",
+        provenance=provenance(slot),
+    )
+
+
+def provenance(slot: int) -> Provenance:
+    """A complete, valid provenance for test records (its values are placeholders)."""
+    return Provenance(
+        generator="codefactory test",
+        model="m",
+        endpoint="http://127.0.0.1:1",
+        sampling=Sampling(temperature=0.8, max_tokens=512, seed=slot),
+        prompt_version="v1",
+        prompt_hash="abc",
+        taxonomy="t",
+        taxonomy_hash="def",
+        run_seed=0,
+        slot=slot,
+        few_shot=["seed-a"],
+        sandbox=SandboxInfo(
+            image="img", image_id="sha256:x", timeout_s=3, memory_mb=512, cpus=1, network=False
         ),
+        started_at="2026-01-01T00:00:00.000+00:00",
+        finished_at="2026-01-01T00:00:01.000+00:00",
     )
 
 
