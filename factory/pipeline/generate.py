@@ -164,12 +164,15 @@ async def generate(
                     )
                     counters.started = time.monotonic()  # rates count the loop, not start-up
                     with display:
-                        await run_loop(
-                            store,
-                            StratifiedPlan(taxonomy, seeds, config.seed, config.few_shot),
-                            ctx,
-                            settings,
-                        )
+                        try:
+                            await run_loop(
+                                store,
+                                StratifiedPlan(taxonomy, seeds, config.seed, config.few_shot),
+                                ctx,
+                                settings,
+                            )
+                        finally:
+                            counters.stopped = time.monotonic()
                     structured = asker.structured.enabled
             except (FactoryError, SandboxError):
                 # Publish what is finished, so the dataset on disk matches the store.

@@ -28,14 +28,21 @@ class RunCounters:
     reasks: Counter[str] = field(default_factory=Counter)
     gate_rejections: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
+    # Set when the loop ends, so rates count the loop, not the export and teardown after it.
+    stopped: float | None = None
 
     @property
     def finished(self) -> int:
         """Problems finished in this run."""
         return self.accepted + self.failed + self.dropped
 
+    @property
+    def elapsed_s(self) -> float:
+        """Seconds the loop has run (up to its end, once it ended)."""
+        return (self.stopped if self.stopped is not None else time.monotonic()) - self.started
+
     def per_minute(self) -> float:
-        elapsed = time.monotonic() - self.started
+        elapsed = self.elapsed_s
         return self.finished * 60.0 / elapsed if elapsed > 0 else 0.0
 
     def on_reask(self, stage: Stage) -> None:
@@ -52,7 +59,7 @@ class RunCounters:
             "sandbox_runs": self.sandbox_runs,
             "reasks": dict(self.reasks),
             "gate_rejections": dict(self.gate_rejections),
-            "elapsed_s": round(time.monotonic() - self.started, 3),
+            "elapsed_s": round(self.elapsed_s, 3),
             "problems_per_min": round(self.per_minute(), 2),
         }
 
@@ -110,7 +117,7 @@ class LiveDisplay:
 
         c, llm = self.counters, self.llm_stats
         done = c.done_before + c.finished
-        elapsed = int(time.monotonic() - c.started)
+        elapsed = int(c.elapsed_s)
         tokens = llm.prompt_tokens + llm.completion_tokens
         head = Table.grid(padding=(0, 1))
         head.add_row(

@@ -23,3 +23,13 @@ def test_a_log_file_gets_periodic_status_lines_that_fit_80_columns():
     assert "accepted 3" in text and "failed 1" in text and "in repair 2" in text
     assert "tokens 2.2k" in text and "retries 1" in text
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_the_rate_counts_the_loop_and_stops_when_it_ends():
+    counters = RunCounters(target=10, started=100.0)
+    counters.accepted = 6
+    counters.stopped = 130.0  # the export and teardown after the loop do not dilute the rate
+    time.sleep(0.05)
+    assert counters.elapsed_s == 30.0
+    assert counters.per_minute() == 12.0
+    assert counters.as_dict()["elapsed_s"] == 30.0
