@@ -35,6 +35,7 @@ from factory.errors import (
     LLMUnreachable,
 )
 from factory.llm.config import API_KEY_ENV, LLMConfig
+from factory.llm.slots import PrioritySlots
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ class LLMClient:
     def __init__(self, config: LLMConfig) -> None:
         self.config = config
         self.stats = ClientStats()
-        self._slots = asyncio.Semaphore(config.concurrency)
+        self._slots = PrioritySlots(config.concurrency)
         self._random = random.Random()
         self._openai: openai.AsyncOpenAI | None = None
 
@@ -129,10 +130,12 @@ class LLMClient:
         response_format: Mapping[str, Any] | None = None,
         n: int = 1,
         seed: int | None = None,
+        priority: int = 0,
     ) -> Completion:
         """One chat completion, retried on 429, 5xx, timeouts and dropped connections.
 
-        ``response_format`` goes to the server unchanged. Raises LLMAuthError (401/403),
+        ``response_format`` goes to the server unchanged. When more calls wait than there
+        are slots, lower ``priority`` values go first (see :mod:`factory.llm.slots`). Raises LLMAuthError (401/403),
         LLMModelNotFound (404), LLMRequestRejected (other 4xx), LLMUnreachable (connection
         failures outlasting the retries) or LLMError (server errors outlasting the retries).
         """
@@ -150,7 +153,7 @@ class LLMClient:
         client = self._client()
         retries = 0
         while True:
-            async with self._slots:
+            async with self._slots.hold(priority):
                 self.stats.requests += 1
                 try:
                     reply = await client.post(

@@ -26,6 +26,10 @@ from factory.records import Stage, TokenUsage
 D = TypeVar("D", bound=BaseModel)
 Check = Callable[[Any], str | None]
 BAD_REPLY_ECHO_CHARS = 6000
+# Which waiting request gets the next free LLM slot (lower first): a problem statement has
+# the solution and the tests waiting behind it, so it goes before requests nothing waits on.
+FIRST, LATER = 0, 1
+STAGE_PRIORITY = {Stage.PROBLEM: FIRST}
 
 
 class StageFailed(Exception):
@@ -93,7 +97,12 @@ class Asker:
         raise StageFailed(stage, f"no valid reply after {self.max_reasks + 1} tries: {error}")
 
     async def _complete(self, stage: Stage, messages: list, draft: type[BaseModel], seed):
-        options = {"temperature": self.temperature, "max_tokens": self.max_tokens, "seed": seed}
+        options = {
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+            "seed": seed,
+            "priority": STAGE_PRIORITY.get(stage, LATER),
+        }
         if self.structured.enabled:
             try:
                 return await self.llm.complete(

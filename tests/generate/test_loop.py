@@ -35,10 +35,12 @@ class FakeLLM:
         self.proposed = 0
         self.open = 0  # problems proposed and not yet judged
         self.most_open = 0
+        self.priorities: dict[str, set[int]] = {}  # stage -> priorities it was asked with
 
     async def complete(self, messages, *, response_format=None, **options) -> Completion:
         await asyncio.sleep(self.delay_s)
         stage = response_format["json_schema"]["name"]
+        self.priorities.setdefault(stage, set()).add(options["priority"])
         if stage == "problem":
             self.proposed += 1
             if self.proposed <= self.bad_problems:
@@ -147,3 +149,11 @@ def test_problems_in_flight_stay_within_the_bound(tmp_path):
         run(store, llm, count=40, in_flight=5, judge=passing_judge(llm, delay_s=0.03))
         assert store.counts()[Split.TRAIN.value] == 40
     assert 1 < llm.most_open <= 5
+
+
+def test_problem_statements_ask_for_llm_slots_before_the_requests_waiting_on_them(tmp_path):
+    llm = FakeLLM()
+    with RunStore.open(tmp_path, {"k": 1}) as store:
+        run(store, llm, count=3)
+    (statement,) = llm.priorities["problem"]
+    assert statement < min(llm.priorities["solution"] | llm.priorities["tests"])

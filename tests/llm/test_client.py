@@ -312,6 +312,26 @@ def test_without_a_tight_bound_requests_do_overlap():
     assert server.max_in_flight > 3
 
 
+def test_waiting_calls_reach_the_server_by_priority():
+    with ScriptedLLMServer(lambda request: ScriptedReply("ok", delay_s=0.1)) as server:
+
+        async def go():
+            async with LLMClient(config(server, concurrency=1)) as llm:
+
+                def call(name: str, priority: int):
+                    asked = [{"role": "user", "content": name}]
+                    return asyncio.create_task(llm.complete(asked, priority=priority))
+
+                first = call("holds the slot", 5)
+                await asyncio.sleep(0.03)  # it is at the server; the rest queue behind it
+                queued = [call("later", 1), call("urgent", 0), call("later too", 1)]
+                await asyncio.gather(first, *queued)
+
+        asyncio.run(go())
+    order = [request["messages"][0]["content"] for request in server.requests]
+    assert order == ["holds the slot", "urgent", "later", "later too"]
+
+
 def test_a_script_that_ran_out_says_so():
     with ScriptedLLMServer(["only one"]) as server:
         complete(config(server))
