@@ -38,7 +38,8 @@ class ScriptedReply:
         status: HTTP status; anything but 200 sends an OpenAI-style error body.
         headers: extra response headers, e.g. ``{"Retry-After": "1"}``.
         body: the raw body to send instead (dict/list as JSON, str/bytes as is).
-        delay_s: sleep this long before answering (fixed latency for benchmarks, timeouts).
+        delay_s: answer this long after the request arrived (fixed latency for benchmarks,
+            timeouts); the server's own time reading and parsing the request counts.
         drop: close the connection without any response.
         finish_reason: reported per choice ("stop", "length", ...).
         prompt_tokens / completion_tokens: usage to report; default about len(text) / 4.
@@ -204,6 +205,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def parse_request(self) -> bool:
+        # Called as soon as the request line is in: the reply's latency counts from here.
+        self.arrived = time.monotonic()
+        return super().parse_request()
+
     def do_GET(self) -> None:
         if not self._authorized():
             return
@@ -248,7 +254,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except _ScriptExhausted:
             self._send_error(400, "ScriptedLLMServer: no scripted reply left for this request")
             return
-        time.sleep(max(reply.delay_s for reply in replies))
+        delay_s = max(reply.delay_s for reply in replies)
+        time.sleep(max(0.0, self.arrived + delay_s - time.monotonic()))
         last = replies[-1]
         if last.drop:
             self.close_connection = True
