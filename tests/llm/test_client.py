@@ -170,8 +170,10 @@ def test_retry_after_longer_than_the_cap_waits_only_the_cap():
         ScriptedReply(status=503, body="<html>upstream unavailable</html>"),
         ScriptedReply(drop=True),
         ScriptedReply(body={"unexpected": "shape"}),  # a 200 that is not a completion
+        ScriptedReply(body="<html>proxy login</html>"),  # a 200 that is not even JSON
+        ScriptedReply(body={"choices": ["not a choice"], "usage": "none"}),
     ],
-    ids=["500", "503-html", "dropped-connection", "malformed-200"],
+    ids=["500", "503-html", "dropped-connection", "malformed-200", "html-200", "junk-choices"],
 )
 def test_transient_failure_then_success(failure):
     with ScriptedLLMServer([failure, failure, ScriptedReply("ok")]) as server:
@@ -198,6 +200,16 @@ def test_persistent_server_errors_stop_after_max_retries():
         complete(config(server, max_retries=2))
     assert not isinstance(info.value, LLMUnreachable)
     assert len(server.requests) == 3
+
+
+def test_a_server_that_never_sends_a_completion_stops_with_what_it_sent():
+    reply = ScriptedReply(body="<html>proxy login</html>")
+    with (
+        ScriptedLLMServer(lambda request: reply) as server,
+        pytest.raises(LLMError, match=r"not chat completions \(the reply is not JSON: <html>"),
+    ):
+        complete(config(server, max_retries=1))
+    assert len(server.requests) == 2
 
 
 def test_wrong_api_key_stops_at_once():
