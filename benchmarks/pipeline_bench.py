@@ -4,10 +4,14 @@
         [--concurrency 32] [--workers 2]
 
 A scripted OpenAI-compatible server (in a child process, so its bookkeeping does not count
-against the host's memory) answers every call after ``--latency`` seconds with a valid reply:
-each problem costs exactly three calls (problem, solution, tests) and passes on its first
-sandbox run. ``codefactory``'s real loop runs ``--count`` problems through the real openai
-client, the real Docker sandbox pool and the durable store.
+against the host's memory) answers every call ``--latency`` seconds after the request arrived,
+with a valid reply: each problem costs exactly three calls (problem, solution, tests) and
+passes on its first sandbox run. ``codefactory``'s real loop runs ``--count`` problems through
+the real openai client, the real Docker sandbox pool and the durable store.
+
+"Achieved" is the loop: from the first problem started to the last one committed. The run's
+total, printed next to it, adds the one-off costs around the loop (endpoint check, pool
+start-up and teardown, export of the dataset).
 
 Two bounds are measured in the same run:
 
@@ -277,7 +281,7 @@ def main() -> None:
     binding = "LLM" if llm_bound >= sandbox_bound else "sandbox"
     print(
         f"achieved:            {loop_s:7.2f} s loop ({total:.2f} s with endpoint check, pool "
-        f"start-up and export) -> {per_min:7.1f} problems/min"
+        f"start-up and teardown, export) -> {per_min:7.1f} problems/min"
     )
     print(
         f"LLM client alone:    {alone_s:7.2f} s for the same {calls} calls at concurrency "
