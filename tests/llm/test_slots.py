@@ -58,7 +58,10 @@ def test_the_bound_holds_under_load():
     assert asyncio.run(go()) == 3
 
 
-def test_a_cancelled_waiter_does_not_leak_or_take_a_slot():
+@pytest.mark.parametrize(
+    "handed_a_slot", [False, True], ids=["cancelled-waiting", "cancelled-after-being-handed-one"]
+)
+def test_a_cancelled_waiter_neither_keeps_nor_leaks_a_slot(handed_a_slot):
     async def go() -> None:
         slots = PrioritySlots(1)
         await slots.acquire()
@@ -66,30 +69,18 @@ def test_a_cancelled_waiter_does_not_leak_or_take_a_slot():
         served: list[str] = []
         other = asyncio.create_task(_waiter(slots, "other", 1, served))
         await asyncio.sleep(0)
-        cancelled.cancel()
-        await asyncio.sleep(0)
-        slots.release()
+        if handed_a_slot:
+            slots.release()  # hands the slot to `cancelled`, which has not run yet ...
+            cancelled.cancel()  # ... and is cancelled before it does
+        else:
+            cancelled.cancel()
+            await asyncio.sleep(0)
+            slots.release()
+        with pytest.raises(asyncio.CancelledError):
+            await cancelled
         await asyncio.wait_for(other, timeout=1)
         assert served == ["other"]
-        await asyncio.wait_for(slots.acquire(), timeout=1)  # the slot came back after "other"
-
-    asyncio.run(go())
-
-
-def test_a_waiter_cancelled_after_being_handed_a_slot_passes_it_on():
-    async def go() -> None:
-        slots = PrioritySlots(1)
-        await slots.acquire()
-        handed = asyncio.create_task(slots.acquire(priority=0))
-        served: list[str] = []
-        nxt = asyncio.create_task(_waiter(slots, "next", 1, served))
-        await asyncio.sleep(0)
-        slots.release()  # hands the slot to `handed`, which has not run yet ...
-        handed.cancel()  # ... and is cancelled before it does
-        with pytest.raises(asyncio.CancelledError):
-            await handed
-        await asyncio.wait_for(nxt, timeout=1)
-        assert served == ["next"]
+        await asyncio.wait_for(slots.acquire(), timeout=1)  # and the slot came back after it
 
     asyncio.run(go())
 
