@@ -14,9 +14,9 @@ import json
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ValidationError
 
 from factory.errors import LLMRequestRejected
 from factory.llm.parsing import extract_code, parse_json_reply
@@ -30,6 +30,16 @@ BAD_REPLY_ECHO_CHARS = 6000
 # the solution and the tests waiting behind it, so it goes before requests nothing waits on.
 FIRST, LATER = 0, 1
 STAGE_PRIORITY = {Stage.PROBLEM: FIRST}
+
+
+def _code_text(code: str) -> str:
+    if not code.strip():
+        raise ValueError("is empty")
+    return code.strip("\n") + "\n"
+
+
+# A file the model wrote (solution, tests, repair): not blank, one trailing newline.
+CodeText = Annotated[str, AfterValidator(_code_text)]
 
 
 class StageFailed(Exception):

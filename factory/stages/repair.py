@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from factory.records import Attempt, Stage, TokenUsage
-from factory.stages.base import Asker
+from factory.stages.base import Asker, CodeText
 from factory.stages.propose import Problem
 from factory.stages.solve import problem_fields
 from factory.stages.write_tests import tests_problem
@@ -25,15 +25,8 @@ class RepairDraft(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     target: Literal["solution", "tests"]
-    code: str = Field(description="the complete new file for the target side")
+    code: CodeText = Field(description="the complete new file for the target side")
     explanation: str = Field(description="what was wrong, in one or two sentences")
-
-    @field_validator("code")
-    @classmethod
-    def _not_empty(cls, code: str) -> str:
-        if not code.strip():
-            raise ValueError("is empty")
-        return code.strip("\n") + "\n"
 
 
 def history(attempts: Sequence[Attempt]) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from factory.records import Stage, TokenUsage
-from factory.stages.base import Asker
+from factory.stages.base import Asker, CodeText
 from factory.stages.propose import Problem
 
 
@@ -14,14 +14,7 @@ class SolutionDraft(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(description="the complete Python module")
-
-    @field_validator("code")
-    @classmethod
-    def _not_empty(cls, code: str) -> str:
-        if not code.strip():
-            raise ValueError("is empty")
-        return code.strip("\n") + "\n"
+    code: CodeText = Field(description="the complete Python module")
 
 
 def problem_fields(problem: Problem) -> dict[str, str]:

@@ -6,10 +6,10 @@ solution: solution and tests are independent witnesses, and a pass means they ag
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from factory.records import Stage, TokenUsage
-from factory.stages.base import Asker
+from factory.stages.base import Asker, CodeText
 from factory.stages.propose import Problem
 from factory.stages.solve import problem_fields
 from problems import SeedProblem
@@ -21,14 +21,7 @@ class TestsDraft(BaseModel):
     __test__ = False  # not a pytest class
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(description="the complete pytest file")
-
-    @field_validator("code")
-    @classmethod
-    def _not_empty(cls, code: str) -> str:
-        if not code.strip():
-            raise ValueError("is empty")
-        return code.strip("\n") + "\n"
+    code: CodeText = Field(description="the complete pytest file")
 
 
 def tests_problem(code: str, entry_point: str) -> str | None:
