@@ -7,15 +7,7 @@ from typing import Annotated
 import typer
 
 from factory.cli.common import build_config
-
-FLAG_NAMES = {
-    "min_coverage": "--min-coverage",
-    "min_mutation_score": "--min-mutation-score",
-    "min_tests": "--min-tests",
-    "min_asserts": "--min-asserts",
-    "max_mutants": "--max-mutants",
-    "mutant_timeout_s": "--mutant-timeout",
-}
+from factory.quality.config import FLAG_NAMES
 
 MinCoverage = Annotated[
     float,

@@ -19,6 +19,7 @@ import yaml
 
 from factory.publish.facts import DatasetFacts, collect_facts
 from factory.publish.push import data_files_pattern, published_splits
+from factory.quality.config import FLAG_NAMES as QUALITY_FLAG_NAMES
 from factory.records import ProblemRecord
 
 GENERATION_KEYS = {
@@ -44,17 +45,6 @@ FLAGS = {
     "max_reasks": "--max-reasks",
     "sandbox_timeout_s": "--timeout",
     "sandbox_memory_mb": "--memory",
-}
-
-
-# the run's stored test-strength settings -> their `codefactory generate` flags
-QUALITY_FLAGS = {
-    "min_coverage": "--min-coverage",
-    "min_mutation_score": "--min-mutation-score",
-    "min_tests": "--min-tests",
-    "min_asserts": "--min-asserts",
-    "max_mutants": "--max-mutants",
-    "mutant_timeout_s": "--mutant-timeout",
 }
 
 
@@ -368,7 +358,7 @@ def _reproduce(facts: DatasetFacts) -> str:
         args += ["--topics", "TAXONOMY_FILE"]
     quality = config.get("quality")
     if isinstance(quality, dict):
-        for key, flag in QUALITY_FLAGS.items():
+        for key, flag in QUALITY_FLAG_NAMES.items():
             if key in quality:
                 args += [flag, _value(quality[key])]
     elif facts.config is not None:
