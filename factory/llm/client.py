@@ -227,7 +227,7 @@ class LLMClient:
                     _unreachable_message(cfg, failure, attempt + 1, cfg.timeout_s)
                 ) from None
             return self._backoff(attempt)
-        if isinstance(failure, openai.APIResponseValidationError | _MalformedReply):
+        if isinstance(failure, _MalformedReply):
             if out_of_retries:
                 raise LLMError(
                     f"{cfg.display_url} keeps sending replies that are not chat completions "

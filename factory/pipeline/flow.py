@@ -237,13 +237,10 @@ async def _solve_and_judge(
 
 
 async def _judge(ctx: FlowContext, plan: SlotPlan, index: int, solution: str, tests: str) -> Result:
-    """The sandbox's verdict; an infrastructure failure is retried once before it counts."""
+    """The sandbox's verdict (the pool already retried an infrastructure failure once)."""
     job = Job(id=f"slot-{plan.slot}-attempt-{index}", solution=solution, tests=tests)
     result = await ctx.judge(job)
     ctx.counters.sandbox_runs += 1
-    if result.status == Status.SANDBOX_ERROR:
-        result = await ctx.judge(job)
-        ctx.counters.sandbox_runs += 1
     return result
 
 

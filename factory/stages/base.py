@@ -24,7 +24,6 @@ from factory.prompts import PromptSet
 from factory.records import Stage, TokenUsage
 
 D = TypeVar("D", bound=BaseModel)
-Check = Callable[[Any], str | None]
 BAD_REPLY_ECHO_CHARS = 6000
 # Which waiting request gets the next free LLM slot (lower first): a problem statement has
 # the solution and the tests waiting behind it, so it goes before requests nothing waits on.
@@ -56,7 +55,6 @@ class StructuredOutputs:
     """Whether to send ``response_format``; shared by every call of a run."""
 
     enabled: bool = True
-    rejected_by_server: bool = False
 
 
 @dataclass
@@ -129,7 +127,6 @@ class Asker:
             # prompts describe the JSON too). A request rejected both ways (say, too long)
             # says nothing about response_format and changes nothing.
             self.structured.enabled = False
-            self.structured.rejected_by_server = True
         return completion
 
 

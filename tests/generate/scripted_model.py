@@ -178,7 +178,6 @@ class ScriptedModel:
         self.faults_left: dict[tuple[str, str], list[Any]] = {}
         self.repairs_done: dict[str, int] = defaultdict(int)
         self.violations: list[str] = []
-        self.titles: list[str] = []
 
     def __call__(self, request: dict[str, Any]) -> ScriptedReply:
         stage = request["response_format"]["json_schema"]["name"]
@@ -216,7 +215,6 @@ class ScriptedModel:
         scenario = SCENARIOS[next(self._order)]
         n = next(self._counter)
         title = f"[{scenario.name}] #{n}"
-        self.titles.append(title)
         self.calls[("problem", title)] += 1
         signature = {
             "add_one": "def add_one(x: int) -> int:",
@@ -269,6 +267,3 @@ class ScriptedModel:
         if scenario.fenced:
             text = f"Sure! Here is the JSON you asked for:\n```json\n{text}\n```\nHope it helps."
         return ScriptedReply(content=text, delay_s=self.delay_s)
-
-    def calls_for(self, title: str) -> int:
-        return sum(n for (_, t), n in self.calls.items() if t == title)
