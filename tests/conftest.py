@@ -1,7 +1,7 @@
 """Shared fixtures. Docker tests use the real daemon and the real runner image.
 
-In CI (``CI=true``) a missing daemon or image fails the run; elsewhere those tests skip with
-the reason, so the fast unit tests still run on a laptop without Docker.
+In CI (``CI=true``) a missing daemon, image or MBPP copy fails the run; elsewhere those tests
+skip with the reason, so the fast unit tests still run on a laptop without Docker.
 """
 
 from __future__ import annotations
@@ -59,17 +59,22 @@ def sandbox_pool(runner_image):
         yield pool
 
 
+def _shared_benchmark(name: str) -> Path:
+    """A benchmark file from ``../shared/benchmarks``: required in CI, skipped without it
+    elsewhere (MBPP is not on PyPI; users pass their own path)."""
+    path = SHARED_BENCHMARKS / name
+    if not path.exists():
+        if IN_CI:
+            pytest.fail(f"CI needs the MBPP copy at {path}")
+        pytest.skip(f"MBPP copy not found at {path} outside CI")
+    return path
+
+
 @pytest.fixture
 def mbpp_path() -> Path:
-    path = SHARED_BENCHMARKS / "mbpp.jsonl"
-    if not path.exists():
-        pytest.skip(f"MBPP copy not found at {path}")
-    return path
+    return _shared_benchmark("mbpp.jsonl")
 
 
 @pytest.fixture
 def sanitized_mbpp_path() -> Path:
-    path = SHARED_BENCHMARKS / "sanitized-mbpp.json"
-    if not path.exists():
-        pytest.skip(f"sanitized MBPP copy not found at {path}")
-    return path
+    return _shared_benchmark("sanitized-mbpp.json")
