@@ -19,7 +19,7 @@ from sandbox.errors import JobFileError
 from sandbox.models import Job, Result
 from sandbox.pool import PoolConfig, SandboxPool
 
-JOB_FIELDS = {"id", "solution", "tests", "mode", "timeout_s", "memory_mb", "files"}
+JOB_FIELDS = frozenset(Job.model_fields)
 
 
 def count_and_validate(path: Path) -> int:
@@ -55,7 +55,7 @@ def parse_job_line(line: str, where: str) -> Job:
         raise JobFileError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from None
     if not isinstance(data, dict):
         raise JobFileError(f"{where}: a job must be a JSON object")
-    unknown = set(data) - JOB_FIELDS - {"schema_version"}
+    unknown = set(data) - JOB_FIELDS
     if unknown:
         raise JobFileError(
             f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(JOB_FIELDS)}"
@@ -69,10 +69,21 @@ def parse_job_line(line: str, where: str) -> Job:
 
 
 async def run_jobs_file(
-    path: Path, out: IO[str], config: PoolConfig, on_result: Callable[[Result], None] | None = None
+    path: Path,
+    out: IO[str],
+    config: PoolConfig,
+    on_result: Callable[[Result], None] | None = None,
+    *,
+    total: int | None = None,
 ) -> int:
-    """Runs every job of ``path`` and writes one result line each to ``out``; returns the count."""
-    count_and_validate(path)
+    """Runs every job of ``path`` and writes one result line each to ``out``; returns the count.
+
+    ``total`` is what :func:`count_and_validate` returned for ``path``, for a caller that has
+    already checked the file (to size a progress bar, say): the file is then not checked again.
+    Without it the whole file is checked here first, before any container starts.
+    """
+    if total is None:
+        count_and_validate(path)
     written = 0
     async with SandboxPool(config) as pool:
         async for result in pool.map(job for _, job in _read(path)):

@@ -59,14 +59,13 @@ class WorkerContainer:
         image: str,
         limits: Limits,
         runtime: str | None = None,
-        labels: dict[str, str] | None = None,
     ):
         self.client = client
         self.image = image
         self.limits = limits
         self.memory_mb = limits.memory_mb
         self.runtime = runtime
-        self.labels = {LABEL: "1", "codefactory.owner_pid": str(os.getpid()), **(labels or {})}
+        self.labels = {LABEL: "1", "codefactory.owner_pid": str(os.getpid())}
         self.id: str | None = None
         self.jobs_run = 0
         self._sock: socket.socket | None = None
@@ -78,7 +77,7 @@ class WorkerContainer:
         self._removal_lock = threading.Lock()
         self._removed = False
 
-    def start(self, ready_timeout_s: float = 60.0) -> dict[str, Any]:
+    def start(self, ready_timeout_s: float = 60.0) -> None:
         """Creates and starts the container and waits for its worker to answer a ping.
 
         Safe against :meth:`remove` being called from another thread meanwhile (a pool
@@ -122,7 +121,6 @@ class WorkerContainer:
         reply = self.request({"op": "ping"}, ready_timeout_s)
         if reply.get("op") != "pong":
             raise WorkerLost(f"worker did not start: {reply}")
-        return reply
 
     def set_memory(self, memory_mb: int) -> None:
         """Narrows or widens this container's memory limit for the next job."""

@@ -60,7 +60,6 @@ def build_image(
     suite: str = OFFLINE_SUITE,
     log: Log = print,
     force: bool = False,
-    fallback_offline: bool = True,
 ) -> str:
     """Builds the runner image (unless already built) and returns its tag.
 
@@ -69,13 +68,12 @@ def build_image(
     the host (unless ``base_image`` names one already loaded), the wheels are downloaded on the
     host into the build context, and the build itself runs without a network.
     """
-    tag = default_image()
+    digest = runner_hash()
+    tag = f"{IMAGE_REPO}:{digest}"
     if not force and _exists(client, tag):
         log(f"{tag} is already built (use --force to rebuild)")
         return tag
     if not offline and base_image is None and not _pullable(client, DEFAULT_BASE, log):
-        if not fallback_offline:
-            raise ImageBuildError(f"cannot pull {DEFAULT_BASE}: use --offline")
         log(f"{DEFAULT_BASE} cannot be pulled here: building offline instead")
         offline = True
     with tempfile.TemporaryDirectory(prefix="codefactory-build-") as tmp:
@@ -97,7 +95,7 @@ def build_image(
                 tag=tag,
                 buildargs={"BASE_IMAGE": base_image},
                 network_mode="none" if offline else None,
-                labels={"codefactory.runner": runner_hash()},
+                labels={"codefactory.runner": digest},
                 rm=True,
                 forcerm=True,
                 pull=False,
@@ -140,12 +138,9 @@ def _pullable(client: docker.DockerClient, image: str, log: Log) -> bool:
 def bootstrap_base(client: docker.DockerClient, *, mirror: str, suite: str, log: Log) -> str:
     """Makes ``codefactory-base:<suite>`` with debootstrap and ``docker import`` (once)."""
     tag = f"codefactory-base:{suite}"
-    try:
-        client.images.get(tag)
+    if _exists(client, tag):
         log(f"using existing base image {tag}")
         return tag
-    except ImageNotFound:
-        pass
     if shutil.which("debootstrap") is None:
         raise ImageBuildError(
             "--offline needs debootstrap: install it with `apt-get install debootstrap`"

@@ -54,7 +54,6 @@ class SandboxPool:
     def __init__(self, config: PoolConfig | None = None):
         self.config = config or PoolConfig()
         self.image_id: str | None = None
-        self.worker_info: dict = {}
         self._client = None
         self._idle: asyncio.Queue[WorkerContainer | None] | None = None
         self._live: set[WorkerContainer] = set()
@@ -114,11 +113,10 @@ class SandboxPool:
         )
         self._live.add(container)
         try:
-            info = await self._call(container.start, self.config.start_timeout_s)
+            await self._call(container.start, self.config.start_timeout_s)
         except BaseException:
             await asyncio.shield(self._remove_soon(container))
             raise
-        self.worker_info = info
         return container
 
     def _retire(self, container: WorkerContainer, *, keep: bool = False) -> asyncio.Task:
@@ -146,7 +144,6 @@ class SandboxPool:
                 if not keep:
                     self._idle.put_nowait(fresh)
                 return fresh
-            return None
 
         task = asyncio.create_task(replace())
         self._background.add(task)
@@ -185,12 +182,14 @@ class SandboxPool:
         payload = job.model_dump(mode="json")
         payload["timeout_s"] = timeout_s
         payload["output_limit_bytes"] = limits.output_limit_bytes
+        memory_mb = job.memory_mb or limits.memory_mb
         last_error = ""
         container = await self._take()
         for attempt in (1, 2):
             started = time.time()
             try:
-                await self._call(container.set_memory, job.memory_mb or limits.memory_mb)
+                if memory_mb != container.memory_mb:  # else set_memory would not touch Docker
+                    await self._call(container.set_memory, memory_mb)
                 raw = await self._call(
                     container.request, {"op": "run", "job": payload}, timeout_s + OVERDUE_GRACE_S
                 )
@@ -205,7 +204,7 @@ class SandboxPool:
                     duration_s=timeout_s,
                     sandbox_attempts=attempt,
                 )
-            except (WorkerLost, Exception) as exc:  # our infrastructure, never the job's verdict
+            except Exception as exc:  # our infrastructure, never the job's verdict
                 if isinstance(exc, WorkerLost) and await self._call(
                     container.was_oom_killed, started
                 ):

@@ -128,7 +128,7 @@ def _run_batch(jobs: Path, out: Path | None, config) -> None:
     from sandbox.aio import run as run_async
     from sandbox.batch import count_and_validate, run_jobs_file
 
-    total = count_and_validate(jobs)
+    total = count_and_validate(jobs)  # the only full check: before --out is opened
     counts: dict[str, int] = {}
     handle = open(out, "w", encoding="utf-8") if out else sys.stdout
     progress = Progress(
@@ -149,7 +149,7 @@ def _run_batch(jobs: Path, out: Path | None, config) -> None:
 
     try:
         with progress:
-            written = run_async(run_jobs_file(jobs, handle, config, on_result))
+            written = run_async(run_jobs_file(jobs, handle, config, on_result, total=total))
     finally:
         if out:
             handle.close()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from sandbox.batch import count_and_validate
+from sandbox.batch import count_and_validate, parse_job_line
 from sandbox.errors import JobFileError
 
 
@@ -23,6 +23,12 @@ def write(tmp_path, *lines: str):
 def test_counts_valid_jobs_and_skips_blank_lines(tmp_path):
     path = write(tmp_path, line(id="a"), "", line(id="b", mode="script", timeout_s=3), "  ")
     assert count_and_validate(path) == 2
+
+
+def test_every_job_field_is_accepted(tmp_path):
+    path = write(tmp_path, line(coverage=True, memory_mb=256, files={"data.txt": "1"}))
+    assert count_and_validate(path) == 1
+    assert parse_job_line(line(coverage=True), "jobs.jsonl:1").coverage is True
 
 
 @pytest.mark.parametrize(

@@ -103,7 +103,6 @@ def run_case(pool, job: Job, *expected: Status) -> Result:
     elapsed = time.monotonic() - started
     assert_status(result, *expected)
     assert elapsed <= limit + SLACK_S, f"{job.id} took {elapsed:.1f} s (limit {limit:g} s)"
-    assert result.status != Status.SANDBOX_ERROR
     assert_pool_honest(pool)
     return result
 

@@ -79,10 +79,7 @@ def test_limits_bounds(field, value):
 
 
 def test_limits_defaults_are_isolating():
-    limits = Limits()
-    assert limits.network is False
-    assert limits.output_limit_bytes == 64 * 1024
-    assert 0 < limits.timeout_s <= 3600
+    assert Limits().network is False
 
 
 def test_pool_config_rejects_unknown_fields_and_zero_workers():
