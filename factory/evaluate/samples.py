@@ -39,9 +39,8 @@ class Sample(BaseModel):
         return self.solution if self.solution is not None else self.completion or ""
 
 
-def scan_samples(path: Path, benchmark: Benchmark) -> Counter[str]:
-    """Validates every line of ``path``; returns the number of samples per task."""
-    per_task: Counter[str] = Counter()
+def scan_samples(path: Path, benchmark: Benchmark) -> set[tuple[str, int]]:
+    """Validates every line of ``path``; returns its (task_id, completion_id) pairs."""
     seen: set[tuple[str, int]] = set()
     for number, sample in _parse(path, benchmark):
         key = (sample.task_id, sample.completion_id)
@@ -51,10 +50,9 @@ def scan_samples(path: Path, benchmark: Benchmark) -> Counter[str]:
                 f"for {sample.task_id}; each (task_id, completion_id) must appear once"
             )
         seen.add(key)
-        per_task[sample.task_id] += 1
-    if not per_task:
+    if not seen:
         raise InputFileError(f"{path}: no samples in the file")
-    return per_task
+    return seen
 
 
 def iter_samples(path: Path, benchmark: Benchmark) -> Iterator[Sample]:
@@ -63,9 +61,9 @@ def iter_samples(path: Path, benchmark: Benchmark) -> Iterator[Sample]:
         yield sample
 
 
-def canonical_samples(benchmark: Benchmark, task_ids: list[str] | None = None) -> Iterator[Sample]:
-    """One sample per task: the benchmark's reference solution."""
-    for task_id in task_ids or list(benchmark.tasks):
+def canonical_samples(benchmark: Benchmark, task_ids: list[str]) -> Iterator[Sample]:
+    """One sample per task of ``task_ids``: the benchmark's reference solution."""
+    for task_id in task_ids:
         task = benchmark.tasks[task_id]
         yield Sample(task_id=task_id, completion_id=0, solution=task.canonical_solution)
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from factory.errors import InputFileError
+from factory.evaluate import samples as samples_module
 from factory.evaluate.model_eval import existing_samples
 from factory.evaluate.records import SampleResult
 from factory.evaluate.runner import EvalConfig, _Tally
@@ -60,3 +64,31 @@ def test_a_torn_last_line_is_dropped_and_a_whole_one_kept(tmp_path, humaneval):
     path.write_text(whole + "\n" + second)  # complete, only the newline was lost
     assert existing_samples(path, humaneval) == {("HumanEval/0", 0), ("HumanEval/1", 0)}
     assert path.read_text() == whole + "\n" + second + "\n"
+
+
+def test_existing_samples_parse_the_file_once_and_still_validate(tmp_path, humaneval, monkeypatch):
+    parse = samples_module._parse
+    calls = []
+
+    def counting(*args):
+        calls.append(args)
+        return parse(*args)
+
+    monkeypatch.setattr(samples_module, "_parse", counting)
+    path = tmp_path / "samples.jsonl"
+    lines = [
+        {"task_id": "HumanEval/0", "completion_id": 0, "completion": "x"},
+        {"task_id": "HumanEval/0", "completion_id": 1, "completion": "y"},
+        {"task_id": "HumanEval/1", "completion_id": 0, "completion": "z"},
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert existing_samples(path, humaneval) == {
+        ("HumanEval/0", 0),
+        ("HumanEval/0", 1),
+        ("HumanEval/1", 0),
+    }
+    assert len(calls) == 1
+    with path.open("a") as handle:
+        handle.write(json.dumps(lines[1]) + "\n")
+    with pytest.raises(InputFileError, match="duplicate completion_id 1 for HumanEval/0"):
+        existing_samples(path, humaneval)

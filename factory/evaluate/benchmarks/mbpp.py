@@ -27,8 +27,6 @@ from typing import Any, Literal
 
 from factory.errors import InputFileError
 from factory.evaluate.benchmarks.base import SYSTEM_PROMPT, Benchmark, Task
-from factory.evaluate.benchmarks.reference_exec import reference_job
-from sandbox import Job
 
 TEST_SPLIT = range(11, 511)
 ORIGINAL_FIELDS = ("task_id", "text", "code", "test_list")
@@ -67,9 +65,6 @@ class Mbpp(Benchmark):
         if self.split == "all":
             return list(self.tasks)
         return [tid for tid in self.tasks if int(tid.split("/")[1]) in TEST_SPLIT]
-
-    def build_job(self, task: Task, solution: str, job_id: str, timeout_s: float) -> Job:
-        return reference_job(job_id, solution + "\n" + task.tests, timeout_s)
 
     def messages(self, task: Task) -> list[dict[str, str]]:
         return [
