@@ -223,10 +223,13 @@ def _pass_rates(facts: DatasetFacts) -> str:
     proposed = max(stats.problems, 1)
     passed = facts.funnel[3].count
     lines = [
-        f"- first-try pass rate: {facts.funnel[2].count / proposed:.1%} of proposed problems",
+        f"- first-try pass rate: {stats.first_try_pass_rate:.1%} of proposed problems "
+        "(accepted into `train` with no repair)",
+        f"- first attempt passed the sandbox: {facts.funnel[2].count / proposed:.1%} "
+        "(before the gates, dedup and decontamination)",
         f"- pass rate with up to {(facts.config or {}).get('max_repairs', '?')} repairs: "
         f"{passed / proposed:.1%}",
-        f"- acceptance rate (in `train`): {facts.accepted / proposed:.1%}",
+        f"- acceptance rate (in `train`): {stats.acceptance_rate:.1%}",
     ]
     repairs = ", ".join(f"{k}: {v}" for k, v in facts.repairs_to_pass.items())
     lines.append(f"- repairs before the first pass: {repairs or 'none passed'}")
@@ -256,7 +259,7 @@ def _cost(facts: DatasetFacts) -> str:
     ]
     total = tokens.get("total")
     per = (
-        f"{total.total_tokens / facts.accepted:,.0f} tokens per accepted row "
+        f"{facts.stats.tokens_per_accepted:,.0f} tokens per accepted row "
         f"({total.prompt_tokens / facts.accepted:,.0f} prompt, "
         f"{total.completion_tokens / facts.accepted:,.0f} completion)"
         if total and facts.accepted
@@ -283,8 +286,8 @@ def _test_strength(facts: DatasetFacts) -> str:
 
 
 def _decontamination(facts: DatasetFacts) -> str:
-    contaminated = [row for row in facts.dropped if row.reason.startswith("benchmark")]
-    duplicates = [row for row in facts.dropped if not row.reason.startswith("benchmark")]
+    contaminated = [row for row in facts.dropped if row.stage == "decontamination"]
+    duplicates = [row for row in facts.dropped if row.stage == "dedup"]
     text = (
         f"{len(contaminated)} accepted row(s) matched a benchmark task and were dropped; "
         f"{len(duplicates)} were dropped as duplicates of an earlier row. Dropped rows stay "
@@ -354,7 +357,8 @@ def _reproduce(facts: DatasetFacts) -> str:
     for key, flag in FLAGS.items():
         if key in config:
             args += [flag, _value(config[key])]
-    if any(not t.startswith(_default_taxonomy() + " ") for t in p.taxonomies):
+    default_taxonomy = _default_taxonomy() + " "
+    if any(not t.startswith(default_taxonomy) for t in p.taxonomies):
         args += ["--topics", "TAXONOMY_FILE"]
     quality = config.get("quality")
     if isinstance(quality, dict):

@@ -13,7 +13,7 @@ import ipaddress
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -38,6 +38,7 @@ class DroppedRow(BaseModel):
     id: str
     title: str
     reason: str
+    stage: Literal["dedup", "decontamination"] = Field(description="DropReason.stage")
     matched: str
     detail: str
 
@@ -163,6 +164,7 @@ class _Pass:
                     id=record.id,
                     title=record.title,
                     reason=reason.value,
+                    stage=reason.stage,
                     matched=matched,
                     detail=detail.removesuffix(")"),
                 )
@@ -201,8 +203,8 @@ def _facts(
 ) -> DatasetFacts:
     seen = _Pass()
     stats = compute_stats((seen.see(r) for r in records), abandoned)
-    dedup = sum(1 for row in seen.dropped if row.reason.endswith("duplicate"))
-    decontam = len(seen.dropped) - dedup
+    dedup = sum(1 for row in seen.dropped if row.stage == "dedup")
+    decontam = sum(1 for row in seen.dropped if row.stage == "decontamination")
     funnel = [
         FunnelStep(stage="slots planned", count=stats.problems + stats.abandoned),
         FunnelStep(

@@ -37,13 +37,11 @@ def write_report(out_dir: Path, destination: Path) -> Path:
 
 def render_report(facts: DatasetFacts) -> str:
     stats = facts.stats
-    tokens = stats.tokens.get("total")
-    per_row = f"{tokens.total_tokens / facts.accepted:,.0f}" if tokens and facts.accepted else "-"
-    proposed = max(stats.problems, 1)
+    per_row = f"{stats.tokens_per_accepted:,.0f}" if facts.accepted else "-"
     numbers = [
         ("accepted rows", f"{facts.accepted:,}"),
-        ("acceptance", f"{facts.accepted / proposed:.0%}"),
-        ("first-try pass", f"{facts.funnel[2].count / proposed:.0%}"),
+        ("acceptance", f"{stats.acceptance_rate:.0%}"),
+        ("first-try pass", f"{stats.first_try_pass_rate:.0%}"),
         ("tokens / accepted row", per_row),
         ("dropped", f"{len(facts.dropped):,}"),
     ]

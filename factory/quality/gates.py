@@ -48,8 +48,6 @@ async def assess(
     solution: str,
     tests: str,
     config: QualityConfig | None = None,
-    *,
-    static: StaticReport | None = None,
 ) -> QualityReport:
     """Measures how strongly ``tests`` pin down ``solution`` and applies the gates.
 
@@ -60,7 +58,7 @@ async def assess(
     config = config or QualityConfig()
     entry_point, signature = _field(problem, "entry_point"), _field(problem, "signature")
     started = time.monotonic()
-    static = static or check_static(solution, tests, entry_point, signature)
+    static = check_static(solution, tests, entry_point, signature)
     run = _Assessment(config, static, solution)
 
     if not static.passed:

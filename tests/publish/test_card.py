@@ -9,6 +9,8 @@ import pytest
 import yaml
 from huggingface_hub import DatasetCard
 
+from factory.dataset.stats import stats_for_dir
+from factory.hygiene.base import DropReason
 from factory.publish.card import size_category
 from factory.publish.facts import collect_facts
 from factory.records import Split
@@ -59,6 +61,28 @@ def test_the_funnel_has_a_count_at_every_stage(card_text):
     }
     for stage, count in expected.items():
         assert f"| {stage} | {count} |" in funnel, stage
+
+
+def test_first_try_pass_rate_is_the_stats_figure(card_text, generated):
+    stats = stats_for_dir(generated)  # what `codefactory stats` prints
+    # train rows with no repair: rle only (intervals needed one; close and rle-again dropped)
+    assert stats.first_try_pass_rate == pytest.approx(1 / 5)
+    rates = card_text.split("## Pass rates and repairs")[1].split("##")[0]
+    labelled = [line for line in rates.splitlines() if "first-try pass rate" in line]
+    assert len(labelled) == 1
+    assert f"first-try pass rate: {stats.first_try_pass_rate:.1%} " in labelled[0]
+    # the funnel's step (first attempt passed the sandbox, any split) has its own label
+    assert "- first attempt passed the sandbox: 60.0% " in rates
+    assert f"acceptance rate (in `train`): {stats.acceptance_rate:.1%}" in rates
+
+
+def test_dropped_rows_carry_their_hygiene_stage(generated):
+    facts = collect_facts(generated)
+    assert all(row.stage == DropReason(row.reason).stage for row in facts.dropped)
+    assert sorted(row.stage for row in facts.dropped) == ["decontamination", "dedup"]
+    steps = {step.stage: step.count for step in facts.funnel}
+    assert steps["passed gates"] - steps["after dedup"] == 1
+    assert steps["after dedup"] - steps["after decontamination"] == 1
 
 
 def test_provenance_gates_cost_and_decontamination_come_from_the_data(card_text, generated):

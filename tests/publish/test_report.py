@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from factory.dataset.stats import stats_for_dir
 from factory.publish import svg
 from factory.publish.facts import collect_facts
 from factory.publish.report import render_report
@@ -117,3 +118,15 @@ def test_histogram_puts_the_top_edge_in_the_last_bin():
     drawn = svg.histogram([0.0, 0.05, 1.0], bins=10)
     counts = [int(v) for v in re.findall(r"class='bin' data-value='(\d+)'", drawn)]
     assert counts[0] == 2 and counts[-1] == 1 and sum(counts) == 3
+
+
+def test_headline_numbers_are_the_stats_figures(generated):
+    stats = stats_for_dir(generated)  # what `codefactory stats` prints
+    html = render_report(collect_facts(generated))
+    numbers = dict(
+        (label, value)
+        for value, label in re.findall(r"<div class='number'><b>([^<]*)</b>([^<]*)</div>", html)
+    )
+    assert numbers["first-try pass"] == f"{stats.first_try_pass_rate:.0%}" == "20%"
+    assert numbers["acceptance"] == f"{stats.acceptance_rate:.0%}"
+    assert numbers["tokens / accepted row"] == f"{stats.tokens_per_accepted:,.0f}"
