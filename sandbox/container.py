@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import socket
 import struct
 import threading
 import time
+import weakref
 from typing import Any
 
 import docker
@@ -74,6 +76,13 @@ class WorkerContainer:
         self.stderr_tail = bytearray()
         self._lock = threading.Lock()
         self._closed = False
+        # remove() writes a byte here to wake a request waiting on the channel: shutting the
+        # socket down does not always wake a thread polling it (seen here as a request that
+        # outlived its container by its whole timeout and kept the process from exiting).
+        self._wake_r, self._wake_w = os.pipe()
+        # Closed only once nothing can poll them any more (a closed descriptor's number could
+        # be reused by another file while a late request polls it).
+        weakref.finalize(self, _close_all, self._wake_r, self._wake_w)
         self._removal_lock = threading.Lock()
         self._removed = False
 
@@ -143,7 +152,7 @@ class WorkerContainer:
             deadline = time.monotonic() + timeout_s
             while not self._lines:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                if remaining <= 0 or not self._wait_readable(sock, remaining):
                     raise TimeoutError
                 sock.settimeout(remaining)
                 self._read_frame(sock)
@@ -163,6 +172,16 @@ class WorkerContainer:
         if reply.get("op") == "error":
             raise WorkerLost(f"worker in {self.short_id} failed: {reply.get('message')}")
         return reply
+
+    def _wait_readable(self, sock: socket.socket, timeout_s: float) -> bool:
+        """Whether ``sock`` has data within ``timeout_s``; raises once :meth:`remove` ran."""
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        poller.register(self._wake_r, select.POLLIN)
+        ready = poller.poll(timeout_s * 1000)
+        if self._closed:
+            raise ConnectionError("the container was removed")
+        return bool(ready)
 
     def _read_frame(self, sock: socket.socket) -> None:
         header = _recv_exact(sock, 8)
@@ -226,8 +245,11 @@ class WorkerContainer:
         the worker exited) is waited for, so a pool that has closed has really cleaned up.
         """
         with self._lock:
+            first = not self._closed
             self._closed = True
             sock, self._sock = self._sock, None
+        if first:
+            os.write(self._wake_w, b"x")  # never blocks: the pipe holds far more than a byte
         if sock is not None:
             # shutdown() first: close() alone does not wake a thread blocked reading this socket
             # (a request in flight), which then waits out its whole timeout and keeps the
@@ -261,6 +283,14 @@ class WorkerContainer:
             except DockerException:
                 return
             time.sleep(0.1)
+
+
+def _close_all(*fds: int) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def _recv_exact(sock: socket.socket, size: int) -> bytes:
