@@ -62,6 +62,10 @@ class SandboxPool:
         )
         self._background: set[asyncio.Task] = set()
         self._broken = ""
+        # Set when shutdown begins: from then on no container is started or handed out, so a
+        # job still unwinding (say, its container removed under it) cannot start a new one
+        # that the shutdown would never see.
+        self._closing = False
 
     # ---------------------------------------------------------------- lifecycle
     async def __aenter__(self) -> SandboxPool:
@@ -83,6 +87,9 @@ class SandboxPool:
         await self._shutdown()
 
     async def _shutdown(self) -> None:
+        self._closing = True
+        if self._idle is not None:
+            self._idle.put_nowait(None)  # jobs waiting for a container stop waiting
         for task in list(self._background):
             task.cancel()
         with contextlib.suppress(BaseException):
@@ -114,6 +121,8 @@ class SandboxPool:
         self._live.add(container)
         try:
             await self._call(container.start, self.config.start_timeout_s)
+            if self._closing:
+                raise SandboxError(self._unusable())
         except BaseException:
             await asyncio.shield(self._remove_soon(container))
             raise
@@ -131,6 +140,8 @@ class SandboxPool:
 
         async def replace() -> WorkerContainer | None:
             await asyncio.shield(removal)
+            if self._closing:
+                return None
             for attempt in range(3):
                 try:
                     fresh = await self._start_container()
@@ -169,8 +180,13 @@ class SandboxPool:
         container = await self._idle.get()
         if container is None:
             self._idle.put_nowait(None)
-            raise SandboxError(f"the sandbox pool is broken: {self._broken}")
+            raise SandboxError(self._unusable())
         return container
+
+    def _unusable(self) -> str:
+        if self._broken:
+            return f"the sandbox pool is broken: {self._broken}"
+        return "the sandbox pool is shut down"
 
     # ---------------------------------------------------------------- running jobs
     async def run(self, job: Job) -> Result:
@@ -216,7 +232,7 @@ class SandboxPool:
                     break
                 fresh = await self._retire(container, keep=True)
                 if fresh is None:
-                    raise SandboxError(f"the sandbox pool is broken: {self._broken}") from exc
+                    raise SandboxError(self._unusable()) from exc
                 container = fresh
                 continue
             except BaseException:
