@@ -83,6 +83,8 @@ class WorkerContainer:
         # Closed only once nothing can poll them any more (a closed descriptor's number could
         # be reused by another file while a late request polls it).
         weakref.finalize(self, _close_all, self._wake_r, self._wake_w)
+        self._poller = select.poll()  # the channel and the wake-up pipe
+        self._poller.register(self._wake_r, select.POLLIN)
         self._removal_lock = threading.Lock()
         self._removed = False
 
@@ -120,6 +122,7 @@ class WorkerContainer:
             )
             with self._lock:
                 self._sock = getattr(raw, "_sock", raw)
+                self._poller.register(self._sock, select.POLLIN)
                 closed = self._closed
             if closed:
                 self.remove()
@@ -152,7 +155,7 @@ class WorkerContainer:
             deadline = time.monotonic() + timeout_s
             while not self._lines:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or not self._wait_readable(sock, remaining):
+                if remaining <= 0 or not self._wait_readable(remaining):
                     raise TimeoutError
                 sock.settimeout(remaining)
                 self._read_frame(sock)
@@ -173,12 +176,9 @@ class WorkerContainer:
             raise WorkerLost(f"worker in {self.short_id} failed: {reply.get('message')}")
         return reply
 
-    def _wait_readable(self, sock: socket.socket, timeout_s: float) -> bool:
-        """Whether ``sock`` has data within ``timeout_s``; raises once :meth:`remove` ran."""
-        poller = select.poll()
-        poller.register(sock, select.POLLIN)
-        poller.register(self._wake_r, select.POLLIN)
-        ready = poller.poll(timeout_s * 1000)
+    def _wait_readable(self, timeout_s: float) -> bool:
+        """Whether the channel has data within ``timeout_s``; raises once :meth:`remove` ran."""
+        ready = self._poller.poll(timeout_s * 1000)
         if self._closed:
             raise ConnectionError("the container was removed")
         return bool(ready)
