@@ -6,6 +6,12 @@ sandbox never imports this package; the CLI treats both families alike.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class FactoryError(Exception):
     """Base class: bad input or a broken setup, said in one line with what to do."""
@@ -40,3 +46,21 @@ class LLMRequestRejected(LLMError):
 
     Other requests may still succeed, so callers can drop the one record and carry on.
     """
+
+
+def describe_validation_error(
+    exc: ValidationError, flag_names: Mapping[str, str], *, secret: Collection[str] = ()
+) -> str:
+    """The first error of ``exc`` as one line naming the flag the user typed.
+
+    ``flag_names`` maps field paths or names to flags (``workers`` -> ``--workers``); other
+    fields become ``--field-name``. The value given is echoed, except for ``secret`` fields.
+    """
+    first = exc.errors()[0]
+    loc = [str(part) for part in first["loc"]] or ["value"]
+    name = loc[-1]
+    flag = flag_names.get(".".join(loc)) or flag_names.get(name) or "--" + name.replace("_", "-")
+    given = first.get("input")
+    hidden = name in secret or given is None or isinstance(given, dict | list)
+    shown = "" if hidden else f" (got {given!r})"
+    return f"invalid {flag}{shown}: {first['msg'].removeprefix('Value error, ')}"

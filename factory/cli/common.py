@@ -8,7 +8,7 @@ from typing import Any, NoReturn, TypeVar
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
-from factory.errors import ConfigError
+from factory.errors import ConfigError, describe_validation_error
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -25,19 +25,6 @@ def build_config(model: type[M], flag_names: dict[str, str] | None = None, **val
         return model(**{key: value for key, value in values.items() if value is not None})
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc, flag_names or {})) from None
-
-
-def describe_validation_error(exc: ValidationError, flag_names: dict[str, str]) -> str:
-    first = exc.errors()[0]
-    path = ".".join(str(part) for part in first["loc"])
-    flag = (
-        flag_names.get(path)
-        or flag_names.get(str(first["loc"][-1]))
-        or "--" + str(first["loc"][-1]).replace("_", "-")
-    )
-    given = first.get("input")
-    shown = "" if isinstance(given, dict | list) or given is None else f" (got {given!r})"
-    return f"invalid {flag}{shown}: {first['msg']}"
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

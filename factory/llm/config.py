@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from factory.errors import ConfigError
+from factory.errors import ConfigError, describe_validation_error
 
 BASE_URL_ENV = "OPENAI_BASE_URL"
 API_KEY_ENV = "OPENAI_API_KEY"
@@ -117,12 +117,6 @@ class LLMConfig(BaseModel):
         try:
             return cls(base_url=base_url, api_key=api_key, **values)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            name = str(first["loc"][0]) if first["loc"] else "value"
-            flag = {**FLAG_NAMES, **(flag_names or {})}.get(name, "--" + name.replace("_", "-"))
-            given = first.get("input")
-            shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
-            if name == "api_key":
-                shown = ""  # never echo a key
-            message = first["msg"].removeprefix("Value error, ")
-            raise ConfigError(f"invalid {flag}{shown}: {message}") from None
+            flags = {**FLAG_NAMES, **(flag_names or {})}
+            message = describe_validation_error(exc, flags, secret={"api_key"})
+            raise ConfigError(message) from None
