@@ -1,10 +1,11 @@
 """Test-strength gates: static checks before any sandbox time, then coverage, mutation
 testing and hollow-test guards measured in the sandbox, combined into one QualityReport.
+
+Importing the package needs only pydantic (the row's quality record is ``report``); the
+checks themselves (``static``, ``gates``) import tree-sitter when they are imported.
 """
 
 from factory.quality.config import QualityConfig
-from factory.quality.gates import assess
-from factory.quality.report import QualityReport
-from factory.quality.static import StaticReport, check_static
+from factory.quality.report import QualityReport, Side, StaticReport
 
-__all__ = ["QualityConfig", "QualityReport", "StaticReport", "assess", "check_static"]
+__all__ = ["QualityConfig", "QualityReport", "Side", "StaticReport"]

@@ -9,10 +9,10 @@ boolean operator (``a and b or c`` adds two).
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
 from tree_sitter import Node, Tree
 
 from factory.quality import tree as ts
+from factory.quality.report import CodeFeatures, FunctionComplexity, SuiteFeatures
 
 DECISION_NODES = frozenset(
     {
@@ -31,41 +31,6 @@ DECISION_NODES = frozenset(
 )
 SCOPE_NODES = frozenset({"function_definition", "class_definition"})
 ASSERTION_CALLS = frozenset({"pytest.raises", "raises", "pytest.warns"})
-
-
-class FunctionComplexity(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(description="qualified name, e.g. Outer.method or outer.inner")
-    line: int
-    complexity: int
-
-
-class CodeFeatures(BaseModel):
-    """Features of a solution module."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    lines_of_code: int = Field(description="lines holding code: not blank, not only a comment")
-    imports: list[str] = Field(default_factory=list, description="modules imported, sorted")
-    functions: list[FunctionComplexity] = Field(default_factory=list)
-    max_complexity: int = 0
-    total_complexity: int = 0
-
-
-class SuiteFeatures(BaseModel):
-    """Features of a pytest file."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    lines_of_code: int
-    imports: list[str] = Field(default_factory=list)
-    test_functions: list[str] = Field(default_factory=list, description="as pytest names them")
-    n_test_functions: int = 0
-    n_asserts: int = Field(
-        0, description="assert statements plus pytest.raises/warns and self.assert* calls"
-    )
-    references_entry_point: bool = False
 
 
 def lines_of_code(source: str) -> int:

@@ -1,8 +1,10 @@
 """The quality record stored on every row: what was measured, each gate's verdict, and the
 feedback a model gets when the tests are too weak.
 
-Every list holds named sub-models (no free-form dicts), so rows convert to Arrow columns with
-one schema whatever the content.
+Only pydantic here (the tree-sitter checks that fill these models live in ``static`` and
+``features``), so the dataset row can be imported, validated and read without them. Every list
+holds named sub-models (no free-form dicts), so rows convert to Arrow columns with one schema
+whatever the content.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from factory.quality.config import QualityConfig
-from factory.quality.static import StaticReport
 from sandbox.models import CoverageReport
 
 SCHEMA_VERSION = 1
+Side = Literal["solution", "tests"]  # the two files of a candidate: what a repair rewrites
 GateName = Literal[
     "static",
     "min_tests",
@@ -27,6 +29,90 @@ GateName = Literal[
     "branch_coverage",
     "mutation_score",
 ]
+
+
+class FunctionComplexity(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="qualified name, e.g. Outer.method or outer.inner")
+    line: int
+    complexity: int
+
+
+class CodeFeatures(BaseModel):
+    """Features of a solution module."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lines_of_code: int = Field(description="lines holding code: not blank, not only a comment")
+    imports: list[str] = Field(default_factory=list, description="modules imported, sorted")
+    functions: list[FunctionComplexity] = Field(default_factory=list)
+    max_complexity: int = 0
+    total_complexity: int = 0
+
+
+class SuiteFeatures(BaseModel):
+    """Features of a pytest file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lines_of_code: int
+    imports: list[str] = Field(default_factory=list)
+    test_functions: list[str] = Field(default_factory=list, description="as pytest names them")
+    n_test_functions: int = 0
+    n_asserts: int = Field(
+        0, description="assert statements plus pytest.raises/warns and self.assert* calls"
+    )
+    references_entry_point: bool = False
+
+
+class SyntaxProblem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    file: Side
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"syntax error in the {self.file}, line {self.line}, column {self.column}: {self.message}"
+
+
+class StaticIssue(BaseModel):
+    """One reason to reject, and which side a repair should change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: Side
+    check: Literal["size", "syntax", "entry_point", "parameters", "tests_use_entry_point"]
+    message: str
+
+
+class StaticReport(BaseModel):
+    """What the static checks found; ``passed`` is False when any issue was found."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = SCHEMA_VERSION
+    passed: bool
+    issues: list[StaticIssue] = Field(default_factory=list)
+    syntax_errors: list[SyntaxProblem] = Field(default_factory=list)
+    entry_point_found: bool = False
+    parameters: list[str] | None = Field(None, description="the entry point's parameter names")
+    declared_parameters: list[str] | None = Field(None, description="from the problem signature")
+    notes: list[str] = Field(default_factory=list, description="things checked only partly")
+    solution: CodeFeatures | None = None
+    tests: SuiteFeatures | None = None
+
+    @property
+    def target(self) -> Side | None:
+        """The side a repair should change first (the solution when both are broken)."""
+        targets = {issue.target for issue in self.issues}
+        return "solution" if "solution" in targets else ("tests" if targets else None)
+
+    def feedback(self) -> str:
+        """The issues as text for a model repairing the code."""
+        return "\n".join(f"- {issue.message}" for issue in self.issues)
 
 
 class GateResult(BaseModel):
@@ -107,7 +193,7 @@ class QualityReport(BaseModel):
     schema_version: int = SCHEMA_VERSION
     passed: bool
     reason: str = Field("", description="the failed gates in one line; empty when passed")
-    target: Literal["solution", "tests"] | None = Field(
+    target: Side | None = Field(
         None, description="the side a repair should change; None when the cause is unclear"
     )
     gates: list[GateResult] = Field(default_factory=list)

@@ -11,17 +11,14 @@ because the sandbox runs the same CPython version and tree-sitter's grammar is m
 from __future__ import annotations
 
 import warnings
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
 from tree_sitter import Node, Tree
 
 from factory.quality import tree as ts
-from factory.quality.features import CodeFeatures, SuiteFeatures, code_features, suite_features
+from factory.quality.features import code_features, suite_features
+from factory.quality.report import Side, StaticIssue, StaticReport, SyntaxProblem
 
-SCHEMA_VERSION = 1
 MAX_SOURCE_CHARS = 200_000
-Side = Literal["solution", "tests"]
 COMPOUND_BLOCKS = frozenset(
     {"if_statement", "elif_clause", "else_clause", "try_statement", "except_clause",
      "finally_clause", "with_statement", "block"}
@@ -31,55 +28,6 @@ COMPOUND_BLOCKS = frozenset(
 BINDING_STATEMENTS = frozenset(
     {"expression_statement", "import_statement", "import_from_statement"}
 )
-
-
-class SyntaxProblem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    file: Side
-    line: int
-    column: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"syntax error in the {self.file}, line {self.line}, column {self.column}: {self.message}"
-
-
-class StaticIssue(BaseModel):
-    """One reason to reject, and which side a repair should change."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    target: Side
-    check: Literal["size", "syntax", "entry_point", "parameters", "tests_use_entry_point"]
-    message: str
-
-
-class StaticReport(BaseModel):
-    """What the static checks found; ``passed`` is False when any issue was found."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    schema_version: int = SCHEMA_VERSION
-    passed: bool
-    issues: list[StaticIssue] = Field(default_factory=list)
-    syntax_errors: list[SyntaxProblem] = Field(default_factory=list)
-    entry_point_found: bool = False
-    parameters: list[str] | None = Field(None, description="the entry point's parameter names")
-    declared_parameters: list[str] | None = Field(None, description="from the problem signature")
-    notes: list[str] = Field(default_factory=list, description="things checked only partly")
-    solution: CodeFeatures | None = None
-    tests: SuiteFeatures | None = None
-
-    @property
-    def target(self) -> Side | None:
-        """The side a repair should change first (the solution when both are broken)."""
-        targets = {issue.target for issue in self.issues}
-        return "solution" if "solution" in targets else ("tests" if targets else None)
-
-    def feedback(self) -> str:
-        """The issues as text for a model repairing the code."""
-        return "\n".join(f"- {issue.message}" for issue in self.issues)
 
 
 def check_static(solution: str, tests: str, entry_point: str, signature: str = "") -> StaticReport:

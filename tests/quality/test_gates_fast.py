@@ -8,8 +8,8 @@ import asyncio
 import pytest
 from pydantic import ValidationError
 
-from factory.quality import QualityConfig, assess
-from factory.quality.gates import _mutant_result
+from factory.quality import QualityConfig
+from factory.quality.gates import _mutant_result, assess
 from factory.quality.mutation import generate_mutants
 from sandbox.models import Result, Status
 

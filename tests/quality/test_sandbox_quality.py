@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from factory.quality import QualityConfig, assess
+from factory.quality import QualityConfig
+from factory.quality.gates import assess
 from sandbox import Job, Status
 
 pytestmark = pytest.mark.docker
