@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 from factory.dataset.store import now_iso
 from factory.pipeline.gates import Candidate, Gate, apply_gates
 from factory.pipeline.progress import RunCounters
-from factory.pipeline.sampler import SlotPlan
 from factory.records import (
     AbandonedSlot,
     Attempt,
@@ -45,6 +44,7 @@ from factory.stages.propose import Problem, propose
 from factory.stages.repair import repair
 from factory.stages.solve import solve
 from factory.stages.write_tests import write_tests
+from problems.plan import SlotPlan
 from sandbox import Job, Result, Status
 
 if TYPE_CHECKING:

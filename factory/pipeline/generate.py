@@ -27,13 +27,13 @@ from factory.pipeline.flow import FlowContext, RunIdentity, TitleRegistry
 from factory.pipeline.gates import Gate
 from factory.pipeline.progress import LiveDisplay, RunCounters
 from factory.pipeline.runner import LoopSettings, run_loop
-from factory.pipeline.sampler import StratifiedPlan
 from factory.prompts import load_prompts
 from factory.quality.config import QualityConfig
 from factory.quality.generation import StrengthGate, static_precheck
 from factory.records import SandboxInfo, Split
 from factory.stages.base import Asker
 from problems import Taxonomy, load_seeds, load_taxonomy
+from problems.plan import StratifiedPlan
 from sandbox import PoolConfig, SandboxPool
 from sandbox.errors import SandboxError
 

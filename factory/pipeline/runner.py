@@ -24,8 +24,8 @@ from typing import Any
 from factory.dataset.store import RunStore
 from factory.errors import FactoryError
 from factory.pipeline.flow import FlowContext, make_problem
-from factory.pipeline.sampler import StratifiedPlan
 from factory.records import AbandonedSlot, ProblemRecord, Split
+from problems.plan import StratifiedPlan
 
 ABANDON_LIMIT_MIN = 20
 

@@ -9,10 +9,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from factory.pipeline.sampler import SlotPlan
 from factory.records import Stage, TokenUsage
 from factory.stages.base import Asker, as_json
 from problems import Difficulty
+from problems.plan import SlotPlan
 
 DIFFICULTY_GUIDE = {
     Difficulty.EASY: "easy: one clear idea, a solution of about 5 to 15 lines.",

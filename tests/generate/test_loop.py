@@ -15,11 +15,11 @@ from factory.llm import Completion
 from factory.pipeline.flow import FlowContext, RunIdentity, TitleRegistry
 from factory.pipeline.progress import RunCounters
 from factory.pipeline.runner import LoopSettings, TooManyAbandoned, run_loop
-from factory.pipeline.sampler import StratifiedPlan
 from factory.prompts import load_prompts
 from factory.records import SandboxInfo, Split
 from factory.stages.base import Asker
 from problems import load_seeds, load_taxonomy
+from problems.plan import StratifiedPlan
 from sandbox import Job, Result, Status
 from tests.generate.records import record
 

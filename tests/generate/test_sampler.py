@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from factory.pipeline.sampler import StratifiedPlan
 from problems import Taxonomy, load_seeds, load_taxonomy
+from problems.plan import StratifiedPlan
 
 
 @pytest.fixture

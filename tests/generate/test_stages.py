@@ -10,7 +10,6 @@ import pytest
 
 from factory.llm import LLMClient
 from factory.llm.scripted_server import ScriptedLLMServer, ScriptedReply
-from factory.pipeline.sampler import StratifiedPlan
 from factory.prompts import load_prompts
 from factory.records import Attempt, Stage, TokenUsage, Verdict
 from factory.stages.base import Asker, StageFailed
@@ -19,6 +18,7 @@ from factory.stages.repair import repair
 from factory.stages.solve import solve
 from factory.stages.write_tests import write_tests
 from problems import Difficulty, load_seeds, load_taxonomy
+from problems.plan import StratifiedPlan
 from sandbox import Status
 from tests.generate.conftest import llm_config
 

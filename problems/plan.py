@@ -14,7 +14,8 @@ import random
 from dataclasses import dataclass
 from functools import cached_property
 
-from problems import Difficulty, SeedProblem, Taxonomy, Topic
+from problems.loader import SeedProblem
+from problems.taxonomy import Difficulty, Taxonomy, Topic
 
 
 @dataclass(frozen=True)
