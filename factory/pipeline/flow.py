@@ -48,7 +48,7 @@ from problems.plan import SlotPlan
 from sandbox import Job, Result, Status
 
 if TYPE_CHECKING:
-    from factory.quality.generation import StaticRejection
+    from factory.pipeline.quality_gates import StaticRejection
 
 Judge = Callable[[Job], Awaitable[Result]]
 REASON_CHARS = 300
@@ -100,7 +100,7 @@ class FlowContext:
     # Dedup and decontamination of accepted rows (factory.hygiene.stage.HygieneScreen): a
     # train row comes back unchanged or moved to the dropped split.
     screen: Callable[[ProblemRecord], ProblemRecord] | None = None
-    # Static checks before each sandbox run (factory.quality.generation.static_precheck): a
+    # Static checks before each sandbox run (factory.pipeline.quality_gates.static_precheck): a
     # candidate they turn down goes to repair, with the side to fix, without a sandbox run.
     precheck: Callable[[Problem, str, str], StaticRejection | None] | None = None
 

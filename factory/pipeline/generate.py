@@ -26,10 +26,10 @@ from factory.pipeline.config import GenerateConfig, run_fingerprint
 from factory.pipeline.flow import FlowContext, RunIdentity, TitleRegistry
 from factory.pipeline.gates import Gate
 from factory.pipeline.progress import LiveDisplay, RunCounters
+from factory.pipeline.quality_gates import StrengthGate, static_precheck
 from factory.pipeline.runner import LoopSettings, run_loop
 from factory.prompts import load_prompts
 from factory.quality.config import QualityConfig
-from factory.quality.generation import StrengthGate, static_precheck
 from factory.records import SandboxInfo, Split
 from factory.stages.base import Asker
 from problems import Taxonomy, load_seeds, load_taxonomy

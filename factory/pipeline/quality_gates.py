@@ -1,4 +1,4 @@
-"""The test-strength gates as the generation loop uses them.
+"""The test-strength gates (``factory.quality``) as the generation loop uses them.
 
 Two hooks (see ``factory.pipeline.flow``):
 
