@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from factory.publish.facts import DatasetFacts, collect_facts
-from factory.publish.push import data_files_pattern, published_splits
+from factory.publish.layout import data_files_pattern, published_splits
 from factory.quality.config import FLAG_NAMES as QUALITY_FLAG_NAMES
 from factory.records import ProblemRecord
 

@@ -7,13 +7,11 @@ What lands in the repository::
     data/failures-00000-of-00001.parquet
     ...
 
-The card's ``configs`` point each split at ``data/<split>-*``, which is how the Hub's viewer
-and ``datasets.load_dataset(repo)`` find the splits. Splits are written by ``datasets``
-(``Dataset.to_parquet``) and sent by ``huggingface_hub`` (``create_repo``, then
-``create_commit`` with every file), so a push is all or nothing: a failed upload leaves the
-repository as it was. Rows dropped by dedup or decontamination (split ``dropped``) stay local:
-they are benchmark copies and duplicates, exactly what a published dataset must not carry.
-Empty splits are not pushed (``load_dataset`` refuses a declared split with no rows).
+The card's ``configs`` point each split at its shards (``factory.publish.layout``), which is
+how the Hub's viewer and ``datasets.load_dataset(repo)`` find the splits. Splits are written
+by ``datasets`` (``Dataset.to_parquet``) and sent by ``huggingface_hub`` (``create_repo``,
+then ``create_commit`` with every file), so a push is all or nothing: a failed upload leaves
+the repository as it was. Dropped rows and empty splits are not pushed (see the layout module).
 """
 
 from __future__ import annotations
@@ -26,8 +24,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from factory.errors import ConfigError, FactoryError
+from factory.publish.layout import published_splits, shard_path
 
-LOCAL_ONLY_SPLITS = frozenset({"dropped"})
 MAX_SHARD_BYTES = 500 * 1024 * 1024
 REPO_ID_PATTERN = r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$"
 
@@ -60,20 +58,6 @@ class PushResult(BaseModel):
     commit: str
     files: dict[str, int] = Field(description="path in the repository -> bytes")
     rows: dict[str, int] = Field(description="split -> rows pushed")
-
-
-def published_splits(rows: dict[str, int]) -> list[str]:
-    """The splits a push uploads: every split with rows, except the local-only ones.
-
-    An empty split is left out because ``datasets.load_dataset`` fails on a declared split
-    whose files hold no rows.
-    """
-    return [name for name, n in rows.items() if n > 0 and name not in LOCAL_ONLY_SPLITS]
-
-
-def data_files_pattern(split: str) -> str:
-    """Where a split's shards live in the repository (the card's ``configs`` use this)."""
-    return f"data/{split}-*"
 
 
 def push_dataset(out_dir: Path, config: PushConfig) -> PushResult:
@@ -146,7 +130,7 @@ def _write_shards(dataset, staging: Path) -> tuple[dict[str, int], dict[str, int
         part = dataset[split]
         shards = max(1, math.ceil(part.data.nbytes / MAX_SHARD_BYTES))
         for index in range(shards):
-            path = f"data/{split}-{index:05d}-of-{shards:05d}.parquet"
+            path = shard_path(split, index, shards)
             part.shard(shards, index, contiguous=True).to_parquet(str(staging / path))
             files[path] = (staging / path).stat().st_size
         rows[split] = part.num_rows
