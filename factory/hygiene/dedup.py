@@ -12,7 +12,10 @@
   same way" the unit, whichever part was reworded.
 
 The index is rebuilt from the stored rows on resume (:meth:`Deduplicator.from_rows`): hashing
-is deterministic, so the rebuilt index equals the one the earlier run had.
+is deterministic, so the rebuilt index equals the one the earlier run had. No signature is
+stored with a row, so a dataset begun with another MinHash implementation (before rensa) is
+resumed correctly too: its kept rows are hashed again by the running one, and every later row
+is compared with them by that one alone.
 """
 
 from __future__ import annotations
@@ -22,11 +25,10 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from factory.hygiene.base import KEEP, Candidate, DropReason, Verdict
-from factory.hygiene.minhash import LSHIndex, MinHasher, shingles
+from factory.hygiene.minhash import LSHIndex, MinHasher, Signature, shingles
 from factory.hygiene.normalise import normalised_code, words
 
 DESCRIPTION_SHINGLE = 3
@@ -39,7 +41,7 @@ class DedupConfig(BaseModel):
     enabled: bool = True
     threshold: float = Field(0.85, gt=0.0, le=1.0)
     num_perm: int = Field(128, ge=16, le=1024)
-    seed: int = 1
+    seed: int = Field(1, ge=0, lt=1 << 64)
     min_code_tokens_alone: int = Field(20, ge=0)
 
 
@@ -48,7 +50,7 @@ class Fingerprint:
 
     __slots__ = ("exact_key", "signature")
 
-    def __init__(self, exact_key: str, signature: np.ndarray):
+    def __init__(self, exact_key: str, signature: Signature):
         self.exact_key = exact_key
         self.signature = signature
 
@@ -119,11 +121,18 @@ class Deduplicator:
             exact += "\x00" + " ".join(text)
         fingerprint = Fingerprint(
             hashlib.sha256(exact.encode()).hexdigest(),
-            self._hasher.signature(
-                shingles(text, DESCRIPTION_SHINGLE, "d:") | shingles(code, CODE_SHINGLE, "c:")
-            ),
+            self._hasher.signature(_shingles(text, code)),
         )
         self._recent[candidate] = fingerprint
         while len(self._recent) > 256:
             self._recent.popitem(last=False)
         return fingerprint
+
+
+def row_shingles(description: str, solution: str) -> set[str]:
+    """The set whose MinHash signature stands for a row (see the module's docstring)."""
+    return _shingles(words(description), normalised_code(solution).split(" "))
+
+
+def _shingles(text: list[str], code: list[str]) -> set[str]:
+    return shingles(text, DESCRIPTION_SHINGLE, "d:") | shingles(code, CODE_SHINGLE, "c:")

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from factory.hygiene.base import DropReason
-from factory.hygiene.dedup import DedupConfig, Deduplicator
+from factory.hygiene.dedup import DedupConfig, Deduplicator, row_shingles
 from factory.hygiene.minhash import MinHasher
 from tests.hygiene.rows import BALANCED_BRACKETS, MERGE_INTERVALS, RUN_LENGTH, UNRELATED, variant
 
@@ -35,13 +35,14 @@ RENAMED_RUN_LENGTH = variant(
     ),
 )
 
+# one line of the solution rewritten, the statement only re-punctuated: true Jaccard 0.94
 EDITED_RUN_LENGTH = variant(
     RUN_LENGTH,
     id="cf-rle-edited",
     description=(
-        "Compress a string using run-length encoding: each maximal run of one repeated "
-        "character becomes the character followed by the length of that run. An empty string "
-        "encodes to an empty string."
+        "Compress a string with run-length encoding; every maximal run of one repeated "
+        "character becomes the character, followed by the length of the run. An empty string "
+        "encodes to an empty string!"
     ),
     solution=RUN_LENGTH["solution"].replace(
         '    parts.append(f"{current}{count}")\n    return',
@@ -70,6 +71,7 @@ def test_a_copy_with_renamed_variables_is_an_exact_normalised_duplicate():
 def test_a_lightly_edited_copy_is_a_near_duplicate_found_by_minhash():
     dedup = Deduplicator.from_rows([RUN_LENGTH, MERGE_INTERVALS])
     verdict = dedup.check(EDITED_RUN_LENGTH)
+    assert true_jaccard(RUN_LENGTH, EDITED_RUN_LENGTH) > 0.9
     assert verdict.reason is DropReason.NEAR_DUPLICATE, verdict
     assert verdict.matched == RUN_LENGTH["id"]
     assert "Jaccard" in verdict.detail
@@ -120,11 +122,11 @@ def test_a_rebuilt_index_drops_what_the_first_run_would_have_dropped():
 def test_signatures_are_the_same_in_another_process():
     """Rebuilding in a later run relies on hashing that does not change between processes."""
     shingles = ["a b c", "b c d", "c d e", "x y z"]
-    here = MinHasher().signature(shingles).tolist()
+    here = MinHasher().signature(shingles).digest()
     script = (
         "import json, sys\n"
         "from factory.hygiene.minhash import MinHasher\n"
-        "print(json.dumps(MinHasher().signature(json.loads(sys.argv[1])).tolist()))\n"
+        "print(json.dumps(MinHasher().signature(json.loads(sys.argv[1])).digest()))\n"
     )
     other = subprocess.run(
         [sys.executable, "-c", script, json.dumps(shingles)],
@@ -140,6 +142,12 @@ def test_disabled_dedup_keeps_everything():
     dedup = Deduplicator(DedupConfig(enabled=False))
     assert dedup.check_and_add(RUN_LENGTH).kept
     assert dedup.check_and_add(variant(RUN_LENGTH, id="again")).kept
+
+
+def true_jaccard(first: dict, second: dict) -> float:
+    a = row_shingles(first["description"], first["solution"])
+    b = row_shingles(second["description"], second["solution"])
+    return len(a & b) / len(a | b)
 
 
 @pytest.mark.parametrize("threshold", [0.0, 1.5, -1])
