@@ -5,7 +5,13 @@ tests, every attempt the sandbox judged (code, tests, verdict, the failure repor
 model, the model's explanation of its repair), token usage per stage, optional quality metrics,
 and provenance: which model at which endpoint, with which sampling parameters, prompts,
 taxonomy, seed and sandbox produced it. Rows are validated when written and when read back;
-``schema_version`` changes whenever a field does.
+``schema_version`` changes whenever a field does, and rows of an earlier version are upgraded
+as they are read (see ``_upgrade``), so a store or an export written before still loads.
+
+The vocabulary of keep / reject / drop is defined here once: a :data:`Side` is the file a
+repair rewrites; a :class:`Rejection` says which gate turned an attempt down (the static
+checks, the sandbox, or a quality gate), why, and what the model is shown; a :class:`Drop`
+says why hygiene removed an accepted row and what it matched.
 
 Everything here is typed down to the leaves (no free-form dicts), so the exported Hugging Face
 dataset gets one fixed Arrow schema derived from these models (see ``factory.dataset.features``).
@@ -15,15 +21,15 @@ from __future__ import annotations
 
 import hashlib
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from factory.quality.report import QualityReport
+from factory.quality.report import QualityReport, Side
 from problems.taxonomy import Difficulty
 from sandbox import Result, Status
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: Attempt.rejection (was gate_rejection + feedback), ProblemRecord.drop
 TAIL_CHARS = 2000  # stdout/stderr kept per attempt: the end, where the failure usually is
 MESSAGE_CHARS = 500
 
@@ -130,30 +136,83 @@ class Verdict(_Record):
         )
 
 
-class GateRejection(_Record):
-    """A quality gate turned down a candidate the sandbox passed."""
+STATIC_GATE = "static"  # the static checks, before any sandbox run
+SANDBOX_GATE = "sandbox"  # the tests did not pass in the sandbox
+
+
+class Rejection(_Record):
+    """Why an attempt was not accepted, whichever gate said so.
+
+    ``gate`` is ``static`` (the static checks, no sandbox run spent), ``sandbox`` (the tests
+    did not pass) or the name of a quality gate that turned down code the sandbox passed.
+    ``reason`` is short and stable, so it can be counted: the failed check (``syntax``), the
+    sandbox status (``failed``, ``timeout``...) or the gate's own (``coverage+mutation_score``).
+    """
 
     gate: str
     reason: str
+    feedback: str = Field("", description="the failure report shown to the model to repair it")
+    side: Side | None = Field(None, description="the side the repair must rewrite, if known")
+
+    @property
+    def after_sandbox(self) -> bool:
+        """True for a quality gate: the sandbox passed the code, a gate turned it down."""
+        return self.gate not in (STATIC_GATE, SANDBOX_GATE)
 
 
 class Attempt(_Record):
-    """One solution + tests pair the sandbox judged.
+    """One solution + tests pair the sandbox (or the static checks before it) judged.
 
     ``index`` 0 is the first try; index n was produced by the n-th repair, whose ``target``
-    side it rewrote and whose ``explanation`` says why. ``feedback`` is the failure report
-    shown to the model to repair this attempt (empty when the attempt was accepted).
+    side it rewrote and whose ``explanation`` says why. ``rejection`` is None when the attempt
+    was accepted.
     """
 
     index: int
     origin: Literal["initial", "repair"]
-    repair_target: Literal["solution", "tests"] | None = None
+    repair_target: Side | None = None
     explanation: str = ""
     solution: str
     tests: str
     verdict: Verdict
-    gate_rejection: GateRejection | None = None
-    feedback: str = ""
+    rejection: Rejection | None = None
+
+    @property
+    def feedback(self) -> str:
+        """The failure report shown to the model to repair this attempt ("" if accepted)."""
+        return self.rejection.feedback if self.rejection else ""
+
+
+class DropReason(StrEnum):
+    """Why hygiene removed an accepted row (each is a counter the run reports)."""
+
+    EXACT_DUPLICATE = "exact_duplicate"
+    NEAR_DUPLICATE = "near_duplicate"
+    BENCHMARK_DESCRIPTION = "benchmark_description_overlap"
+    BENCHMARK_CODE = "benchmark_code_overlap"
+    BENCHMARK_NORMALISED_CODE = "benchmark_normalised_code"
+
+    @property
+    def stage(self) -> Literal["dedup", "decontamination"]:
+        """The funnel step that drops for this reason."""
+        return "dedup" if self.value.endswith("duplicate") else "decontamination"
+
+
+class Drop(_Record):
+    """Why hygiene moved an accepted row to ``dropped``, and what it matched."""
+
+    reason: DropReason
+    stage: Literal["dedup", "decontamination"]
+    matched: str = Field(description="the kept row's id, or benchmark:task_id")
+    detail: str = ""
+
+    @classmethod
+    def of(cls, reason: DropReason, matched: str, detail: str = "") -> Drop:
+        return cls(reason=reason, stage=reason.stage, matched=matched, detail=detail)
+
+    def describe(self) -> str:
+        """The row's ``failure_reason`` line."""
+        return f"{self.reason.value}: {self.matched} ({self.detail})"
 
 
 class QualityMetrics(_Record):
@@ -186,6 +245,8 @@ class SandboxInfo(_Record):
 
 
 class Provenance(_Record):
+    """Where one row came from: model, endpoint, sampling, prompts, taxonomy, seed, sandbox."""
+
     generator: str = Field(description="codefactory and its version")
     model: str
     endpoint: str = Field(description="scheme://host[:port] of the API, never credentials")
@@ -222,7 +283,13 @@ class ProblemRecord(_Record):
     attempts: list[Attempt]
     usage: Usage
     quality: QualityMetrics | None = None
+    drop: Drop | None = Field(None, description="set on dropped rows: why hygiene removed it")
     provenance: Provenance
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_older_versions(cls, data: Any) -> Any:
+        return _upgrade(data)
 
 
 class AbandonedSlot(_Record):
@@ -239,6 +306,11 @@ class AbandonedSlot(_Record):
     usage: Usage
     finished_at: str
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_older_versions(cls, data: Any) -> Any:
+        return _upgrade(data)
+
 
 def problem_id(title: str, description: str, entry_point: str) -> str:
     """A content id: the same statement always gets the same id, whoever generated it."""
@@ -249,3 +321,58 @@ def problem_id(title: str, description: str, entry_point: str) -> str:
 def title_key(title: str) -> str:
     """Titles compared for "already produced": case, punctuation and spacing ignored."""
     return " ".join("".join(ch if ch.isalnum() else " " for ch in title.lower()).split())
+
+
+def _upgrade(data: Any) -> Any:
+    """A stored row of an earlier schema version, in the current layout.
+
+    Version 1 kept ``gate_rejection`` (gate, reason) and ``feedback`` apart on each attempt,
+    and said why hygiene dropped a row only in ``failure_reason``
+    (``<reason>: <matched> (<detail>)``). Their side is not recoverable, so it is None. It
+    also named MBPP tasks ``mbpp:<n>``, where the evaluation harness says ``mbpp:Mbpp/<n>``.
+    """
+    if not isinstance(data, dict) or data.get("schema_version", SCHEMA_VERSION) != 1:
+        return data
+    data = {**data, "schema_version": SCHEMA_VERSION}
+    if "attempts" in data:
+        data["attempts"] = [_attempt_from_v1(attempt) for attempt in data["attempts"]]
+    if data.get("split") == Split.DROPPED and data.get("drop") is None:
+        reason, _, rest = str(data.get("failure_reason", "")).partition(": ")
+        matched, _, detail = rest.partition(" (")
+        if reason in DropReason._value2member_map_:
+            drop = Drop.of(DropReason(reason), _mbpp_id(matched), detail.removesuffix(")"))
+            data["drop"], data["failure_reason"] = drop, drop.describe()
+    quality = data.get("quality")
+    if isinstance(quality, dict) and quality.get("contamination_match"):
+        data["quality"] = {
+            **quality,
+            "contamination_match": _mbpp_id(quality["contamination_match"]),
+        }
+    return data
+
+
+def _mbpp_id(matched: str) -> str:
+    benchmark, _, task = matched.partition(":")
+    return f"mbpp:Mbpp/{task}" if benchmark == "mbpp" and task.isdigit() else matched
+
+
+def _attempt_from_v1(attempt: Any) -> Any:
+    if not isinstance(attempt, dict) or "rejection" in attempt:
+        return attempt
+    attempt = dict(attempt)
+    gate = attempt.pop("gate_rejection", None)
+    feedback = attempt.pop("feedback", "") or ""
+    verdict = attempt.get("verdict") or {}
+    if gate:
+        attempt["rejection"] = Rejection(
+            gate=gate["gate"], reason=gate["reason"], feedback=feedback
+        )
+    elif feedback or not verdict.get("passed", True):
+        # A failed attempt: the static checks when no sandbox run was spent on it.
+        static = verdict.get("sandbox_attempts", 1) == 0
+        attempt["rejection"] = Rejection(
+            gate=STATIC_GATE if static else SANDBOX_GATE,
+            reason=str(verdict.get("status", "")),
+            feedback=feedback,
+        )
+    return attempt

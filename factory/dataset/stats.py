@@ -87,7 +87,7 @@ def compute_stats(
             elif record.attempts[-1].repair_target:
                 fixed_by[record.attempts[-1].repair_target] += 1
         elif record.split == Split.DROPPED:
-            dropped[record.failure_reason.split(":", 1)[0]] += 1
+            dropped[record.drop.reason.value if record.drop else "unknown"] += 1
         else:
             cell.failures += 1
             failure_statuses[_final_status(record)] += 1
@@ -122,8 +122,8 @@ def _final_status(record: ProblemRecord) -> str:
     if not record.attempts:
         return "no_attempt"
     last = record.attempts[-1]
-    if last.gate_rejection is not None:
-        return f"gate:{last.gate_rejection.gate}"
+    if last.rejection is not None and last.rejection.after_sandbox:
+        return f"gate:{last.rejection.gate}"
     return last.verdict.status.value
 
 

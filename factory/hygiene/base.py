@@ -1,36 +1,23 @@
 """What the hygiene filters look at, and what they answer.
 
-A filter sees a :class:`Candidate`: the few fields of a row that say what the problem is and
-how it is solved. :meth:`Candidate.of` reads them from a dataset record, a dict or any object
+A filter sees a :class:`RowText`: the few fields of a row that say what the problem is and
+how it is solved. :meth:`RowText.of` reads them from a dataset record, a dict or any object
 with those attributes, so the filters do not depend on the record's other fields.
 
-A filter answers with a :class:`Verdict`: keep, or drop with a reason (a counter name the run
-reports) and what the row matched (another row's id, or ``benchmark:task_id``).
+A filter answers None to keep the row, or a :class:`~factory.records.Drop`: why (a
+:class:`~factory.records.DropReason`, a counter the run reports) and what the row matched
+(another row's id, or ``benchmark:task_id``). The drop is stored on the row as it is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 
-class DropReason(StrEnum):
-    EXACT_DUPLICATE = "exact_duplicate"
-    NEAR_DUPLICATE = "near_duplicate"
-    BENCHMARK_DESCRIPTION = "benchmark_description_overlap"
-    BENCHMARK_CODE = "benchmark_code_overlap"
-    BENCHMARK_NORMALISED_CODE = "benchmark_normalised_code"
-
-    @property
-    def stage(self) -> str:
-        """``dedup`` or ``decontamination``: the funnel step that drops for this reason."""
-        return "dedup" if self.value.endswith("duplicate") else "decontamination"
-
-
 @dataclass(frozen=True)
-class Candidate:
+class RowText:
     id: str
     description: str
     solution: str
@@ -38,8 +25,8 @@ class Candidate:
     entry_point: str = ""
 
     @classmethod
-    def of(cls, row: Any) -> Candidate:
-        if isinstance(row, Candidate):
+    def of(cls, row: Any) -> RowText:
+        if isinstance(row, RowText):
             return row
 
         def field(name: str) -> str:
@@ -53,23 +40,3 @@ class Candidate:
             title=field("title"),
             entry_point=field("entry_point"),
         )
-
-
-@dataclass(frozen=True)
-class Verdict:
-    kept: bool
-    reason: DropReason | None = None
-    matched: str | None = None
-    detail: str = ""
-
-    @classmethod
-    def drop(cls, reason: DropReason, matched: str, detail: str = "") -> Verdict:
-        return cls(kept=False, reason=reason, matched=matched, detail=detail)
-
-    def __str__(self) -> str:
-        if self.kept:
-            return "keep"
-        return f"drop ({self.reason}: {self.matched}{'; ' + self.detail if self.detail else ''})"
-
-
-KEEP = Verdict(kept=True)

@@ -32,7 +32,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from factory.hygiene.base import KEEP, Candidate, DropReason, Verdict
+from factory.hygiene.base import RowText
 from factory.hygiene.benchmarks import (
     BenchmarkTask,
     load_benchmark_file,
@@ -40,6 +40,7 @@ from factory.hygiene.benchmarks import (
     load_mbpp,
 )
 from factory.hygiene.normalise import code_ngrams, normalised_code, normalised_functions, words
+from factory.records import Drop, DropReason
 
 NGram = tuple[str, ...]
 
@@ -91,44 +92,44 @@ class Decontaminator:
         """Tasks checked against, per benchmark (for the dataset card)."""
         return dict(Counter(task.benchmark for task in self.tasks))
 
-    def check(self, row: Any) -> Verdict:
+    def check(self, row: Any) -> Drop | None:
+        """None keeps ``row``; a drop names the benchmark task it copies."""
         if not self.config.enabled or not self.tasks:
-            return KEEP
-        candidate = Candidate.of(row)
+            return None
+        candidate = RowText.of(row)
         return (
             self._check_normalised(candidate)
             or self._check_description(candidate)
             or self._check_code(candidate)
-            or KEEP
         )
 
-    def _check_normalised(self, candidate: Candidate) -> Verdict | None:
+    def _check_normalised(self, candidate: RowText) -> Drop | None:
         forms = [*normalised_functions(candidate.solution).items()]
         forms.append(("module", normalised_code(candidate.solution)))
         for name, form in forms:
             if form in self._normalised:
-                return Verdict.drop(
+                return Drop.of(
                     DropReason.BENCHMARK_NORMALISED_CODE,
                     self._normalised[form],
                     f"{name} is the benchmark's solution up to names and layout",
                 )
         return None
 
-    def _check_description(self, candidate: Candidate) -> Verdict | None:
+    def _check_description(self, candidate: RowText) -> Drop | None:
         text = words(candidate.description)
         lengths = [self.config.description_ngram, *sorted(self._short, reverse=True)]
         for length in lengths:
             table = self._long if length == self.config.description_ngram else self._short[length]
             for gram in _ngrams(text, length):
                 if gram in table:
-                    return Verdict.drop(
+                    return Drop.of(
                         DropReason.BENCHMARK_DESCRIPTION,
                         table[gram],
                         f"{length}-gram of its description: {' '.join(gram)!r}",
                     )
         return None
 
-    def _check_code(self, candidate: Candidate) -> Verdict | None:
+    def _check_code(self, candidate: RowText) -> Drop | None:
         hits: Counter[int] = Counter()
         for gram in code_ngrams(candidate.solution, self.config.code_ngram):
             hits.update(self._code.get(gram, ()))
@@ -138,7 +139,7 @@ class Decontaminator:
         share = hits[best] / self._code_sizes[best]
         if share < self.config.code_overlap:
             return None
-        return Verdict.drop(
+        return Drop.of(
             DropReason.BENCHMARK_CODE,
             self.tasks[best].key,
             f"{share:.0%} of its solution's {self.config.code_ngram}-token windows",

@@ -27,9 +27,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from factory.hygiene.base import KEEP, Candidate, DropReason, Verdict
+from factory.hygiene.base import RowText
 from factory.hygiene.minhash import LSHIndex, MinHasher, Signature, shingles
 from factory.hygiene.normalise import normalised_code, words
+from factory.records import Drop, DropReason
 
 DESCRIPTION_SHINGLE = 3
 CODE_SHINGLE = 5
@@ -63,7 +64,7 @@ class Deduplicator:
         self._hasher = MinHasher(self.config.num_perm, self.config.seed)
         self._lsh = LSHIndex(self.config.threshold, self.config.num_perm)
         self._exact: dict[str, str] = {}
-        self._recent: OrderedDict[Candidate, Fingerprint] = OrderedDict()
+        self._recent: OrderedDict[RowText, Fingerprint] = OrderedDict()
 
     @classmethod
     def from_rows(cls, rows: Iterable[Any], config: DedupConfig | None = None) -> Deduplicator:
@@ -76,40 +77,41 @@ class Deduplicator:
     def __len__(self) -> int:
         return len(self._exact)
 
-    def check(self, row: Any) -> Verdict:
+    def check(self, row: Any) -> Drop | None:
+        """None keeps ``row``; a drop names the kept row it duplicates."""
         if not self.config.enabled:
-            return KEEP
-        candidate = Candidate.of(row)
+            return None
+        candidate = RowText.of(row)
         fingerprint = self._fingerprint(candidate)
         first = self._exact.get(fingerprint.exact_key)
         if first is not None and first != candidate.id:
-            return Verdict.drop(
+            return Drop.of(
                 DropReason.EXACT_DUPLICATE, first, "same normalised solution as a kept row"
             )
         nearest = self._lsh.nearest(fingerprint.signature)
         if nearest is not None and nearest[0] != candidate.id:
-            return Verdict.drop(
+            return Drop.of(
                 DropReason.NEAR_DUPLICATE,
                 str(nearest[0]),
                 f"estimated Jaccard {nearest[1]:.2f} >= {self.config.threshold}",
             )
-        return KEEP
+        return None
 
     def add(self, row: Any) -> None:
         if not self.config.enabled:
             return
-        candidate = Candidate.of(row)
+        candidate = RowText.of(row)
         fingerprint = self._recent.pop(candidate, None) or self._fingerprint(candidate)
         self._exact.setdefault(fingerprint.exact_key, candidate.id)
         self._lsh.insert(candidate.id, fingerprint.signature)
 
-    def check_and_add(self, row: Any) -> Verdict:
-        verdict = self.check(row)
-        if verdict.kept:
+    def check_and_add(self, row: Any) -> Drop | None:
+        drop = self.check(row)
+        if drop is None:
             self.add(row)
-        return verdict
+        return drop
 
-    def _fingerprint(self, candidate: Candidate) -> Fingerprint:
+    def _fingerprint(self, candidate: RowText) -> Fingerprint:
         cached = self._recent.get(candidate)
         if cached is not None:
             return cached

@@ -3,10 +3,10 @@
     accepted row -> dedup (against every train row so far) -> decontamination -> train
                        \\-> dropped                              \\-> dropped
 
-A dropped row is kept in the store, in the ``dropped`` split, with ``failure_reason``
-``<reason>: <what it matched> (<detail>)`` and ``quality.near_duplicate_of`` or
-``quality.contamination_match`` set, so the run's counts and the dataset card can say what was
-removed and why. It is never pushed to the Hub (see ``factory.publish.push``).
+A dropped row is kept in the store, in the ``dropped`` split, with its ``drop`` (reason, stage,
+what it matched, detail), ``quality.near_duplicate_of`` or ``quality.contamination_match``, and
+``failure_reason`` ``<reason>: <what it matched> (<detail>)`` for a human reader, so the run's
+counts and the dataset card can say what was removed and why. It is never pushed to the Hub (see ``factory.publish.push``).
 
 On resume the dedup index is rebuilt from the stored train rows, in their stored order, so
 "the first one is kept" holds across runs.
@@ -21,10 +21,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from factory.hygiene.base import DropReason, Verdict
 from factory.hygiene.decontam import DecontaminationConfig, Decontaminator
 from factory.hygiene.dedup import DedupConfig, Deduplicator
-from factory.records import ProblemRecord, QualityMetrics, Split
+from factory.records import Drop, ProblemRecord, QualityMetrics, Split
 
 
 class HygieneConfig(BaseModel):
@@ -84,39 +83,27 @@ class HygieneScreen:
     def __call__(self, record: ProblemRecord) -> ProblemRecord:
         if record.split != Split.TRAIN:
             return record
-        verdict = self.dedup.check(record)
-        if verdict.kept:
-            verdict = self.decontaminator.check(record)
-        if verdict.kept:
+        drop = self.dedup.check(record) or self.decontaminator.check(record)
+        if drop is None:
             self.dedup.add(record)
             return record
-        return dropped(record, verdict)
+        return dropped(record, drop)
 
 
-def dropped(record: ProblemRecord, verdict: Verdict) -> ProblemRecord:
-    assert verdict.reason is not None and verdict.matched is not None
+def dropped(record: ProblemRecord, drop: Drop) -> ProblemRecord:
     quality = (record.quality or QualityMetrics()).model_copy()
-    if verdict.reason.stage == "dedup":
-        quality.near_duplicate_of = verdict.matched
+    if drop.stage == "dedup":
+        quality.near_duplicate_of = drop.matched
     else:
-        quality.contamination_match = verdict.matched
+        quality.contamination_match = drop.matched
     return record.model_copy(
         update={
             "split": Split.DROPPED,
-            "failure_reason": f"{verdict.reason.value}: {verdict.matched} ({verdict.detail})",
+            "failure_reason": drop.describe(),
             "quality": quality,
+            "drop": drop,
         }
     )
-
-
-def drop_reason(record: ProblemRecord) -> DropReason | None:
-    """Why hygiene dropped ``record`` (None if it did not)."""
-    if record.split != Split.DROPPED:
-        return None
-    try:
-        return DropReason(record.failure_reason.split(":", 1)[0])
-    except ValueError:
-        return None
 
 
 def _file_id(path: Path) -> str:

@@ -16,20 +16,22 @@ everything about the problem itself (bad replies, failing code) is data on the r
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from factory.dataset.store import now_iso
 from factory.pipeline.gates import Candidate, Gate, apply_gates
 from factory.pipeline.progress import RunCounters
 from factory.records import (
+    SANDBOX_GATE,
+    STATIC_GATE,
     AbandonedSlot,
     Attempt,
-    GateRejection,
     ProblemRecord,
     Provenance,
     QualityMetrics,
+    Rejection,
     Sampling,
     SandboxInfo,
     Split,
@@ -41,14 +43,11 @@ from factory.records import (
 )
 from factory.stages.base import Asker, StageFailed
 from factory.stages.propose import Problem, propose
-from factory.stages.repair import repair
+from factory.stages.repair import RepairDraft, repair
 from factory.stages.solve import solve
 from factory.stages.write_tests import write_tests
 from problems.plan import SlotPlan
 from sandbox import Job, Result, Status
-
-if TYPE_CHECKING:
-    from factory.pipeline.quality_gates import StaticRejection
 
 Judge = Callable[[Job], Awaitable[Result]]
 REASON_CHARS = 300
@@ -101,8 +100,9 @@ class FlowContext:
     # train row comes back unchanged or moved to the dropped split.
     screen: Callable[[ProblemRecord], ProblemRecord] | None = None
     # Static checks before each sandbox run (factory.pipeline.quality_gates.static_precheck): a
-    # candidate they turn down goes to repair, with the side to fix, without a sandbox run.
-    precheck: Callable[[Problem, str, str], StaticRejection | None] | None = None
+    # candidate they turn down gets their verdict and rejection (with the side to fix) and
+    # goes to repair without a sandbox run.
+    precheck: Callable[[Problem, str, str], tuple[Verdict, Rejection] | None] | None = None
 
 
 async def make_problem(ctx: FlowContext, plan: SlotPlan) -> ProblemRecord | AbandonedSlot:
@@ -126,12 +126,12 @@ async def make_problem(ctx: FlowContext, plan: SlotPlan) -> ProblemRecord | Aban
             finished_at=now_iso(),
         )
     ctx.counters.proposed += 1
-    attempts, quality, reason = await _solve_and_judge(ctx, plan, problem, usage)
-    accepted = not reason
+    outcome = await _solve_and_judge(ctx, plan, problem, usage)
+    attempts = outcome.attempts
     last = attempts[-1] if attempts else None
     record = ProblemRecord(
         id=problem_id(problem.title, problem.description, problem.entry_point),
-        split=_split(accepted, last),
+        split=outcome.split,
         title=problem.title,
         description=problem.description,
         entry_point=problem.entry_point,
@@ -142,75 +142,63 @@ async def make_problem(ctx: FlowContext, plan: SlotPlan) -> ProblemRecord | Aban
         solution=last.solution if last else "",
         tests=last.tests if last else "",
         n_repairs=sum(1 for attempt in attempts if attempt.origin == "repair"),
-        failure_reason=reason,
+        failure_reason=outcome.failure or "",
         attempts=attempts,
         usage=usage,
-        quality=quality,
+        quality=outcome.quality,
         provenance=_provenance(ctx, plan, started),
     )
     return ctx.screen(record) if ctx.screen is not None else record
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """How a problem's attempts ended: accepted when ``failure`` is None."""
+
+    attempts: list[Attempt]
+    quality: QualityMetrics | None
+    failure: str | None = None  # why it is not in train, in one line
+
+    @property
+    def split(self) -> Split:
+        """``rejected`` when the sandbox passed the last attempt but a gate turned it down."""
+        if self.failure is None:
+            return Split.TRAIN
+        last = self.attempts[-1] if self.attempts else None
+        if last and last.rejection and last.rejection.after_sandbox:
+            return Split.REJECTED
+        return Split.FAILURES
+
+
 async def _solve_and_judge(
     ctx: FlowContext, plan: SlotPlan, problem: Problem, usage: Usage
-) -> tuple[list[Attempt], QualityMetrics | None, str]:
-    """The attempts, the quality metrics gates reported, and why it failed ("" if accepted)."""
-    attempts: list[Attempt] = []
-    drafts = await asyncio.gather(
-        solve(ctx.asker, problem, usage.solution, seed=plan.seed),
-        write_tests(ctx.asker, problem, usage.tests, example=plan.test_example, seed=plan.seed),
-        return_exceptions=True,
-    )
-    for outcome in drafts:
-        if isinstance(outcome, StageFailed):
-            return attempts, None, _clip(str(outcome))
-        if isinstance(outcome, BaseException):
-            raise outcome
+) -> _Outcome:
+    """First drafts, then judge and repair until an attempt is accepted or the rounds run out."""
+    drafts = await _first_drafts(ctx, plan, problem, usage)
+    if isinstance(drafts, StageFailed):
+        return _Outcome([], None, _clip(str(drafts)))
     solution, tests = drafts
+    attempts: list[Attempt] = []
     quality = QualityMetrics()
-    origin, target, explanation = "initial", None, ""
-    entered_repair = False
-    try:
+
+    def ended(failure: str | None) -> _Outcome:
+        metrics = quality if quality.model_fields_set else None
+        return _Outcome(attempts, metrics, None if failure is None else _clip(failure))
+
+    fix: RepairDraft | None = None
+    with _RepairCount(ctx.counters) as in_repair:
         for index in range(ctx.max_repairs + 1):
-            static = ctx.precheck(problem, solution, tests) if ctx.precheck else None
-            result = await _judge(ctx, plan, index, solution, tests) if static is None else None
-            attempt = Attempt(
-                index=index,
-                origin=origin,
-                repair_target=target,
-                explanation=explanation,
-                solution=solution,
-                tests=tests,
-                verdict=static.verdict if static else Verdict.from_result(result),
-            )
+            attempt = await _attempt(ctx, plan, problem, index, solution, tests, fix, quality)
             attempts.append(attempt)
-            required = None  # the side the repair must rewrite, when the failure says so
-            if static is not None:
-                attempt.feedback = static.feedback
-                reason = f"static check {static.reason}: {static.message}"
-                required = static.target
-            elif result.passed:
-                candidate = Candidate(plan.slot, problem, solution, tests, result, index)
-                rejection = await apply_gates(ctx.gates, candidate, quality)
-                if rejection is None:
-                    return attempts, _metrics_or_none(quality), ""
-                ctx.counters.gate_rejections[f"{rejection.gate}:{rejection.reason}"] += 1
-                attempt.gate_rejection = GateRejection(gate=rejection.gate, reason=rejection.reason)
-                attempt.feedback = rejection.feedback
-                reason = f"rejected by gate {rejection.gate}: {rejection.reason}"
-                required = rejection.target
-            else:
-                attempt.feedback = result.feedback()
-                reason = f"{result.status.value}: {result.error or 'tests did not pass'}"
-                if result.status == Status.SANDBOX_ERROR:
-                    return attempts, _metrics_or_none(quality), _clip(reason)
+            if attempt.rejection is None:
+                return ended(None)
+            why = _failure_text(attempt)
+            if attempt.verdict.status == Status.SANDBOX_ERROR:
+                return ended(why)  # our infrastructure failed twice: no repair can help
             if index == ctx.max_repairs:
                 rounds = f"after {ctx.max_repairs} repairs" if ctx.max_repairs else "(no repairs)"
-                return attempts, _metrics_or_none(quality), _clip(f"{reason} {rounds}")
-            if not entered_repair:
-                entered_repair = True
-                ctx.counters.in_repair += 1
-            ctx.counters.repairs += 1
+                return ended(f"{why} {rounds}")
+            in_repair()
             try:
                 fix = await repair(
                     ctx.asker,
@@ -221,19 +209,105 @@ async def _solve_and_judge(
                     attempts,
                     usage.repair,
                     seed=plan.seed + index + 1,
-                    target=required,
+                    target=attempt.rejection.side,
                 )
             except StageFailed as exc:
-                return attempts, _metrics_or_none(quality), _clip(f"{reason}; then {exc}")
+                return ended(f"{why}; then {exc}")
             if fix.target == "solution":
                 solution = fix.code
             else:
                 tests = fix.code
-            origin, target, explanation = "repair", fix.target, fix.explanation.strip()
-    finally:
-        if entered_repair:
-            ctx.counters.in_repair -= 1
     raise AssertionError("unreachable: the loop returns on its last round")
+
+
+async def _first_drafts(
+    ctx: FlowContext, plan: SlotPlan, problem: Problem, usage: Usage
+) -> tuple[str, str] | StageFailed:
+    """The first solution and tests, written concurrently (the tests never see the solution)."""
+    drafts = await asyncio.gather(
+        solve(ctx.asker, problem, usage.solution, seed=plan.seed),
+        write_tests(ctx.asker, problem, usage.tests, example=plan.test_example, seed=plan.seed),
+        return_exceptions=True,
+    )
+    for outcome in drafts:
+        if isinstance(outcome, StageFailed):
+            return outcome
+        if isinstance(outcome, BaseException):
+            raise outcome
+    solution, tests = drafts
+    return solution, tests
+
+
+async def _attempt(
+    ctx: FlowContext,
+    plan: SlotPlan,
+    problem: Problem,
+    index: int,
+    solution: str,
+    tests: str,
+    fix: RepairDraft | None,
+    quality: QualityMetrics,
+) -> Attempt:
+    """One candidate judged: static checks, then the sandbox, then the gates; the first to turn
+    it down gives the attempt its rejection."""
+    attempt = functools.partial(
+        Attempt,
+        index=index,
+        origin="repair" if fix else "initial",
+        repair_target=fix.target if fix else None,
+        explanation=fix.explanation.strip() if fix else "",
+        solution=solution,
+        tests=tests,
+    )
+    static = ctx.precheck(problem, solution, tests) if ctx.precheck else None
+    if static is not None:
+        verdict, rejection = static
+        return attempt(verdict=verdict, rejection=rejection)
+    result = await _judge(ctx, plan, index, solution, tests)
+    verdict = Verdict.from_result(result)
+    if not result.passed:
+        rejection = Rejection(
+            gate=SANDBOX_GATE, reason=result.status.value, feedback=result.feedback()
+        )
+        return attempt(verdict=verdict, rejection=rejection)
+    candidate = Candidate(plan.slot, problem, solution, tests, result, index)
+    rejection = await apply_gates(ctx.gates, candidate, quality)
+    if rejection is not None:
+        ctx.counters.gate_rejections[f"{rejection.gate}:{rejection.reason}"] += 1
+    return attempt(verdict=verdict, rejection=rejection)
+
+
+def _failure_text(attempt: Attempt) -> str:
+    """Why an attempt was turned down, in one line (the row's ``failure_reason``)."""
+    rejection, verdict = attempt.rejection, attempt.verdict
+    assert rejection is not None
+    if rejection.gate == STATIC_GATE:
+        # the static verdict's error is "<not run>: <the first issue>"
+        return f"static check {rejection.reason}: {verdict.error.partition(': ')[2]}"
+    if rejection.gate == SANDBOX_GATE:
+        return f"{verdict.status.value}: {verdict.error or 'tests did not pass'}"
+    return f"rejected by gate {rejection.gate}: {rejection.reason}"
+
+
+class _RepairCount:
+    """Counts the problem as in repair from its first repair until it ends, however it ends."""
+
+    def __init__(self, counters: RunCounters) -> None:
+        self.counters = counters
+        self.entered = False
+
+    def __enter__(self):
+        return self.enter_repair
+
+    def enter_repair(self) -> None:
+        if not self.entered:
+            self.entered = True
+            self.counters.in_repair += 1
+        self.counters.repairs += 1
+
+    def __exit__(self, *exc_info) -> None:
+        if self.entered:
+            self.counters.in_repair -= 1
 
 
 async def _judge(ctx: FlowContext, plan: SlotPlan, index: int, solution: str, tests: str) -> Result:
@@ -242,17 +316,6 @@ async def _judge(ctx: FlowContext, plan: SlotPlan, index: int, solution: str, te
     result = await ctx.judge(job)
     ctx.counters.sandbox_runs += 1
     return result
-
-
-def _split(accepted: bool, last: Attempt | None) -> Split:
-    """``rejected`` when the sandbox passed the last attempt but a gate turned it down."""
-    if accepted:
-        return Split.TRAIN
-    return Split.REJECTED if last and last.gate_rejection else Split.FAILURES
-
-
-def _metrics_or_none(quality: QualityMetrics) -> QualityMetrics | None:
-    return quality if quality.model_fields_set else None
 
 
 def _provenance(ctx: FlowContext, plan: SlotPlan, started: str) -> Provenance:

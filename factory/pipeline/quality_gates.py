@@ -1,4 +1,4 @@
-"""The test-strength gates (``factory.quality``) as the generation loop uses them.
+"""The test-strength checks (``factory.quality``) as the generation loop uses them.
 
 Two hooks (see ``factory.pipeline.flow``):
 
@@ -13,53 +13,41 @@ Two hooks (see ``factory.pipeline.flow``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
-from factory.pipeline.gates import Candidate, GateDecision, keep, reject
+from factory.pipeline.gates import Candidate
 from factory.quality.config import QualityConfig
 from factory.quality.gates import JobRunner, assess
 from factory.quality.static import check_static
-from factory.records import QualityMetrics, Verdict
+from factory.records import STATIC_GATE, QualityMetrics, Rejection, Verdict
 from factory.stages.propose import Problem
 from sandbox import Status
 
-
-@dataclass(frozen=True)
-class StaticRejection:
-    """Why a candidate was not worth a sandbox run; its verdict says it was never run."""
-
-    reason: str  # the check that failed, e.g. "syntax"
-    message: str
-    feedback: str
-    target: Literal["solution", "tests"] | None
-    verdict: Verdict
+# The verdict's error of a candidate the static checks turned down is this, ": ", the issue.
+NOT_RUN = "rejected by the static checks before any sandbox run"
 
 
-def static_precheck(problem: Problem, solution: str, tests: str) -> StaticRejection | None:
-    """None when the candidate may go to the sandbox; otherwise what a repair must fix."""
+def static_precheck(
+    problem: Problem, solution: str, tests: str
+) -> tuple[Verdict, Rejection] | None:
+    """None when the candidate may go to the sandbox; otherwise the verdict it gets without a
+    run (``sandbox_attempts`` 0) and what a repair must fix."""
     report = check_static(solution, tests, problem.entry_point, problem.signature)
     if report.passed:
         return None
     first = report.issues[0]
     status = Status.SYNTAX_ERROR if report.syntax_errors else Status.ERROR
     verdict = Verdict(
-        status=status,
-        passed=False,
-        error=f"rejected by the static checks before any sandbox run: {first.message}",
-        sandbox_attempts=0,
+        status=status, passed=False, error=f"{NOT_RUN}: {first.message}", sandbox_attempts=0
     )
-    return StaticRejection(
+    return verdict, Rejection(
+        gate=STATIC_GATE,
         reason=first.check,
-        message=first.message,
         feedback=f"status: {status.value} (found without running the code)\n{report.feedback()}",
-        target=report.target,
-        verdict=verdict,
+        side=report.target,
     )
 
 
 class StrengthGate:
-    """A :class:`factory.pipeline.gates.Gate` applying the test-strength gates."""
+    """A :class:`factory.pipeline.gates.Gate` applying the test-strength checks."""
 
     name = "test_strength"
 
@@ -67,19 +55,22 @@ class StrengthGate:
         self.pool = pool
         self.config = config
 
-    async def __call__(self, candidate: Candidate) -> GateDecision:
+    async def __call__(self, candidate: Candidate, quality: QualityMetrics) -> Rejection | None:
         report = await assess(
             self.pool, candidate.problem, candidate.solution, candidate.tests, self.config
         )
         mutation = report.mutation
         coverage = report.coverage if report.coverage and not report.coverage.error else None
-        metrics = QualityMetrics(
-            line_coverage=round(coverage.line_rate, 4) if coverage else None,
-            branch_coverage=round(coverage.branch_rate, 4) if coverage else None,
-            mutation_score=mutation.score if mutation else None,
-            strength=report,
-        )
+        quality.line_coverage = round(coverage.line_rate, 4) if coverage else None
+        quality.branch_coverage = round(coverage.branch_rate, 4) if coverage else None
+        quality.mutation_score = mutation.score if mutation else None
+        quality.strength = report
         if report.passed:
-            return keep(metrics)
+            return None
         # A stable, countable reason ("coverage+mutation_score"); the figures are in the report.
-        return reject("+".join(report.failed_gates), report.feedback, metrics, target=report.target)
+        return Rejection(
+            gate=self.name,
+            reason="+".join(report.failed_checks),
+            feedback=report.feedback,
+            side=report.target,
+        )

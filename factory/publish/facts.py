@@ -20,7 +20,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from factory.dataset.stats import RunStats, compute_stats
 from factory.errors import ConfigError
-from factory.hygiene.stage import drop_reason
 from factory.records import AbandonedSlot, ProblemRecord, Split
 
 
@@ -38,12 +37,14 @@ class DroppedRow(BaseModel):
     id: str
     title: str
     reason: str
-    stage: Literal["dedup", "decontamination"] = Field(description="DropReason.stage")
+    stage: Literal["dedup", "decontamination"] = Field(description="Drop.stage")
     matched: str
     detail: str
 
 
-class Provenance(BaseModel):
+class ProvenanceSummary(BaseModel):
+    """What the rows' provenance records say, over the whole dataset (each distinct value once)."""
+
     model_config = ConfigDict(extra="forbid")
 
     models: list[str] = Field(default_factory=list)
@@ -79,7 +80,7 @@ class DatasetFacts(BaseModel):
     mutation_score: list[float]
     gate_rejections: dict[str, int]
     dropped: list[DroppedRow]
-    provenance: Provenance
+    provenance: ProvenanceSummary
     config: dict[str, Any] | None = Field(description="the run's stored fingerprint")
     topics: list[str]
     difficulties: list[str]
@@ -144,8 +145,8 @@ class _Pass:
         if record.split in (Split.TRAIN, Split.DROPPED):
             self.passed_gates += 1
         for attempt in record.attempts:
-            if attempt.gate_rejection is not None:
-                rejection = attempt.gate_rejection
+            rejection = attempt.rejection
+            if rejection is not None and rejection.after_sandbox:
                 self.gate_rejections[f"{rejection.gate}: {rejection.reason}"] += 1
         quality = record.quality
         if record.split == Split.TRAIN and quality is not None:
@@ -156,17 +157,16 @@ class _Pass:
             ):
                 if value is not None:
                     values.append(value)
-        reason = drop_reason(record)
-        if reason is not None:
-            matched, _, detail = record.failure_reason.partition(": ")[2].partition(" (")
+        drop = record.drop
+        if record.split == Split.DROPPED and drop is not None:
             self.dropped.append(
                 DroppedRow(
                     id=record.id,
                     title=record.title,
-                    reason=reason.value,
-                    stage=reason.stage,
-                    matched=matched,
-                    detail=detail.removesuffix(")"),
+                    reason=drop.reason.value,
+                    stage=drop.stage,
+                    matched=drop.matched,
+                    detail=drop.detail,
                 )
             )
         p = record.provenance
@@ -223,7 +223,7 @@ def _facts(
         FunnelStep(stage="after decontamination", count=seen.passed_gates - dedup - decontam),
     ]
     values = {key: sorted(v, key=str) for key, v in seen.values.items()}
-    provenance = Provenance(
+    provenance = ProvenanceSummary(
         models=values.get("models", []),
         endpoints=values.get("endpoints", []),
         endpoint_kind=_endpoint_kind(values.get("endpoints", [])),

@@ -1,4 +1,4 @@
-"""Test-strength gates: static checks before any sandbox time, then coverage, mutation
+"""The test-strength gate: static checks before any sandbox time, then coverage, mutation
 testing and hollow-test guards measured in the sandbox, combined into one QualityReport.
 
 Importing the package needs only pydantic (the row's quality record is ``report``); the

@@ -1,4 +1,4 @@
-"""Thresholds of the test-strength gates, validated once at the edge (CLI or caller)."""
+"""Thresholds of the test-strength checks, validated once at the edge (CLI or caller)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ class QualityConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    enabled: bool = Field(True, description="apply the gates at all (off: --no-gates)")
+    enabled: bool = Field(True, description="apply the test-strength gate at all (off: --no-gates)")
     min_coverage: float = Field(0.9, ge=0, le=1, description="line coverage of the solution")
     min_branch_coverage: float = Field(0.0, ge=0, le=1, description="0 records it only")
     min_mutation_score: float = Field(0.7, ge=0, le=1, description="killed / mutants run")
@@ -37,5 +37,5 @@ class QualityConfig(BaseModel):
     )
     seed: int = Field(0, description="mutant sampling seed (combined with the solution's hash)")
     fail_fast: bool = Field(
-        True, description="skip the costlier sandbox checks once a cheaper gate has failed"
+        True, description="skip the costlier sandbox checks once a cheaper check has failed"
     )

@@ -1,4 +1,4 @@
-"""Turning failed gates into a one-line reason (for the rejected split and the run's counters)
+"""Turning failed checks into a one-line reason (for the rejected split and the run's counters)
 and into feedback a model can act on when it rewrites the tests.
 """
 
@@ -7,22 +7,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from factory.quality.report import GateResult, QualityReport
+    from factory.quality.report import CheckResult, QualityReport
 
 MAX_SURVIVORS_SHOWN = 10
 MAX_LINES_SHOWN = 15
 
 
-def summarise(failed: list[GateResult]) -> str:
+def summarise(failed: list[CheckResult]) -> str:
     """``"mutation_score 0.40 < 0.70; min_tests 2 < 3"``: what failed, in one line."""
     parts = []
-    for gate in failed:
-        if gate.value is not None and gate.threshold is not None:
-            parts.append(f"{gate.name} {_number(gate.value)} < {_number(gate.threshold)}")
-        elif gate.detail:
-            parts.append(f"{gate.name}: {gate.detail}")
+    for check in failed:
+        if check.value is not None and check.threshold is not None:
+            parts.append(f"{check.name} {_number(check.value)} < {_number(check.threshold)}")
+        elif check.detail:
+            parts.append(f"{check.name}: {check.detail}")
         else:
-            parts.append(gate.name)
+            parts.append(check.name)
     return "; ".join(parts)
 
 
@@ -32,23 +32,23 @@ def describe_failures(report: QualityReport, solution: str) -> str:
         "The solution passes these tests, but the tests are too weak to prove it correct. "
         "Rewrite the test file: keep the correct tests and add what is missing below."
     ]
-    for name in report.failed_gates:
+    for name in report.failed_checks:
         lines.extend(_SECTIONS[name](report, solution.splitlines()))
     return "\n".join(lines)
 
 
 def _min_tests(report: QualityReport, source: list[str]) -> list[str]:
-    gate = report.gate("min_tests")
+    check = report.check("min_tests")
     return [
-        f"- Only {_number(gate.value)} test function(s); write at least "
-        f"{_number(gate.threshold)}, each checking a different behaviour or edge case."
+        f"- Only {_number(check.value)} test function(s); write at least "
+        f"{_number(check.threshold)}, each checking a different behaviour or edge case."
     ]
 
 
 def _min_asserts(report: QualityReport, source: list[str]) -> list[str]:
-    gate = report.gate("min_asserts")
+    check = report.check("min_asserts")
     return [
-        f"- Only {_number(gate.value)} assertion(s); write at least {_number(gate.threshold)} "
+        f"- Only {_number(check.value)} assertion(s); write at least {_number(check.threshold)} "
         "that compare results with exact expected values."
     ]
 
@@ -70,14 +70,14 @@ def _emptied(report: QualityReport, source: list[str]) -> list[str]:
 
 
 def _coverage(report: QualityReport, source: list[str]) -> list[str]:
-    gate = report.gate("coverage")
+    check = report.check("coverage")
     coverage = report.coverage
     if coverage is None or coverage.error:
-        return [f"- Coverage could not be measured: {gate.detail}"]
+        return [f"- Coverage could not be measured: {check.detail}"]
     shown = coverage.missing_lines[:MAX_LINES_SHOWN]
     text = [
         f"- The tests run only {coverage.line_rate:.0%} of the solution's lines (at least "
-        f"{gate.threshold:.0%} needed). No test reaches these lines of solution.py; add inputs "
+        f"{check.threshold:.0%} needed). No test reaches these lines of solution.py; add inputs "
         "that take those paths:"
     ]
     for line in shown:
@@ -89,24 +89,24 @@ def _coverage(report: QualityReport, source: list[str]) -> list[str]:
 
 
 def _branch_coverage(report: QualityReport, source: list[str]) -> list[str]:
-    gate = report.gate("branch_coverage")
+    check = report.check("branch_coverage")
     arcs = ", ".join(
         f"{a}->{'exit' if b < 0 else b}" for a, b in report.coverage.missing_branches[:10]
     )
     return [
-        f"- Only {_number(gate.value)} of the solution's branches are taken (at least "
-        f"{_number(gate.threshold)} needed); never taken: {arcs}"
+        f"- Only {_number(check.value)} of the solution's branches are taken (at least "
+        f"{_number(check.threshold)} needed); never taken: {arcs}"
     ]
 
 
 def _mutation(report: QualityReport, source: list[str]) -> list[str]:
-    gate = report.gate("mutation_score")
+    check = report.check("mutation_score")
     mutation = report.mutation
-    if mutation is None or gate.value is None:
-        return [f"- The mutation score could not be measured: {gate.detail}"]
+    if mutation is None or check.value is None:
+        return [f"- The mutation score could not be measured: {check.detail}"]
     text = [
         f"- Only {mutation.killed} of {mutation.killed + mutation.survived} altered versions "
-        f"of the solution fail the tests (score {gate.value:.2f}, at least {gate.threshold:.2f} "
+        f"of the solution fail the tests (score {check.value:.2f}, at least {check.threshold:.2f} "
         "needed). These wrong versions still pass every test; add tests that the correct "
         "solution passes and they fail:"
     ]

@@ -1,4 +1,4 @@
-"""The test-strength gates: one call that measures a passing candidate and judges it.
+"""The test-strength gate's checks: one call that measures a passing candidate and judges it.
 
     report = await assess(pool, problem, solution, tests, QualityConfig())
     if not report.passed:
@@ -6,7 +6,7 @@
 
 Order, cheapest first: static checks and the hollow-test counts (no sandbox), then one sandbox
 batch (the real solution under coverage, the trivial stand-ins, the emptied module), then the
-mutants. With ``fail_fast`` a failed gate skips the later, costlier stages; their gates are
+mutants. With ``fail_fast`` a failed check skips the later, costlier stages; their checks are
 recorded as not evaluated (``passed=None``).
 """
 
@@ -21,7 +21,7 @@ from factory.quality.feedback import describe_failures, summarise
 from factory.quality.hollow import EMPTIED_MODULE, trivial_solutions
 from factory.quality.mutation import OPERATORS, Mutant, generate_mutants
 from factory.quality.report import (
-    GateResult,
+    CheckResult,
     HollowReport,
     MutantResult,
     MutationReport,
@@ -37,7 +37,7 @@ MUTANT_TIMEOUT_FACTOR = 5.0
 
 
 class JobRunner(Protocol):
-    """What the gates need from a pool (a :class:`sandbox.SandboxPool`)."""
+    """What the checks need from a pool (a :class:`sandbox.SandboxPool`)."""
 
     def map(self, jobs: Any, max_in_flight: int | None = None) -> Any: ...
 
@@ -49,11 +49,11 @@ async def assess(
     tests: str,
     config: QualityConfig | None = None,
 ) -> QualityReport:
-    """Measures how strongly ``tests`` pin down ``solution`` and applies the gates.
+    """Measures how strongly ``tests`` pin down ``solution`` and applies the checks.
 
     ``problem`` is anything with ``entry_point`` and ``signature`` (a mapping or a record).
     The solution is expected to pass its tests already; if it does not pass again here, the
-    ``baseline`` gate fails. Untrusted behaviour never raises: it is recorded in the report.
+    ``baseline`` check fails. Untrusted behaviour never raises: it is recorded in the report.
     """
     config = config or QualityConfig()
     entry_point, signature = _field(problem, "entry_point"), _field(problem, "signature")
@@ -62,9 +62,9 @@ async def assess(
     run = _Assessment(config, static, solution)
 
     if not static.passed:
-        run.gate("static", False, detail=static.issues[0].message)
+        run.check("static", False, detail=static.issues[0].message)
         return run.finish(started, target=static.target, feedback=static.feedback())
-    run.gate("static", True)
+    run.check("static", True)
     suite = static.tests
     assert suite is not None  # a passing static report always has the test features
     run.hollow = HollowReport(n_test_functions=suite.n_test_functions, n_asserts=suite.n_asserts)
@@ -86,9 +86,9 @@ async def assess(
     run.sandbox_runs += len(jobs)
     baseline = results["baseline"]
     if not baseline.passed:
-        run.gate("baseline", False, detail=f"the tests did not pass again: {baseline.error}")
+        run.check("baseline", False, detail=f"the tests did not pass again: {baseline.error}")
         return run.finish(started, target=None, feedback=baseline.feedback())
-    run.gate("baseline", True)
+    run.check("baseline", True)
     run.judge_trivial(trivial, results)
     run.judge_emptied(results["emptied"])
     run.judge_coverage(baseline.coverage)
@@ -126,28 +126,28 @@ async def _run(pool: JobRunner, jobs: list[Job]) -> dict[str, Result]:
 
 
 class _Assessment:
-    """Accumulates gate results and measurements, then builds the report."""
+    """Accumulates check results and measurements, then builds the report."""
 
     def __init__(self, config: QualityConfig, static: StaticReport, solution: str):
         self.config = config
         self.static = static
         self.solution = solution
-        self.gates: list[GateResult] = []
+        self.checks: list[CheckResult] = []
         self.hollow: HollowReport | None = None
         self.coverage: CoverageReport | None = None
         self.mutation: MutationReport | None = None
         self.sandbox_runs = 0
 
-    def gate(self, name, passed, value=None, threshold=None, detail="") -> None:
-        self.gates.append(
-            GateResult(name=name, passed=passed, value=value, threshold=threshold, detail=detail)
+    def check(self, name, passed, value=None, threshold=None, detail="") -> None:
+        self.checks.append(
+            CheckResult(name=name, passed=passed, value=value, threshold=threshold, detail=detail)
         )
 
     def minimum(self, name, value: float, threshold: float) -> None:
-        self.gate(name, value >= threshold, value=value, threshold=threshold)
+        self.check(name, value >= threshold, value=value, threshold=threshold)
 
     def stop(self) -> bool:
-        return self.config.fail_fast and any(gate.passed is False for gate in self.gates)
+        return self.config.fail_fast and any(check.passed is False for check in self.checks)
 
     def judge_trivial(self, trivial: dict[str, str], results: dict[str, Result]) -> None:
         assert self.hollow is not None
@@ -160,7 +160,7 @@ class _Assessment:
         detail = f"accepted: {', '.join(accepted)}" if accepted else ""
         if not trivial:
             detail = "the entry point is not a plain module-level function; not checked"
-        self.gate("trivial_solutions", not accepted, value=len(accepted), detail=detail)
+        self.check("trivial_solutions", not accepted, value=len(accepted), detail=detail)
 
     def judge_emptied(self, result: Result) -> None:
         assert self.hollow is not None
@@ -168,22 +168,22 @@ class _Assessment:
         self.hollow.emptied_module_status = result.status.value
         self.hollow.emptied_module_passing_tests = passing
         detail = f"pass without the solution: {', '.join(passing)}" if passing else ""
-        self.gate("emptied_module", not passing, value=len(passing), detail=detail)
+        self.check("emptied_module", not passing, value=len(passing), detail=detail)
 
     def judge_coverage(self, coverage: CoverageReport | None) -> None:
         self.coverage = coverage
         if coverage is None or coverage.error:
             why = coverage.error if coverage else "no coverage was reported"
-            self.gate("coverage", False, threshold=self.config.min_coverage, detail=why)
+            self.check("coverage", False, threshold=self.config.min_coverage, detail=why)
             return
-        self.gate(
+        self.check(
             "coverage",
             coverage.line_rate >= self.config.min_coverage,
             value=round(coverage.line_rate, 4),
             threshold=self.config.min_coverage,
         )
         if self.config.min_branch_coverage > 0:
-            self.gate(
+            self.check(
                 "branch_coverage",
                 coverage.branch_rate >= self.config.min_branch_coverage,
                 value=round(coverage.branch_rate, 4),
@@ -221,21 +221,21 @@ class _Assessment:
         )
         threshold = self.config.min_mutation_score
         if not mutants:
-            self.gate("mutation_score", True, threshold=threshold, detail="no mutant to make")
+            self.check("mutation_score", True, threshold=threshold, detail="no mutant to make")
         elif score is None:
-            self.gate("mutation_score", False, threshold=threshold, detail="no mutant could run")
+            self.check("mutation_score", False, threshold=threshold, detail="no mutant could run")
         else:
-            self.gate(
+            self.check(
                 "mutation_score", score >= threshold, value=round(score, 4), threshold=threshold
             )
 
     def finish(self, started: float, target="tests", feedback: str | None = None) -> QualityReport:
-        failed = [gate for gate in self.gates if gate.passed is False]
+        failed = [check for check in self.checks if check.passed is False]
         report = QualityReport(
             passed=not failed,
             reason=summarise(failed),
             target=target if failed else None,
-            gates=self.gates,
+            checks=self.checks,
             config=self.config,
             static=self.static,
             hollow=self.hollow,

@@ -82,7 +82,7 @@ class Mutant:
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class _Change:
     """A change not yet applied: ``replacement`` is a shallow copy or a new node that shares
     the original's children (never mutated), and is only unparsed."""
 
@@ -98,7 +98,7 @@ def generate_mutants(source: str, max_mutants: int = 30, seed: int = 0) -> list[
         warnings.simplefilter("ignore")
         tree = ast.parse(source)
     _annotate_parents(tree)
-    groups: dict[str, list[_Candidate]] = {name: [] for name in OPERATORS}
+    groups: dict[str, list[_Change]] = {name: [] for name in OPERATORS}
     for candidate in _candidates(tree):
         groups[candidate.operator].append(candidate)
     digest = hashlib.sha256(source.encode()).hexdigest()[:16]
@@ -126,7 +126,7 @@ def generate_mutants(source: str, max_mutants: int = 30, seed: int = 0) -> list[
 # ------------------------------------------------------------------------- candidate sites
 
 
-def _candidates(tree: ast.Module) -> Iterator[_Candidate]:
+def _candidates(tree: ast.Module) -> Iterator[_Change]:
     for node in ast.walk(tree):
         if _skipped(node):
             continue
@@ -147,69 +147,69 @@ def _skipped(node: ast.AST) -> bool:
     return False
 
 
-def _compare(node: ast.AST) -> Iterator[_Candidate]:
+def _compare(node: ast.AST) -> Iterator[_Change]:
     if isinstance(node, ast.Compare):
         for position, op in enumerate(node.ops):
             for swap in COMPARE_SWAPS.get(type(op), ()):
                 mutated = copy.copy(node)
                 mutated.ops = [*node.ops[:position], swap(), *node.ops[position + 1 :]]
-                yield _Candidate("compare", node, mutated)
+                yield _Change("compare", node, mutated)
 
 
-def _arithmetic(node: ast.AST) -> Iterator[_Candidate]:
+def _arithmetic(node: ast.AST) -> Iterator[_Change]:
     if isinstance(node, ast.BinOp | ast.AugAssign) and type(node.op) in ARITHMETIC_SWAPS:
         mutated = copy.copy(node)
         mutated.op = ARITHMETIC_SWAPS[type(node.op)]()
-        yield _Candidate("arithmetic", node, mutated, statement=isinstance(node, ast.AugAssign))
+        yield _Change("arithmetic", node, mutated, statement=isinstance(node, ast.AugAssign))
     elif (
         isinstance(node, ast.UnaryOp)
         and isinstance(node.op, ast.USub)
         and not isinstance(node.operand, ast.Constant)  # -1 is the constant operator's job
     ):
-        yield _Candidate("arithmetic", node, node.operand)
+        yield _Change("arithmetic", node, node.operand)
 
 
-def _boolean(node: ast.AST) -> Iterator[_Candidate]:
+def _boolean(node: ast.AST) -> Iterator[_Change]:
     if isinstance(node, ast.BoolOp):
         mutated = copy.copy(node)
         mutated.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
-        yield _Candidate("boolean", node, mutated)
+        yield _Change("boolean", node, mutated)
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        yield _Candidate("boolean", node, node.operand)
+        yield _Change("boolean", node, node.operand)
 
 
-def _constant(node: ast.AST) -> Iterator[_Candidate]:
+def _constant(node: ast.AST) -> Iterator[_Change]:
     if not isinstance(node, ast.Constant) or _is_docstring(node):
         return
     value = node.value
     if isinstance(value, bool):
-        yield _Candidate("constant", node, ast.Constant(not value))
+        yield _Change("constant", node, ast.Constant(not value))
     elif isinstance(value, int):
-        yield _Candidate("constant", node, ast.Constant(value + 1))
-        yield _Candidate("constant", node, ast.Constant(value - 1))
+        yield _Change("constant", node, ast.Constant(value + 1))
+        yield _Change("constant", node, ast.Constant(value - 1))
     elif isinstance(value, str):
-        yield _Candidate("constant", node, ast.Constant("" if value else "x"))
+        yield _Change("constant", node, ast.Constant("" if value else "x"))
 
 
-def _return_value(node: ast.AST) -> Iterator[_Candidate]:
+def _return_value(node: ast.AST) -> Iterator[_Change]:
     returns_something = isinstance(node, ast.Return) and node.value is not None
     if returns_something and not (
         isinstance(node.value, ast.Constant) and node.value.value is None
     ):
-        yield _Candidate("return_value", node, ast.Return(ast.Constant(None)), statement=True)
+        yield _Change("return_value", node, ast.Return(ast.Constant(None)), statement=True)
 
 
-def _drop_statement(node: ast.AST) -> Iterator[_Candidate]:
+def _drop_statement(node: ast.AST) -> Iterator[_Change]:
     droppable = isinstance(node, ast.AugAssign | ast.Break | ast.Continue | ast.Raise)
     if isinstance(node, ast.Expr):
         droppable = not isinstance(node.value, ast.Constant)  # keep docstrings and `...`
     elif isinstance(node, ast.Assign):
         droppable = _is_update(node)
     if droppable:
-        yield _Candidate("drop_statement", node, ast.Pass(), statement=True)
+        yield _Change("drop_statement", node, ast.Pass(), statement=True)
 
 
-def _negate_condition(node: ast.AST) -> Iterator[_Candidate]:
+def _negate_condition(node: ast.AST) -> Iterator[_Change]:
     tests: list[ast.expr] = []
     if isinstance(node, ast.If | ast.While | ast.IfExp):
         tests.append(node.test)
@@ -217,12 +217,12 @@ def _negate_condition(node: ast.AST) -> Iterator[_Candidate]:
         tests.extend(node.ifs)
     for test in tests:
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-            yield _Candidate("negate_condition", test, test.operand)
+            yield _Change("negate_condition", test, test.operand)
         else:
-            yield _Candidate("negate_condition", test, ast.UnaryOp(ast.Not(), test))
+            yield _Change("negate_condition", test, ast.UnaryOp(ast.Not(), test))
 
 
-def _off_by_one(node: ast.AST) -> Iterator[_Candidate]:
+def _off_by_one(node: ast.AST) -> Iterator[_Change]:
     bounds: list[ast.expr] = []
     if (
         isinstance(node, ast.Call)
@@ -241,17 +241,17 @@ def _off_by_one(node: ast.AST) -> Iterator[_Candidate]:
             continue  # shifting a literal bound is the constant operator's job
         for op in (ast.Add(), ast.Sub()):
             shifted = ast.BinOp(bound, op, ast.Constant(1))
-            yield _Candidate("off_by_one", bound, shifted)
+            yield _Change("off_by_one", bound, shifted)
 
 
-def _builtin_swap(node: ast.AST) -> Iterator[_Candidate]:
+def _builtin_swap(node: ast.AST) -> Iterator[_Change]:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         other = BUILTIN_SWAPS.get(node.func.id)
         if other is not None:
-            yield _Candidate("builtin_swap", node.func, ast.Name(other, ast.Load()))
+            yield _Change("builtin_swap", node.func, ast.Name(other, ast.Load()))
 
 
-_MAKERS: tuple[Callable[[ast.AST], Iterator[_Candidate]], ...] = (
+_MAKERS: tuple[Callable[[ast.AST], Iterator[_Change]], ...] = (
     _compare,
     _arithmetic,
     _boolean,
@@ -281,9 +281,7 @@ class _LineOffsets:
         return self.starts[line - 1] + column
 
 
-def _realise(
-    candidate: _Candidate, spans: _LineOffsets, seen: set[str], index: int
-) -> Mutant | None:
+def _realise(candidate: _Change, spans: _LineOffsets, seen: set[str], index: int) -> Mutant | None:
     node = candidate.node
     if getattr(node, "end_lineno", None) is None:
         return None
@@ -326,7 +324,7 @@ def line_diff(before: str, after: str, max_lines: int = 8) -> str:
     return "\n".join(line[0] + " " + line[1:].strip() for line in changed)
 
 
-def _needs_parentheses(candidate: _Candidate) -> bool:
+def _needs_parentheses(candidate: _Change) -> bool:
     """Whether the replacement text must be parenthesised to keep the intended precedence."""
     new = candidate.replacement
     if candidate.statement or isinstance(new, ast.Name):

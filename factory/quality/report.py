@@ -1,4 +1,4 @@
-"""The quality record stored on every row: what was measured, each gate's verdict, and the
+"""The quality record stored on every row: what was measured, each check's result, and the
 feedback a model gets when the tests are too weak.
 
 Only pydantic here (the tree-sitter checks that fill these models live in ``static`` and
@@ -9,16 +9,17 @@ whatever the content.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from factory.quality.config import QualityConfig
 from sandbox.models import CoverageReport
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # of QualityReport; 2: ``gates`` renamed ``checks``
+STATIC_SCHEMA_VERSION = 1
 Side = Literal["solution", "tests"]  # the two files of a candidate: what a repair rewrites
-GateName = Literal[
+CheckName = Literal[
     "static",
     "min_tests",
     "min_asserts",
@@ -93,7 +94,7 @@ class StaticReport(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = STATIC_SCHEMA_VERSION
     passed: bool
     issues: list[StaticIssue] = Field(default_factory=list)
     syntax_errors: list[SyntaxProblem] = Field(default_factory=list)
@@ -115,11 +116,13 @@ class StaticReport(BaseModel):
         return "\n".join(f"- {issue.message}" for issue in self.issues)
 
 
-class GateResult(BaseModel):
+class CheckResult(BaseModel):
+    """One check of the test-strength gate: passed or not, with its figure and threshold."""
+
     model_config = ConfigDict(extra="forbid")
 
-    name: GateName
-    passed: bool | None = Field(description="None: not evaluated because an earlier gate failed")
+    name: CheckName
+    passed: bool | None = Field(description="None: not evaluated because an earlier check failed")
     value: float | None = None
     threshold: float | None = None
     detail: str = ""
@@ -192,11 +195,11 @@ class QualityReport(BaseModel):
 
     schema_version: int = SCHEMA_VERSION
     passed: bool
-    reason: str = Field("", description="the failed gates in one line; empty when passed")
+    reason: str = Field("", description="the failed checks in one line; empty when passed")
     target: Side | None = Field(
         None, description="the side a repair should change; None when the cause is unclear"
     )
-    gates: list[GateResult] = Field(default_factory=list)
+    checks: list[CheckResult] = Field(default_factory=list)
     config: QualityConfig
     static: StaticReport
     hollow: HollowReport | None = None
@@ -206,9 +209,19 @@ class QualityReport(BaseModel):
     sandbox_runs: int = 0
     duration_s: float = 0.0
 
-    def gate(self, name: GateName) -> GateResult | None:
-        return next((gate for gate in self.gates if gate.name == name), None)
+    def check(self, name: CheckName) -> CheckResult | None:
+        return next((check for check in self.checks if check.name == name), None)
 
     @property
-    def failed_gates(self) -> list[str]:
-        return [gate.name for gate in self.gates if gate.passed is False]
+    def failed_checks(self) -> list[str]:
+        return [check.name for check in self.checks if check.passed is False]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_older_versions(cls, data: Any) -> Any:
+        """Version 1 called the checks ``gates`` (the word now means a step of the loop)."""
+        if isinstance(data, dict) and data.get("schema_version", SCHEMA_VERSION) == 1:
+            data = {**data, "schema_version": SCHEMA_VERSION}
+            if "gates" in data:
+                data["checks"] = data.pop("gates")
+        return data

@@ -8,11 +8,10 @@ verdict), and a line per earlier repair of this problem so the model does not go
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from factory.records import Attempt, Stage, TokenUsage
+from factory.records import Attempt, Side, Stage, TokenUsage
 from factory.stages.base import Asker, CodeText
 from factory.stages.propose import Problem
 from factory.stages.solve import problem_fields
@@ -24,7 +23,7 @@ class RepairDraft(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    target: Literal["solution", "tests"]
+    target: Side
     code: CodeText = Field(description="the complete new file for the target side")
     explanation: str = Field(description="what was wrong, in one or two sentences")
 
@@ -51,7 +50,7 @@ async def repair(
     usage: TokenUsage,
     *,
     seed: int | None,
-    target: Literal["solution", "tests"] | None = None,
+    target: Side | None = None,
 ) -> RepairDraft:
     """The model's verdict on which side is wrong, with that side rewritten.
 

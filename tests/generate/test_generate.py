@@ -19,10 +19,9 @@ from datasets import load_from_disk
 from factory.dataset.stats import stats_for_dir
 from factory.llm.scripted_server import ScriptedLLMServer
 from factory.pipeline.config import GenerateConfig
-from factory.pipeline.gates import keep, reject
 from factory.pipeline.generate import generate
 from factory.prompts import load_prompts
-from factory.records import ProblemRecord, QualityMetrics, Split
+from factory.records import ProblemRecord, Rejection, Split
 from problems import load_taxonomy
 from sandbox import Limits, PoolConfig, Status
 from tests.generate.conftest import MODEL, llm_config
@@ -273,12 +272,12 @@ class MinTests:
     def __init__(self) -> None:
         self.seen = 0
 
-    async def __call__(self, candidate):
+    async def __call__(self, candidate, quality):
         self.seen += 1
-        metrics = QualityMetrics(line_coverage=0.5 + 0.1 * candidate.result.n_tests)
+        quality.line_coverage = 0.5 + 0.1 * candidate.result.n_tests
         if candidate.result.n_tests >= 3:
-            return keep(metrics)
-        return reject("too_few_tests", "Write at least 3 tests.", metrics)
+            return None
+        return Rejection(gate=self.name, reason="too_few_tests", feedback="Write at least 3 tests.")
 
 
 def test_gates_send_a_passing_candidate_back_to_repair(run_generate, tmp_path):
@@ -292,10 +291,10 @@ def test_gates_send_a_passing_candidate_back_to_repair(run_generate, tmp_path):
     (row,) = load_from_disk(str(tmp_path / "out"))["train"]
     record = ProblemRecord.model_validate(row)
     first, second = record.attempts
-    assert first.verdict.passed and first.gate_rejection.gate == "min_tests"
+    assert first.verdict.passed and first.rejection.gate == "min_tests"
     assert first.feedback == "Write at least 3 tests."
     assert "Write at least 3 tests." in repair_requests[0]["messages"][-1]["content"]
-    assert second.repair_target == "tests" and second.gate_rejection is None
+    assert second.repair_target == "tests" and second.rejection is None
     assert record.quality.line_coverage == pytest.approx(0.8)
     assert gate.seen == 2
     assert report.this_run["gate_rejections"] == {"min_tests:too_few_tests": 1}

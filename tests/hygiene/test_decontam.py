@@ -7,9 +7,9 @@ import json
 import pytest
 
 from factory.errors import InputFileError
-from factory.hygiene.base import DropReason
 from factory.hygiene.benchmarks import load_benchmark_file, load_humaneval, load_mbpp
 from factory.hygiene.decontam import DecontaminationConfig, Decontaminator
+from factory.records import DropReason
 from tests.hygiene.rows import HAS_CLOSE_ELEMENTS, UNRELATED, variant
 
 
@@ -29,7 +29,7 @@ def test_humaneval_is_loaded_from_the_installed_package():
 
 def test_a_copy_of_humaneval_0_is_dropped_with_the_task_named(humaneval_only):
     verdict = humaneval_only.check(HAS_CLOSE_ELEMENTS)
-    assert not verdict.kept
+    assert verdict is not None
     assert verdict.matched == "humaneval:HumanEval/0"
 
 
@@ -85,7 +85,7 @@ def test_unrelated_problems_are_kept(mbpp_path, sanitized_mbpp_path):
     )
     assert everything.benchmarks == {"humaneval": 164, "mbpp": 974 + 427}
     for row in UNRELATED:
-        assert everything.check(row).kept, (row["id"], everything.check(row))
+        assert everything.check(row) is None, (row["id"], everything.check(row))
 
 
 def test_an_mbpp_copy_is_dropped_with_the_task_named(mbpp_path):
@@ -99,7 +99,7 @@ def test_an_mbpp_copy_is_dropped_with_the_task_named(mbpp_path):
         "solution": "def shared(a, b):\n    return tuple(set(a) & set(b))\n",
     }
     verdict = decontaminator.check(copy)
-    assert not verdict.kept
+    assert verdict is not None
     assert verdict.matched == "mbpp:2"
     reworded = {**copy, "description": "Return the elements two tuples have in common."}
     code_copy = {

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from factory.hygiene.base import DropReason
 from factory.hygiene.dedup import DedupConfig, Deduplicator, row_shingles
 from factory.hygiene.minhash import MinHasher
+from factory.records import DropReason
 from tests.hygiene.rows import BALANCED_BRACKETS, MERGE_INTERVALS, RUN_LENGTH, UNRELATED, variant
 
 RENAMED_RUN_LENGTH = variant(
@@ -53,9 +53,9 @@ EDITED_RUN_LENGTH = variant(
 
 def test_the_same_problem_twice_is_kept_once():
     dedup = Deduplicator()
-    assert dedup.check_and_add(RUN_LENGTH).kept
+    assert dedup.check_and_add(RUN_LENGTH) is None
     verdict = dedup.check_and_add(variant(RUN_LENGTH, id="cf-rle-again"))
-    assert not verdict.kept
+    assert verdict is not None
     assert verdict.reason is DropReason.EXACT_DUPLICATE
     assert verdict.matched == RUN_LENGTH["id"]
     assert len(dedup) == 1
@@ -77,16 +77,15 @@ def test_a_lightly_edited_copy_is_a_near_duplicate_found_by_minhash():
     assert "Jaccard" in verdict.detail
     # the same edit is kept once the threshold asks for (almost) identical rows
     assert (
-        Deduplicator.from_rows([RUN_LENGTH], DedupConfig(threshold=1.0))
-        .check(EDITED_RUN_LENGTH)
-        .kept
+        Deduplicator.from_rows([RUN_LENGTH], DedupConfig(threshold=1.0)).check(EDITED_RUN_LENGTH)
+        is None
     )
 
 
 def test_different_problems_are_all_kept():
     dedup = Deduplicator()
     verdicts = [dedup.check_and_add(row) for row in UNRELATED]
-    assert all(v.kept for v in verdicts), verdicts
+    assert all(v is None for v in verdicts), verdicts
     assert len(dedup) == len(UNRELATED)
 
 
@@ -105,18 +104,18 @@ def test_a_tiny_shared_solution_does_not_make_different_problems_duplicates():
         "solution": "def full_name(first, last):\n    return first + last\n",
     }
     dedup = Deduplicator.from_rows([add])
-    assert dedup.check(concat).kept
-    assert not dedup.check({**add, "id": "add-again"}).kept
+    assert dedup.check(concat) is None
+    assert dedup.check({**add, "id": "add-again"}) is not None
 
 
 def test_a_rebuilt_index_drops_what_the_first_run_would_have_dropped():
     """Resume: the index is rebuilt from the stored rows, in their stored order."""
     stored = [RUN_LENGTH, MERGE_INTERVALS, BALANCED_BRACKETS]
     rebuilt = Deduplicator.from_rows(stored)
-    assert not rebuilt.check(EDITED_RUN_LENGTH).kept
-    assert not rebuilt.check(RENAMED_RUN_LENGTH).kept
+    assert rebuilt.check(EDITED_RUN_LENGTH) is not None
+    assert rebuilt.check(RENAMED_RUN_LENGTH) is not None
     # a stored row checked again (a resumed slot) does not match itself
-    assert rebuilt.check(MERGE_INTERVALS).kept
+    assert rebuilt.check(MERGE_INTERVALS) is None
 
 
 def test_signatures_are_the_same_in_another_process():
@@ -140,8 +139,8 @@ def test_signatures_are_the_same_in_another_process():
 
 def test_disabled_dedup_keeps_everything():
     dedup = Deduplicator(DedupConfig(enabled=False))
-    assert dedup.check_and_add(RUN_LENGTH).kept
-    assert dedup.check_and_add(variant(RUN_LENGTH, id="again")).kept
+    assert dedup.check_and_add(RUN_LENGTH) is None
+    assert dedup.check_and_add(variant(RUN_LENGTH, id="again")) is None
 
 
 def true_jaccard(first: dict, second: dict) -> float:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from factory.hygiene.base import DropReason
-from factory.hygiene.stage import HygieneConfig, HygieneScreen, drop_reason
-from factory.records import Split
+from factory.hygiene.stage import HygieneConfig, HygieneScreen
+from factory.records import DropReason, Split
 from tests.hygiene.records import make_record
 from tests.hygiene.rows import HAS_CLOSE_ELEMENTS, MERGE_INTERVALS, RUN_LENGTH, variant
 
@@ -18,7 +17,8 @@ def test_kept_rows_pass_unchanged_and_later_copies_are_dropped():
     copy = screen(make_record(variant(RUN_LENGTH, id="cf-again", title="RLE again"), slot=1))
     assert copy.split == Split.DROPPED
     assert copy.quality.near_duplicate_of == RUN_LENGTH["id"]
-    assert drop_reason(copy) is DropReason.EXACT_DUPLICATE
+    assert copy.drop.reason is DropReason.EXACT_DUPLICATE
+    assert copy.drop.matched == RUN_LENGTH["id"] and copy.drop.stage == "dedup"
     assert copy.failure_reason.startswith("exact_duplicate: cf-rle (")
 
 
@@ -27,7 +27,8 @@ def test_a_benchmark_copy_is_dropped_with_the_task_named():
     row = screen(make_record(HAS_CLOSE_ELEMENTS))
     assert row.split == Split.DROPPED
     assert row.quality.contamination_match == "humaneval:HumanEval/0"
-    assert drop_reason(row).stage == "decontamination"
+    assert row.drop.stage == "decontamination"
+    assert row.drop.matched == "humaneval:HumanEval/0"
     # a dropped row does not enter the dedup index
     assert len(screen.dedup) == 0
 

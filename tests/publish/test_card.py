@@ -10,10 +10,9 @@ import yaml
 from huggingface_hub import DatasetCard
 
 from factory.dataset.stats import stats_for_dir
-from factory.hygiene.base import DropReason
 from factory.publish.card import size_category
 from factory.publish.facts import collect_facts
-from factory.records import Split
+from factory.records import DropReason, Split
 
 
 @pytest.fixture(scope="module")

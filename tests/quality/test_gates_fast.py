@@ -30,7 +30,7 @@ def _assess(solution, tests, config=None):
 
 def test_static_failure_stops_before_the_sandbox():
     report = _assess("def f(x)\n    return x\n", "from solution import f\n")
-    assert not report.passed and report.failed_gates == ["static"]
+    assert not report.passed and report.failed_checks == ["static"]
     assert report.target == "solution"
     assert "syntax error in the solution, line 1" in report.feedback
     assert report.sandbox_runs == 0
@@ -39,7 +39,7 @@ def test_static_failure_stops_before_the_sandbox():
 def test_hollow_counts_fail_fast_before_the_sandbox():
     tests = "from solution import f\n\ndef test_one():\n    assert f(1) == 1\n"
     report = _assess(SOLUTION, tests)
-    assert report.failed_gates == ["min_tests", "min_asserts"]
+    assert report.failed_checks == ["min_tests", "min_asserts"]
     assert report.reason == "min_tests 1 < 3; min_asserts 1 < 3"
     assert report.target == "tests"
     assert "Only 1 test function(s); write at least 3" in report.feedback

@@ -110,11 +110,11 @@ def test_weak_tests_caught_by_the_mutation_gate_and_strengthened_by_a_repair(run
     assert rows["rejected"] == [] and rows["failures"] == []
     first, second = record.attempts
     assert first.verdict.passed
-    assert first.gate_rejection.gate == "test_strength"
-    assert "mutation_score" in first.gate_rejection.reason
+    assert first.rejection.gate == "test_strength" and first.rejection.side == "tests"
+    assert "mutation_score" in first.rejection.reason
     assert "altered versions of the solution fail the tests" in first.feedback
     assert second.origin == "repair" and second.repair_target == "tests"
-    assert second.tests == STRONG_TESTS and second.gate_rejection is None
+    assert second.tests == STRONG_TESTS and second.rejection is None
     # The repair request showed the surviving mutants; the re-ask insisted on the tests.
     assert "altered versions of the solution fail the tests" in coder.repair_requests[0]
     assert "+ " in coder.repair_requests[0] and "- " in coder.repair_requests[0]
@@ -137,7 +137,7 @@ def test_weak_tests_that_stay_weak_end_in_rejected(run):
     assert report.splits["rejected"] == 1
     assert record.failure_reason.startswith("rejected by gate test_strength: trivial_solutions")
     assert record.failure_reason.endswith("after 1 repairs")
-    assert [a.gate_rejection.gate for a in record.attempts] == ["test_strength"] * 2
+    assert [a.rejection.gate for a in record.attempts] == ["test_strength"] * 2
     assert record.attempts[1].repair_target == "tests"
     strength = record.quality.strength
     assert not strength.passed and strength.target == "tests"
@@ -197,7 +197,7 @@ def test_gates_configurable_from_the_cli(runner_image, tmp_path):
             outcomes[name] = json.loads(done.stdout)["splits"], _only_row(out)
     splits, row = outcomes["defaults"]
     assert splits["rejected"] == 1 and splits["train"] == 0
-    assert "coverage" in row.quality.strength.failed_gates
+    assert "coverage" in row.quality.strength.failed_checks
     assert row.quality.strength.config.min_mutation_score == 0.7
     splits, row = outcomes["lower_coverage"]
     assert splits["train"] == 1
@@ -206,11 +206,11 @@ def test_gates_configurable_from_the_cli(runner_image, tmp_path):
     assert 0.7 <= row.quality.mutation_score < 0.8  # the cap is never tested
     splits, row = outcomes["higher_mutation"]
     assert splits["rejected"] == 1
-    assert row.quality.strength.failed_gates == ["mutation_score"]
+    assert row.quality.strength.failed_checks == ["mutation_score"]
     assert row.failure_reason.startswith("rejected by gate test_strength: mutation_score")
     splits, row = outcomes["strict_counts"]
     assert splits["rejected"] == 1
-    assert row.quality.strength.failed_gates == ["min_tests"]
+    assert row.quality.strength.failed_checks == ["min_tests"]
     splits, row = outcomes["no_gates"]
     assert splits["train"] == 1 and row.quality is None
 

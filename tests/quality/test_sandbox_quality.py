@@ -125,7 +125,7 @@ def test_coverage_ignores_a_config_file_the_job_brings(sandbox_pool):
 def test_strong_tests_pass_every_gate(on_pool):
     report = on_pool(lambda pool: assess(pool, PROBLEM, SOLUTION, STRONG_TESTS))
     assert report.passed, report.reason
-    assert report.failed_gates == [] and report.feedback == ""
+    assert report.failed_checks == [] and report.feedback == ""
     assert report.coverage.line_rate == 1.0
     assert report.mutation.score >= 0.7
     assert report.mutation.n_mutants >= 8
@@ -133,7 +133,7 @@ def test_strong_tests_pass_every_gate(on_pool):
     assert report.hollow.emptied_module_passing_tests == []
     assert report.hollow.emptied_module_status != "passed"
     assert report.sandbox_runs == 1 + 4 + 1 + report.mutation.n_mutants
-    assert {gate.name for gate in report.gates if gate.passed} >= {
+    assert {check.name for check in report.checks if check.passed} >= {
         "static", "min_tests", "min_asserts", "baseline", "trivial_solutions",
         "emptied_module", "coverage", "mutation_score",
     }  # fmt: skip
@@ -144,13 +144,13 @@ def test_weak_tests_fail_the_mutation_gate_with_survivors_in_feedback(on_pool):
     report = on_pool(lambda pool: assess(pool, PROBLEM, SOLUTION, WEAK_TESTS, config))
     assert not report.passed and report.target == "tests"
     assert report.mutation.score < 0.3
-    assert "mutation_score" in report.failed_gates
+    assert "mutation_score" in report.failed_checks
     assert report.mutation.survived == len(report.mutation.survivors) > 3
     first = report.mutation.survivors[0]
     assert first.diff in report.feedback.replace("\n       ", "\n")
     assert "altered versions of the solution fail the tests" in report.feedback
     # `return 0` passes `is not None` and `isinstance(..., int)`: a trivial solution gets in.
-    assert "trivial_solutions" in report.failed_gates
+    assert "trivial_solutions" in report.failed_checks
     assert [item.name for item in report.hollow.trivial if item.passed] == ["return 0"]
     assert "`return 0` passes every test" in report.feedback
     # Mutants on the line no test executes (`total += k`) survive without a sandbox run.
@@ -162,7 +162,7 @@ def test_weak_tests_fail_the_mutation_gate_with_survivors_in_feedback(on_pool):
 
 def test_uncovered_lines_named_in_feedback(on_pool):
     report = on_pool(lambda pool: assess(pool, PROBLEM, SOLUTION, UNTESTED_BRANCH_TESTS))
-    assert report.failed_gates == ["coverage"]
+    assert report.failed_checks == ["coverage"]
     assert report.reason == "coverage 0.86 < 0.90"
     assert "line 6: total += k" in report.feedback
     assert report.mutation is None  # fail fast: no mutant was run
@@ -185,7 +185,7 @@ def test_three():
     assert clamp_sum([0, 0], 1) == 0
 """
     report = on_pool(lambda pool: assess(pool, PROBLEM, SOLUTION, tests))
-    assert report.gate("trivial_solutions").passed is False
+    assert report.check("trivial_solutions").passed is False
     assert [item.name for item in report.hollow.trivial if item.passed] == ["return 0"]
 
 
@@ -205,7 +205,7 @@ def test_more_arithmetic():
     assert 2 * 2 == 4
 """
     report = on_pool(lambda pool: assess(pool, PROBLEM, SOLUTION, tests))
-    assert report.gate("emptied_module").passed is False
+    assert report.check("emptied_module").passed is False
     assert sorted(report.hollow.emptied_module_passing_tests) == [
         "test_solution.py::test_arithmetic",
         "test_solution.py::test_more_arithmetic",
