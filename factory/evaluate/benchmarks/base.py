@@ -32,6 +32,8 @@ class Task(BaseModel):
     """The reference solution, as a complete program (prefix included)."""
     tests: str
     entry_point: str | None = None
+    description: str = ""
+    """The statement alone, where the prompt wraps it in more (MBPP); decontamination reads it."""
 
 
 COMMAND_HINTS = {

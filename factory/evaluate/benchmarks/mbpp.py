@@ -125,6 +125,7 @@ def _task(record: dict, source: str, path: Path, index: int) -> Task:
         canonical_solution=record["code"],
         tests=setup + "\n" + "\n".join(tests),
         entry_point=_function_name(record["code"], tests),
+        description=description,
     )
 
 
