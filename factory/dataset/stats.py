@@ -129,22 +129,10 @@ def _final_status(record: ProblemRecord) -> str:
 
 def stats_for_dir(out_dir: Path) -> RunStats:
     """Stats of a ``generate --out`` directory (its store, else its exported dataset)."""
-    from factory.dataset.store import RunStore, store_path
-    from factory.errors import ConfigError
+    from factory.dataset.rows import dataset_rows
 
-    if store_path(out_dir).is_file():
-        with RunStore.open_readonly(out_dir) as store:
-            return compute_stats(store.iter_records(), store.iter_abandoned())
-    if (out_dir / "dataset_dict.json").is_file():
-        from datasets import load_from_disk
-
-        dataset = load_from_disk(str(out_dir))
-        rows = (ProblemRecord.model_validate(row) for split in dataset.values() for row in split)
-        return compute_stats(rows)
-    raise ConfigError(
-        f"{out_dir} is not a codefactory dataset (no state/store.sqlite or dataset_dict.json): "
-        "give the --out directory of `codefactory generate`"
-    )
+    with dataset_rows(out_dir) as rows:
+        return compute_stats(rows.records, rows.abandoned)
 
 
 def render_stats(stats: RunStats, console) -> None:

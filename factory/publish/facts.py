@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import ipaddress
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from factory.dataset.rows import dataset_rows
 from factory.dataset.stats import RunStats, compute_stats
-from factory.errors import ConfigError
 from factory.records import AbandonedSlot, ProblemRecord, Split
 
 
@@ -92,27 +92,8 @@ class DatasetFacts(BaseModel):
 
 def collect_facts(out_dir: Path) -> DatasetFacts:
     """Facts of a ``generate --out`` directory (its store, else its exported splits)."""
-    from factory.dataset.store import RunStore, store_path
-
-    if store_path(out_dir).is_file():
-        with RunStore.open_readonly(out_dir) as store:
-            abandoned = list(store.iter_abandoned())
-            return _facts(out_dir, "store", store.iter_records(), abandoned, store.config())
-    if (out_dir / "dataset_dict.json").is_file():
-        return _facts(out_dir, "export", _exported_rows(out_dir), [], None)
-    raise ConfigError(
-        f"{out_dir} is not a codefactory dataset (no state/store.sqlite or dataset_dict.json): "
-        "give the --out directory of `codefactory generate`"
-    )
-
-
-def _exported_rows(out_dir: Path) -> Iterator[ProblemRecord]:
-    from datasets import load_from_disk
-
-    dataset = load_from_disk(str(out_dir))
-    for split in dataset.values():
-        for row in split:
-            yield ProblemRecord.model_validate(row)
+    with dataset_rows(out_dir) as rows:
+        return _facts(out_dir, rows.source, rows.records, rows.abandoned, rows.config)
 
 
 class _Pass:
@@ -198,7 +179,7 @@ def _facts(
     out_dir: Path,
     source: str,
     records: Iterable[ProblemRecord],
-    abandoned: list[AbandonedSlot],
+    abandoned: Iterable[AbandonedSlot],
     config: dict[str, Any] | None,
 ) -> DatasetFacts:
     seen = _Pass()
