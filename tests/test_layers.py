@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 # Bottom first: a package may import only from the packages before it (and from itself).
 LAYERS = [
     "factory.errors",
+    "factory.atomic",
     "factory.out_dir",
     "problems",
     "factory.quality",

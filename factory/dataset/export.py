@@ -18,14 +18,13 @@ replaced last. Rows stream from SQLite to Arrow in batches, so memory stays flat
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
 
+from factory.atomic import write_json_atomically
 from factory.dataset.features import features_for
 from factory.dataset.store import RunStore, state_dir
 from factory.records import ProblemRecord, Split
@@ -64,7 +63,7 @@ def export_dataset(store: RunStore, out_dir: Path) -> dict[str, int]:
             if final.exists():
                 final.rename(scratch / "old" / split.value)
             (scratch / "new" / split.value).rename(final)
-        _write_json_atomically(out_dir / "dataset_dict.json", {"splits": [s.value for s in Split]})
+        write_json_atomically(out_dir / "dataset_dict.json", {"splits": [s.value for s in Split]})
     finally:
         if bars_were_enabled:
             datasets.enable_progress_bars()
@@ -92,12 +91,3 @@ def _batches(records: Iterable[ProblemRecord]) -> Iterator[list[dict]]:
             batch = []
     if batch:
         yield batch
-
-
-def _write_json_atomically(path: Path, value: object) -> None:
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(value, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)

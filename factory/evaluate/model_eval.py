@@ -24,6 +24,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from factory.atomic import write_text_atomically
 from factory.errors import ConfigError, InputFileError, LLMRequestRejected
 from factory.evaluate.benchmarks import Benchmark
 from factory.evaluate.records import EvalSummary, GenerationStats
@@ -128,7 +129,7 @@ async def run_model_eval(
         progress,
     )
     summary.generation = stats
-    _write_atomically(out_dir / SUMMARY_FILE, summary.model_dump_json(indent=2) + "\n")
+    write_text_atomically(out_dir / SUMMARY_FILE, summary.model_dump_json(indent=2) + "\n")
     return summary
 
 
@@ -277,7 +278,7 @@ def _claim_directory(out_dir: Path, manifest: RunManifest) -> None:
                 f"{out_dir} has {SAMPLES_FILE} but no {MANIFEST_FILE}, so what they are samples "
                 "of is unknown: use a new --out directory"
             )
-        _write_atomically(path, manifest.model_dump_json(indent=2) + "\n")
+        write_text_atomically(path, manifest.model_dump_json(indent=2) + "\n")
         return
     try:
         previous = RunManifest.model_validate_json(path.read_text(encoding="utf-8"))
@@ -293,9 +294,3 @@ def _claim_directory(out_dir: Path, manifest: RunManifest) -> None:
             f"{out_dir} holds samples made with other settings ({shown}): rerun with the same "
             "settings to resume, or use a new --out directory"
         )
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
