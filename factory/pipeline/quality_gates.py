@@ -14,8 +14,8 @@ Two hooks (see ``factory.pipeline.flow``):
 from __future__ import annotations
 
 from factory.pipeline.gates import Candidate
+from factory.quality.assess import JobRunner, assess
 from factory.quality.config import QualityConfig
-from factory.quality.gates import JobRunner, assess
 from factory.quality.static import check_static
 from factory.records import STATIC_GATE, QualityMetrics, Rejection, Verdict
 from factory.stages.propose import Problem

@@ -2,7 +2,7 @@
 testing and hollow-test guards measured in the sandbox, combined into one QualityReport.
 
 Importing the package needs only pydantic (the row's quality record is ``report``); the
-checks themselves (``static``, ``gates``) import tree-sitter when they are imported.
+checks themselves (``static``, ``assess``) import tree-sitter when they are imported.
 """
 
 from factory.quality.config import QualityConfig

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from factory.quality import QualityConfig
-from factory.quality.gates import _mutant_result, assess
+from factory.quality.assess import _mutant_result, assess
 from factory.quality.mutation import generate_mutants
 from sandbox.models import Result, Status
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from factory.quality import QualityConfig
-from factory.quality.gates import assess
+from factory.quality.assess import assess
 from sandbox import Job, Status
 
 pytestmark = pytest.mark.docker
