@@ -9,9 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from factory.quality import QualityConfig
-from factory.quality.assess import _mutant_result, assess
+from factory.quality.assess import assess
 from factory.quality.mutation import generate_mutants
-from sandbox.models import Result, Status
+from sandbox.models import CoverageReport, Result, Status
 
 PROBLEM = {"entry_point": "f", "signature": "def f(x: int) -> int"}
 SOLUTION = "def f(x):\n    if x > 0:\n        return x\n    return -x\n"
@@ -70,6 +70,33 @@ def test_config_rejects_bad_values(field, value):
         QualityConfig(**{field: value})
 
 
+class ScriptedRunner:
+    """A runner (our JobRunner interface) that answers each job from a script, by job id:
+    the real solution passes under coverage, every stand-in fails, mutants get ``mutants``."""
+
+    def __init__(self, mutants: Result | None, missing_lines: list[int]):
+        self.mutants = mutants
+        self.coverage = CoverageReport(
+            lines_total=10, lines_covered=10 - len(missing_lines), missing_lines=missing_lines
+        )
+        self.mutant_jobs = 0
+
+    async def map(self, jobs, max_in_flight=None):
+        for job in jobs:
+            if job.id == "baseline":
+                yield Result(id=job.id, status=Status.PASSED, passed=True, coverage=self.coverage)
+            elif job.id.startswith("mutant:"):
+                self.mutant_jobs += 1
+                if self.mutants is not None:  # None: the pool lost the job (no result)
+                    yield self.mutants.model_copy(update={"id": job.id})
+            else:
+                yield Result(id=job.id, status=Status.FAILED, passed=False)
+
+
+LENIENT = QualityConfig(min_tests=1, min_asserts=1, min_coverage=0.0, max_mutants=5)
+TESTS = "from solution import f\n\ndef test_f():\n    assert f(2) == 2\n    assert f(-3) == 3\n"
+
+
 @pytest.mark.parametrize(
     ("status", "passed", "outcome"),
     [
@@ -83,9 +110,28 @@ def test_config_rejects_bad_values(field, value):
     ],
 )
 def test_mutant_outcomes(status, passed, outcome):
-    mutant = generate_mutants(SOLUTION, 1)[0]
-    result = Result(id="m", status=status, passed=passed)
-    judged = _mutant_result(mutant, result, missing_lines={mutant.line})
-    assert judged.outcome == outcome and judged.status == status.value
-    assert judged.executed is False
-    assert _mutant_result(mutant, None, None).outcome == "unknown"
+    runner = ScriptedRunner(Result(id="m", status=status, passed=passed), missing_lines=[])
+    report = asyncio.run(assess(runner, PROBLEM, SOLUTION, TESTS, LENIENT)).mutation
+    n = report.n_mutants
+    assert n > 0 and runner.mutant_jobs == n
+    counts = {"killed": report.killed, "survived": report.survived, "unknown": report.unknown}
+    assert counts == {name: n if name == outcome else 0 for name in counts}
+    assert [s.status for s in report.survivors] == ([status.value] * n if passed else [])
+    assert all(s.executed is True for s in report.survivors)
+    assert report.score == {"killed": 1.0, "survived": 0.0, "unknown": None}[outcome]
+
+
+def test_a_mutant_on_a_line_no_test_runs_survives_without_a_run():
+    line = generate_mutants(SOLUTION, 1)[0].line
+    runner = ScriptedRunner(Result(id="m", status=Status.FAILED, passed=False), [line])
+    report = asyncio.run(assess(runner, PROBLEM, SOLUTION, TESTS, LENIENT)).mutation
+    skipped = [s for s in report.survivors if s.line == line]
+    assert skipped and all(s.executed is False for s in skipped)
+    assert all(s.status == "not_run: no test executes this line" for s in skipped)
+    assert runner.mutant_jobs == report.n_mutants - len(skipped)
+
+
+def test_a_mutant_the_pool_lost_is_unknown():
+    report = asyncio.run(assess(ScriptedRunner(None, []), PROBLEM, SOLUTION, TESTS, LENIENT))
+    assert report.mutation.unknown == report.mutation.n_mutants > 0
+    assert report.failed_checks == ["mutation_score"]
