@@ -92,7 +92,7 @@ async def evaluate_samples(
     started = time.monotonic()
     if progress is not None:
         progress.start(total)
-    tally = _Tally()
+    tally = ResultTally()
     handle = _open_results(out_path)
     try:
         async with SandboxPool(config.pool) as pool:
@@ -153,8 +153,9 @@ def _open_results(out_path: Path | None) -> IO[str] | None:
         raise InputFileError(f"cannot write results to {out_path}: {exc.strerror}") from None
 
 
-class _Tally:
-    """Counts as results arrive: per-task (n, c) for pass@k, per-status counts."""
+class ResultTally:
+    """Counts as results arrive: per-task (n, c) for pass@k, per-status counts; a sandbox
+    error is counted and reported, never scored."""
 
     def __init__(self) -> None:
         self.scored: dict[str, list[int]] = {}
