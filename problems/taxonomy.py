@@ -60,7 +60,7 @@ class Topic(BaseModel):
 
 
 class Taxonomy(BaseModel):
-    """Topics x difficulties: the cells the stratified sampler covers evenly."""
+    """Topics x difficulties: the cells the stratified plan covers evenly."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -1,4 +1,5 @@
 """Where finished problems go: the durable store, its Hugging Face export, and run stats.
 
-See ``store`` for why SQLite and ``export`` for the layout of an ``--out`` directory.
+See ``store`` for why SQLite, ``export`` for the layout of an ``--out`` directory, and ``rows``
+for reading a directory's rows (its store, else its export).
 """
