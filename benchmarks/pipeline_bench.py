@@ -174,7 +174,9 @@ async def run_pipeline(args, base_url: str, out: Path, samples: list) -> tuple:
     await asyncio.to_thread(ensure_image)
     pool_config = PoolConfig(workers=args.workers, limits=Limits(timeout_s=10))
     rate_before = await sandbox_rate(pool_config)
-    config = GenerateConfig(out=out, count=args.count, in_flight=args.in_flight)
+    config = GenerateConfig(
+        out=out, count=args.count, in_flight=args.in_flight, sandbox=pool_config
+    )
     llm_config = LLMConfig(base_url=base_url, model=MODEL, concurrency=args.concurrency)
 
     async def sample_memory() -> None:
@@ -189,7 +191,7 @@ async def run_pipeline(args, base_url: str, out: Path, samples: list) -> tuple:
     sampler = asyncio.create_task(sample_memory())
     started = time.perf_counter()
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
-    report = await generate(config, llm_config, pool_config)
+    report = await generate(config, llm_config)
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     total = time.perf_counter() - started
     report.this_run["host_cpu_s"] = (

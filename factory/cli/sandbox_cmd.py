@@ -9,39 +9,17 @@ from typing import Annotated
 
 import typer
 
-from factory.cli.common import build_config, fail, stderr
+from factory.cli.common import fail, stderr
+from factory.cli.options import Image, Memory, Runtime, Timeout, Workers, defaults, pool_config
+from sandbox.image import DEFAULT_MIRROR
+from sandbox.models import Job, Limits
+
+LIMITS = defaults(Limits)
+JOB = defaults(Job)
 
 app = typer.Typer(
     help="Run untrusted code in the Docker sandbox; build and prune it.", no_args_is_help=True
 )
-
-Workers = Annotated[
-    int | None, typer.Option("--workers", "-w", help="Containers (default: CPU count).")
-]
-Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds per job (default: 30).")]
-Memory = Annotated[int | None, typer.Option("--memory", help="MiB per container (default: 512).")]
-Runtime = Annotated[
-    str | None, typer.Option("--runtime", help="Container runtime, e.g. runsc (gVisor).")
-]
-Image = Annotated[
-    str | None, typer.Option("--image", help="Runner image (default: built for this version).")
-]
-FLAGS = {
-    "workers": "--workers",
-    "limits.timeout_s": "--timeout",
-    "limits.memory_mb": "--memory",
-    "timeout_s": "--timeout",
-    "memory_mb": "--memory",
-}
-
-
-def pool_config(workers, timeout, memory, runtime=None, image=None):
-    from sandbox import Limits, PoolConfig
-
-    limits = build_config(Limits, FLAGS, timeout_s=timeout, memory_mb=memory)
-    return build_config(
-        PoolConfig, FLAGS, workers=workers, limits=limits, runtime=runtime, image=image
-    )
 
 
 @app.command("run")
@@ -50,15 +28,20 @@ def run(
         Path | None, typer.Option("--solution", help="Solution source file.")
     ] = None,
     tests: Annotated[Path | None, typer.Option("--tests", help="Test source file.")] = None,
-    mode: Annotated[str, typer.Option("--mode", help="pytest or script.")] = "pytest",
-    jobs: Annotated[Path | None, typer.Option("--jobs", help="JSONL file of jobs.")] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Results JSONL (default: stdout).")
+    mode: Annotated[str, typer.Option("--mode", help="pytest or script.")] = JOB.mode,
+    jobs: Annotated[
+        Path | None, typer.Option("--jobs", help="JSONL file of jobs, run in parallel.")
     ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Results JSONL of --jobs.", show_default="stdout"),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result of --solution as JSON.")
+    ] = False,
     workers: Workers = None,
-    timeout: Timeout = None,
-    memory: Memory = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    timeout: Timeout = LIMITS.timeout_s,
+    memory: Memory = LIMITS.memory_mb,
     runtime: Runtime = None,
     image: Image = None,
 ) -> None:
@@ -173,9 +156,9 @@ def build(
             help="Base image (default: python:3.11-slim, or a bootstrapped Debian with --offline).",
         ),
     ] = None,
-    mirror: Annotated[
-        str, typer.Option("--mirror", help="Debian mirror for --offline.")
-    ] = "http://deb.debian.org/debian",
+    mirror: Annotated[str, typer.Option("--mirror", help="Debian mirror for --offline.")] = (
+        DEFAULT_MIRROR
+    ),
     force: Annotated[
         bool, typer.Option("--force", help="Rebuild even if the image exists.")
     ] = False,
@@ -194,7 +177,7 @@ def build(
         base_image=base_image,
         mirror=mirror,
         force=force,
-        log=lambda line: stderr.print(line, markup=False, highlight=False),
+        log=lambda line: print(line, file=sys.stderr, flush=True),  # raw: no markup, no emoji
     )
     print(tag)
 

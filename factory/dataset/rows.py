@@ -12,10 +12,11 @@ import contextlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from factory.errors import ConfigError
 from factory.records import AbandonedSlot, ProblemRecord
+from factory.run_fingerprint import RunFingerprint
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class DatasetRows:
     source: Literal["store", "export"]
     records: Iterable[ProblemRecord]  # streamed, validated (old schema versions upgraded)
     abandoned: Iterable[AbandonedSlot]  # only a store keeps them
-    config: Any  # the run's fingerprint as ``RunStore.config`` returns it; None for an export
+    config: RunFingerprint | None  # the run's, validated; None for an export
 
 
 @contextlib.contextmanager

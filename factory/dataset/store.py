@@ -26,10 +26,13 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+
+from pydantic import ValidationError
 
 from factory.errors import ConfigError, FactoryError
+from factory.out_dir import refuse_changed_settings, settings_changes
 from factory.records import AbandonedSlot, ProblemRecord, Split, title_key
+from factory.run_fingerprint import RunFingerprint
 
 STATE_DIR = "state"
 STORE_FILE = "store.sqlite"
@@ -94,7 +97,7 @@ class RunStore:
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def open(cls, out_dir: Path, config: dict[str, Any], *, force_config: bool = False) -> RunStore:
+    def open(cls, out_dir: Path, config: RunFingerprint, *, force_config: bool = False) -> RunStore:
         """Opens (or creates) the store of ``out_dir`` for a run with ``config``.
 
         Raises:
@@ -148,7 +151,7 @@ class RunStore:
                 f"(no {STATE_DIR}/{STORE_FILE}): choose a new or empty directory"
             )
 
-    def check_config(self, config: dict[str, Any], *, force: bool) -> bool:
+    def check_config(self, config: RunFingerprint, *, force: bool) -> bool:
         """Whether ``config`` must be recorded; raises if it conflicts with the stored rows.
 
         A different configuration is refused only once rows exist: before that (say the
@@ -160,29 +163,27 @@ class RunStore:
                 f"{self.path} was written by a newer codefactory (store format "
                 f"{stored_format}): upgrade codefactory to continue it"
             )
-        previous = self.meta("config")
+        previous = self.config()
         if previous is None:
             return True
-        old = json.loads(previous)
-        if old == config:
+        if previous == config:
             return False
-        has_rows = bool(self._query("SELECT 1 FROM slots LIMIT 1"))
-        if has_rows and not force:
-            raise ConfigError(
-                f"{self.path.parent.parent} was generated with a different configuration "
-                f"({describe_changes(old, config)}): rerun with the same flags, choose another "
-                "--out, or pass --force-config to continue it with the new one"
+        if not force and self._query("SELECT 1 FROM slots LIMIT 1"):
+            refuse_changed_settings(
+                self.path.parent.parent,
+                settings_changes(previous, config),
+                force_flag="--force-config",
             )
         return True
 
-    def _adopt_config(self, config: dict[str, Any], force: bool) -> None:
+    def _adopt_config(self, config: RunFingerprint, force: bool) -> None:
         if self.meta("store_format") is None:
             self._set_meta({"store_format": str(STORE_FORMAT), "created_at": now_iso()})
         if self.check_config(config, force=force):
             self._record_config(config)
 
-    def _record_config(self, config: dict[str, Any]) -> None:
-        text = json.dumps(config, sort_keys=True)
+    def _record_config(self, config: RunFingerprint) -> None:
+        text = json.dumps(config.model_dump(mode="json"), sort_keys=True)
         with self._write_lock:
             self._writer.execute("BEGIN IMMEDIATE")
             self._writer.execute("INSERT OR REPLACE INTO meta VALUES ('config', ?)", (text,))
@@ -254,9 +255,21 @@ class RunStore:
         rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
         return rows[0][0] if rows else None
 
-    def config(self) -> dict[str, Any] | None:
+    def config(self) -> RunFingerprint | None:
+        """The run's fingerprint, validated (older layouts are read as the current one)."""
         text = self.meta("config")
-        return json.loads(text) if text else None
+        if not text:
+            return None
+        try:
+            return RunFingerprint.model_validate_json(text)
+        except ValidationError as exc:
+            problem = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            if problem.startswith("written by a newer codefactory"):
+                raise ConfigError(f"{self.path} was {problem}") from None
+            raise ConfigError(
+                f"{self.path}: the stored run configuration is unreadable ({problem}): "
+                "use another --out"
+            ) from None
 
     def is_done(self, slot: int) -> bool:
         return bool(self._query("SELECT 1 FROM slots WHERE slot = ?", (slot,)))
@@ -348,19 +361,3 @@ def _take_lock(path: Path, out_dir: Path):
     handle.write(f"pid {os.getpid()}")
     handle.flush()
     return handle
-
-
-def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> str:
-    """``model: a -> b, seed: 1 -> 2`` for the keys whose values differ."""
-    keys = sorted(set(old) | set(new))
-    changes = [
-        f"{key}: {_short(old.get(key))} -> {_short(new.get(key))}"
-        for key in keys
-        if old.get(key) != new.get(key)
-    ]
-    return ", ".join(changes)
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value) if not isinstance(value, str) else value
-    return text if len(text) <= 40 else text[:37] + "..."

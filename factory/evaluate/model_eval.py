@@ -31,6 +31,7 @@ from factory.evaluate.records import EvalSummary, GenerationStats
 from factory.evaluate.runner import EvalConfig, Progress, evaluate_samples
 from factory.evaluate.samples import Sample, iter_samples, scan_samples
 from factory.llm import LLMClient, LLMConfig
+from factory.out_dir import refuse_changed_settings, settings_changes
 
 log = logging.getLogger(__name__)
 
@@ -286,11 +287,5 @@ def _claim_directory(out_dir: Path, manifest: RunManifest) -> None:
         raise InputFileError(
             f"{path} is unreadable ({type(exc).__name__}): use a new --out"
         ) from None
-    ours, theirs = manifest.model_dump(), previous.model_dump()
-    differing = [key for key in ours if key != "endpoint" and ours[key] != theirs[key]]
-    if differing:
-        shown = "; ".join(f"{key}: {theirs[key]!r} there, {ours[key]!r} now" for key in differing)
-        raise ConfigError(
-            f"{out_dir} holds samples made with other settings ({shown}): rerun with the same "
-            "settings to resume, or use a new --out directory"
-        )
+    # The endpoint may move (the same model served elsewhere); what was sampled may not.
+    refuse_changed_settings(out_dir, settings_changes(previous, manifest, ignore={"endpoint"}))

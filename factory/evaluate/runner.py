@@ -25,7 +25,11 @@ from factory.evaluate.benchmarks import Benchmark
 from factory.evaluate.pass_at_k import pass_at_k
 from factory.evaluate.records import EvalSummary, SampleResult
 from factory.evaluate.samples import Sample, canonical_samples, iter_samples, scan_samples
-from sandbox import Job, PoolConfig, Result, SandboxPool, Status
+from sandbox import Job, Limits, PoolConfig, Result, SandboxPool, Status
+
+# A benchmark solution runs in well under a second; a sample stuck in a loop costs 10 s (twice:
+# a timeout is run once more), not the 30 s a general-purpose sandbox job gets.
+EVAL_LIMITS = Limits(timeout_s=10.0)
 
 
 class EvalConfig(BaseModel):
@@ -33,7 +37,7 @@ class EvalConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    pool: PoolConfig = Field(default_factory=PoolConfig)
+    pool: PoolConfig = Field(default_factory=lambda: PoolConfig(limits=EVAL_LIMITS))
     ks: list[int] = Field(default_factory=lambda: [1, 10, 100], min_length=1)
 
 

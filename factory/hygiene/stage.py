@@ -17,13 +17,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from factory.hygiene.decontam import DecontaminationConfig, Decontaminator
 from factory.hygiene.dedup import DedupConfig, Deduplicator
 from factory.records import Drop, ProblemRecord, QualityMetrics, Split
+from factory.run_fingerprint import DecontaminationSettings, DedupSettings, HygieneSettings
 
 
 class HygieneConfig(BaseModel):
@@ -32,7 +32,7 @@ class HygieneConfig(BaseModel):
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     decontamination: DecontaminationConfig = Field(default_factory=DecontaminationConfig)
 
-    def fingerprint(self) -> dict[str, Any]:
+    def fingerprint(self) -> HygieneSettings:
         """The settings that decide which rows a dataset keeps (stored with the run).
 
         Benchmark files are named by file name and content hash, so moving a file does not
@@ -40,26 +40,26 @@ class HygieneConfig(BaseModel):
         """
         dedup = self.dedup
         decontam = self.decontamination
-        return {
-            "dedup": (
-                {"threshold": dedup.threshold, "num_perm": dedup.num_perm, "seed": dedup.seed}
+        return HygieneSettings(
+            dedup=(
+                DedupSettings(threshold=dedup.threshold, num_perm=dedup.num_perm, seed=dedup.seed)
                 if dedup.enabled
                 else None
             ),
-            "decontamination": (
-                {
-                    "humaneval": decontam.humaneval,
-                    "mbpp": [_file_id(path) for path in decontam.mbpp],
-                    "benchmark_files": [_file_id(path) for path in decontam.benchmark_files],
-                    "description_ngram": decontam.description_ngram,
-                    "min_description_words": decontam.min_description_words,
-                    "code_ngram": decontam.code_ngram,
-                    "code_overlap": decontam.code_overlap,
-                }
+            decontamination=(
+                DecontaminationSettings(
+                    humaneval=decontam.humaneval,
+                    mbpp=[_file_id(path) for path in decontam.mbpp],
+                    benchmark_files=[_file_id(path) for path in decontam.benchmark_files],
+                    description_ngram=decontam.description_ngram,
+                    min_description_words=decontam.min_description_words,
+                    code_ngram=decontam.code_ngram,
+                    code_overlap=decontam.code_overlap,
+                )
                 if decontam.enabled
                 else None
             ),
-        }
+        )
 
 
 class HygieneScreen:

@@ -1,36 +1,40 @@
-"""The generation run's own settings, and the fingerprint that guards a resumed ``--out``.
+"""The generation run's settings, and the fingerprint that guards a resumed ``--out``.
 
-The LLM endpoint and the sandbox have their own configs (``LLMConfig``, ``PoolConfig``); this
-one holds what the loop itself decides. All three are built once at the edge.
+The LLM endpoint has its own config (``LLMConfig``); this one holds what the run itself
+decides, the sandbox it judges candidates in included. Both are built once at the edge (the
+CLI, or a Python caller), and their defaults are the CLI's defaults.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from factory.prompts import DEFAULT_VERSION
+from factory.quality.config import QualityConfig
 from factory.records import SCHEMA_VERSION
+from factory.run_fingerprint import (
+    GenerationSettings,
+    HygieneSettings,
+    RunFingerprint,
+    SandboxSettings,
+)
+from sandbox import Limits, PoolConfig
 
-# Flags as the user types them, for validation messages.
-FLAG_NAMES = {
-    "count": "--count",
-    "out": "--out",
-    "max_repairs": "--max-repairs",
-    "temperature": "--temperature",
-    "max_tokens": "--max-tokens",
-    "seed": "--seed",
-    "max_reasks": "--max-reasks",
-    "in_flight": "--in-flight",
-    "few_shot": "--few-shot",
-}
+# A generated function and its tests finish in well under a second; an infinite loop in one
+# should cost 10 s of a sandbox, not the 30 s a general-purpose job gets.
+GENERATION_LIMITS = Limits(timeout_s=10.0)
+
+
+def generation_pool() -> PoolConfig:
+    """The sandbox a run gets by default: every CPU, the generation limits."""
+    return PoolConfig(limits=GENERATION_LIMITS)
 
 
 class GenerateConfig(BaseModel):
-    """How many problems, where to, and how hard to try for each."""
+    """How many problems, where to, how hard to try for each, and the sandbox that judges."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -48,13 +52,16 @@ class GenerateConfig(BaseModel):
     recent_titles: int = Field(20, ge=0, le=500, description="titles shown as 'already used'")
     prompt_version: str = DEFAULT_VERSION
     force_config: bool = False
+    sandbox: PoolConfig = Field(
+        default_factory=generation_pool, description="workers, image and the limits per run"
+    )
 
-    def problems_in_flight(self, llm_concurrency: int, sandbox_workers: int) -> int:
+    def problems_in_flight(self, llm_concurrency: int) -> int:
         """Enough problems at once that LLM slots stay busy while some wait on the sandbox,
         and no more: each holds at most two LLM calls, and memory grows with this number."""
         if self.in_flight is not None:
             return self.in_flight
-        return max(4, math.ceil(1.5 * llm_concurrency) + 2 * sandbox_workers)
+        return max(4, math.ceil(1.5 * llm_concurrency) + 2 * self.sandbox.workers)
 
 
 def run_fingerprint(
@@ -63,27 +70,31 @@ def run_fingerprint(
     model: str,
     prompt_hash: str,
     taxonomy_hash: str,
-    timeout_s: float,
-    memory_mb: int,
-) -> dict[str, Any]:
-    """What must stay the same for rows of one ``--out`` to belong to one dataset.
+    quality: QualityConfig | None = None,
+    hygiene: HygieneSettings | None = None,
+) -> RunFingerprint:
+    """The settings of this run that its ``--out`` must keep (see ``factory.run_fingerprint``).
 
-    Left out on purpose: ``--count`` (raising it extends a dataset), concurrency and workers
-    (speed only), the endpoint's address (the same model served elsewhere) and the sandbox
-    image id (recorded on every row).
+    ``quality`` is recorded only when the gates are on, ``hygiene`` only when the run has a
+    hygiene step.
     """
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "model": model,
-        "temperature": config.temperature,
-        "max_tokens": config.max_tokens,
-        "seed": config.seed,
-        "max_repairs": config.max_repairs,
-        "max_reasks": config.max_reasks,
-        "few_shot": config.few_shot,
-        "prompt_version": config.prompt_version,
-        "prompt_hash": prompt_hash,
-        "taxonomy_hash": taxonomy_hash,
-        "sandbox_timeout_s": timeout_s,
-        "sandbox_memory_mb": memory_mb,
-    }
+    return RunFingerprint(
+        row_schema_version=SCHEMA_VERSION,
+        generation=GenerationSettings(
+            model=model,
+            prompt_version=config.prompt_version,
+            prompt_hash=prompt_hash,
+            taxonomy_hash=taxonomy_hash,
+            temperature=config.temperature,
+            max_tokens=config.max_tokens,
+            seed=config.seed,
+            max_repairs=config.max_repairs,
+            max_reasks=config.max_reasks,
+            few_shot=config.few_shot,
+        ),
+        sandbox=SandboxSettings(
+            timeout_s=config.sandbox.limits.timeout_s, memory_mb=config.sandbox.limits.memory_mb
+        ),
+        quality=quality if quality is not None and quality.enabled else None,
+        hygiene=hygiene,
+    )

@@ -1,9 +1,9 @@
 """``generate``: the one library call behind ``codefactory generate``.
 
-Order matters for the user: everything local is validated first (taxonomy, an existing
-``--out``'s configuration), then the endpoint is checked (``GET /models``: reachable, key
-accepted, model served) before the sandbox starts or any completion is paid for; only then is
-the output directory created or reopened for writing.
+Order matters for the user: everything local is validated first (taxonomy, benchmark files,
+an existing ``--out``'s configuration, checked once as its store is opened), then the endpoint
+is checked (``GET /models``: reachable, key accepted, model served) before the sandbox starts
+or any completion is paid for; only then is a new output directory created.
 """
 
 from __future__ import annotations
@@ -28,13 +28,14 @@ from factory.pipeline.gates import Gate
 from factory.pipeline.progress import LiveDisplay, RunCounters
 from factory.pipeline.quality_gates import StrengthGate, static_precheck
 from factory.pipeline.runner import LoopSettings, run_loop
-from factory.prompts import load_prompts
+from factory.prompts import PromptSet, load_prompts
 from factory.quality.config import QualityConfig
 from factory.records import SandboxInfo, Split
+from factory.run_fingerprint import RunFingerprint
 from factory.stages.base import Asker
 from problems import Taxonomy, load_seeds, load_taxonomy
 from problems.plan import StratifiedPlan
-from sandbox import PoolConfig, SandboxPool
+from sandbox import SandboxPool
 from sandbox.errors import SandboxError
 
 
@@ -63,7 +64,6 @@ def generator_version() -> str:
 async def generate(
     config: GenerateConfig,
     llm_config: LLMConfig,
-    pool_config: PoolConfig,
     taxonomy: Taxonomy | None = None,
     *,
     gates: Sequence[Gate] = (),
@@ -75,126 +75,161 @@ async def generate(
 
     Resumes what is already in ``config.out``. ``console`` (a rich Console) gets the live
     display; None runs silently. ``quality`` (when enabled) adds the static precheck and the
-    test-strength gate to ``gates``, and joins the run's fingerprint.
+    test-strength gate to ``gates``; ``hygiene`` screens accepted rows. Both join the run's
+    fingerprint.
     """
     taxonomy = taxonomy or load_taxonomy()
     prompts = load_prompts(config.prompt_version)
-    seeds = load_seeds()
     fingerprint = run_fingerprint(
         config,
         model=llm_config.model,
         prompt_hash=prompts.hash,
         taxonomy_hash=taxonomy.hash,
-        timeout_s=pool_config.limits.timeout_s,
-        memory_mb=pool_config.limits.memory_mb,
+        quality=quality,
+        hygiene=hygiene.fingerprint() if hygiene is not None else None,
     )
-    if hygiene is not None:
-        fingerprint["hygiene"] = hygiene.fingerprint()
-    strength = quality is not None and quality.enabled
-    if strength:
-        fingerprint["quality"] = quality.model_dump(mode="json")
-    done_before = _precheck(config, fingerprint)
-    counters = RunCounters(target=config.count, done_before=done_before)
-    stats: dict[str, int] = {}
-    structured = True
-    if done_before >= config.count:
-        store = RunStore.open(config.out, fingerprint, force_config=config.force_config)
-        with contextlib.closing(store):
-            await asyncio.to_thread(export_dataset, store, config.out)
-            return _report(config, store, counters, stats, structured)
+    with contextlib.ExitStack() as closing:
+        store = _reopen(config, fingerprint)
+        if store is not None:
+            closing.callback(store.close)
+        counters = RunCounters(
+            target=config.count, done_before=store.problems_done() if store else 0
+        )
+        if counters.done_before >= config.count:
+            return await _export(config, store, counters, llm_stats={}, structured=True)
 
-    # Benchmarks load before the endpoint is asked anything: a broken file costs nothing.
-    screen = await asyncio.to_thread(HygieneScreen.load, hygiene) if hygiene else None
-    async with LLMClient(llm_config) as llm:
-        await llm.check()
-        store = RunStore.open(config.out, fingerprint, force_config=config.force_config)
-        with contextlib.closing(store):
+        # Benchmarks load before the endpoint is asked anything: a broken file costs nothing.
+        screen = await asyncio.to_thread(HygieneScreen.load, hygiene) if hygiene else None
+        async with LLMClient(llm_config) as llm:
+            await llm.check()
+            if store is None:  # only now is a new --out created
+                store = RunStore.open(config.out, fingerprint, force_config=config.force_config)
+                closing.callback(store.close)
+            run = _Run(config, llm_config, llm, store, counters, prompts, taxonomy)
             try:
-                async with SandboxPool(pool_config) as pool:
-                    identity = RunIdentity(
-                        generator=generator_version(),
-                        model=llm_config.model,
-                        endpoint=llm_config.endpoint_host,
-                        prompt_version=prompts.version,
-                        prompt_hash=prompts.hash,
-                        taxonomy=taxonomy.name,
-                        taxonomy_hash=taxonomy.hash,
-                        run_seed=config.seed,
-                        sandbox=SandboxInfo(
-                            image=pool_config.image,
-                            image_id=pool.image_id or "",
-                            timeout_s=pool_config.limits.timeout_s,
-                            memory_mb=pool_config.limits.memory_mb,
-                            cpus=pool_config.limits.cpus,
-                            network=pool_config.limits.network,
-                        ),
-                    )
-                    asker = Asker(
-                        llm=llm,
-                        prompts=prompts,
-                        temperature=config.temperature,
-                        max_tokens=config.max_tokens,
-                        max_reasks=config.max_reasks,
-                        on_reask=counters.on_reask,
-                    )
-                    ctx = FlowContext(
-                        asker=asker,
-                        judge=pool.run,
-                        gates=[*gates, StrengthGate(pool, quality)] if strength else gates,
-                        titles=TitleRegistry(store.title_taken),
-                        recent_titles=lambda topic: store.recent_titles(
-                            topic, config.recent_titles
-                        ),
-                        counters=counters,
-                        identity=identity,
-                        max_repairs=config.max_repairs,
-                        screen=screen.resume(store.iter_records(Split.TRAIN)) if screen else None,
-                        precheck=static_precheck if strength else None,
-                    )
-                    settings = LoopSettings(
-                        count=config.count,
-                        in_flight=config.problems_in_flight(
-                            llm_config.concurrency, pool_config.workers
-                        ),
-                    )
-                    display = (
-                        LiveDisplay(counters, llm.stats, console)
-                        if console is not None
-                        else contextlib.nullcontext()
-                    )
-                    counters.started = time.monotonic()  # rates count the loop, not start-up
-                    with display:
-                        try:
-                            await run_loop(
-                                store,
-                                StratifiedPlan(taxonomy, seeds, config.seed, config.few_shot),
-                                ctx,
-                                settings,
-                            )
-                        finally:
-                            counters.stopped = time.monotonic()
-                    structured = asker.structured.enabled
+                structured = await run.loop(gates, quality, screen, console)
             except (FactoryError, SandboxError):
                 # Publish what is finished, so the dataset on disk matches the store.
                 with contextlib.suppress(Exception):
                     await asyncio.to_thread(export_dataset, store, config.out)
                 raise
-            stats = llm.stats.as_dict()
-            await asyncio.to_thread(export_dataset, store, config.out)
-            return _report(config, store, counters, stats, structured)
+            llm_stats = llm.stats.as_dict()
+        return await _export(config, store, counters, llm_stats, structured)
 
 
-def _precheck(config: GenerateConfig, fingerprint: dict[str, Any]) -> int:
-    """Refuses a mismatched ``--out`` before anything is spent; returns problems already done."""
+def _reopen(config: GenerateConfig, fingerprint: RunFingerprint) -> RunStore | None:
+    """The store of an existing ``--out``, its configuration checked against ``fingerprint``.
+
+    None for a new ``--out``, once it is known to be new or empty; nothing is created yet, so
+    a run refused later (the endpoint unreachable) leaves no directory behind.
+    """
     if not store_path(config.out).is_file():
         RunStore.check_new_dir(config.out)
-        return 0
-    with RunStore.open_readonly(config.out) as store:
-        store.check_config(fingerprint, force=config.force_config)
-        return store.problems_done()
+        return None
+    return RunStore.open(config.out, fingerprint, force_config=config.force_config)
 
 
-def _report(config, store: RunStore, counters: RunCounters, stats, structured) -> GenerateReport:
+class _Run:
+    """One run's loop: the sandbox pool, the provenance rows share, and the flow's context."""
+
+    def __init__(
+        self,
+        config: GenerateConfig,
+        llm_config: LLMConfig,
+        llm: LLMClient,
+        store: RunStore,
+        counters: RunCounters,
+        prompts: PromptSet,
+        taxonomy: Taxonomy,
+    ) -> None:
+        self.config = config
+        self.llm_config = llm_config
+        self.llm = llm
+        self.store = store
+        self.counters = counters
+        self.prompts = prompts
+        self.taxonomy = taxonomy
+
+    async def loop(
+        self,
+        gates: Sequence[Gate],
+        quality: QualityConfig | None,
+        screen: HygieneScreen | None,
+        console: Any,
+    ) -> bool:
+        """Runs the loop to ``config.count``; returns whether structured outputs stayed on."""
+        config, store, counters = self.config, self.store, self.counters
+        strength = quality is not None and quality.enabled
+        asker = Asker(
+            llm=self.llm,
+            prompts=self.prompts,
+            temperature=config.temperature,
+            max_tokens=config.max_tokens,
+            max_reasks=config.max_reasks,
+            on_reask=counters.on_reask,
+        )
+        async with SandboxPool(config.sandbox) as pool:
+            ctx = FlowContext(
+                asker=asker,
+                judge=pool.run,
+                gates=[*gates, StrengthGate(pool, quality)] if strength else gates,
+                titles=TitleRegistry(store.title_taken),
+                recent_titles=lambda topic: store.recent_titles(topic, config.recent_titles),
+                counters=counters,
+                identity=self.identity(pool.image_id or ""),
+                max_repairs=config.max_repairs,
+                screen=screen.resume(store.iter_records(Split.TRAIN)) if screen else None,
+                precheck=static_precheck if strength else None,
+            )
+            plan = StratifiedPlan(self.taxonomy, load_seeds(), config.seed, config.few_shot)
+            settings = LoopSettings(
+                count=config.count,
+                in_flight=config.problems_in_flight(self.llm_config.concurrency),
+            )
+            display = (
+                LiveDisplay(counters, self.llm.stats, console)
+                if console is not None
+                else contextlib.nullcontext()
+            )
+            counters.started = time.monotonic()  # rates count the loop, not start-up
+            with display:
+                try:
+                    await run_loop(store, plan, ctx, settings)
+                finally:
+                    counters.stopped = time.monotonic()
+        return asker.structured.enabled
+
+    def identity(self, image_id: str) -> RunIdentity:
+        limits = self.config.sandbox.limits
+        return RunIdentity(
+            generator=generator_version(),
+            model=self.llm_config.model,
+            endpoint=self.llm_config.endpoint_host,
+            prompt_version=self.prompts.version,
+            prompt_hash=self.prompts.hash,
+            taxonomy=self.taxonomy.name,
+            taxonomy_hash=self.taxonomy.hash,
+            run_seed=self.config.seed,
+            sandbox=SandboxInfo(
+                image=self.config.sandbox.image,
+                image_id=image_id,
+                timeout_s=limits.timeout_s,
+                memory_mb=limits.memory_mb,
+                cpus=limits.cpus,
+                network=limits.network,
+            ),
+        )
+
+
+async def _export(
+    config: GenerateConfig,
+    store: RunStore,
+    counters: RunCounters,
+    llm_stats: dict[str, int],
+    structured: bool,
+) -> GenerateReport:
+    """Rewrites ``config.out`` as a dataset from the store, and says what the run did."""
+    await asyncio.to_thread(export_dataset, store, config.out)
     counts = store.counts()
     abandoned = counts.pop("abandoned")
     return GenerateReport(
@@ -204,6 +239,6 @@ def _report(config, store: RunStore, counters: RunCounters, stats, structured) -
         abandoned=abandoned,
         resumed_from=counters.done_before,
         this_run=counters.as_dict(),
-        llm=stats,
+        llm=llm_stats,
         structured_outputs=structured,
     )

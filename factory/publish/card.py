@@ -19,33 +19,8 @@ import yaml
 
 from factory.publish.facts import DatasetFacts, collect_facts
 from factory.publish.layout import data_files_pattern, published_splits
-from factory.quality.config import FLAG_NAMES as QUALITY_FLAG_NAMES
 from factory.records import ProblemRecord
-
-GENERATION_KEYS = {
-    "schema_version",
-    "model",
-    "temperature",
-    "max_tokens",
-    "seed",
-    "max_reasks",
-    "few_shot",
-    "prompt_version",
-    "prompt_hash",
-    "taxonomy_hash",
-    "sandbox_timeout_s",
-    "sandbox_memory_mb",
-}
-# fingerprint key -> `codefactory generate` flag, for the reproduce command
-FLAGS = {
-    "temperature": "--temperature",
-    "max_tokens": "--max-tokens",
-    "seed": "--seed",
-    "max_repairs": "--max-repairs",
-    "max_reasks": "--max-reasks",
-    "sandbox_timeout_s": "--timeout",
-    "sandbox_memory_mb": "--memory",
-}
+from factory.run_fingerprint import DecontaminationSettings, RunFingerprint
 
 
 def write_card(
@@ -153,58 +128,43 @@ def _provenance(facts: DatasetFacts) -> str:
 
 
 def _gates(facts: DatasetFacts) -> str:
-    config = facts.config or {}
+    config = facts.config
     rows = [
         ("sandbox verdict", "every test passes (pytest, counted by the sandbox)"),
-        ("repair rounds", str(config.get("max_repairs", "not recorded"))),
+        ("repair rounds", str(config.generation.max_repairs) if config else "not recorded"),
     ]
-    quality = config.get("quality")
-    if isinstance(quality, dict):
-        for key, value in quality.items():
+    if config is not None and config.quality is not None:
+        for key, value in config.quality.model_dump().items():
             if key not in ("enabled", "seed", "fail_fast"):
                 rows.append((f"test strength: {key.replace('_', ' ')}", _value(value)))
     else:
         rows.append(("test strength", "off (no coverage or mutation gates)"))
-    for key, value in config.items():
-        if key in GENERATION_KEYS or key in ("max_repairs", "hygiene", "quality"):
-            continue
-        rows.append((key.replace("_", " "), _value(value)))
-    hygiene = config.get("hygiene") or {}
-    dedup = hygiene.get("dedup")
+    hygiene = config.hygiene if config else None
+    dedup = hygiene.dedup if hygiene else None
+    decontam = hygiene.decontamination if hygiene else None
+    absent = "off" if hygiene else "not recorded"
     rows.append(
         (
             "dedup",
             f"exact (normalised code) and MinHash LSH near duplicates, Jaccard >= "
-            f"{dedup['threshold']} ({dedup['num_perm']} permutations)"
+            f"{dedup.threshold} ({dedup.num_perm} permutations)"
             if dedup
-            else "off"
-            if "hygiene" in config
-            else "not recorded",
+            else absent,
         )
     )
-    decontam = hygiene.get("decontamination")
-    rows.append(
-        (
-            "decontamination",
-            _decontam_settings(decontam)
-            if decontam
-            else "off"
-            if "hygiene" in config
-            else "not recorded",
-        )
-    )
-    note = "" if facts.config else "\n\n(The run's store is absent: settings not recorded.)"
+    rows.append(("decontamination", _decontam_settings(decontam) if decontam else absent))
+    note = "" if config else "\n\n(The run's store is absent: settings not recorded.)"
     return _table(("gate", "threshold"), rows) + note
 
 
-def _decontam_settings(settings: dict[str, Any]) -> str:
-    benchmarks = ["HumanEval"] * bool(settings.get("humaneval"))
-    benchmarks += [f"MBPP ({name})" for name in settings.get("mbpp", [])]
-    benchmarks += settings.get("benchmark_files", [])
+def _decontam_settings(settings: DecontaminationSettings) -> str:
+    benchmarks = ["HumanEval"] * settings.humaneval
+    benchmarks += [f"MBPP ({name})" for name in settings.mbpp]
+    benchmarks += settings.benchmark_files
     return (
         f"against {', '.join(benchmarks) or 'no benchmark'}: "
-        f"{settings['description_ngram']}-gram word overlap of descriptions, "
-        f"{settings['code_ngram']}-token windows covering >= {settings['code_overlap']:.0%} "
+        f"{settings.description_ngram}-gram word overlap of descriptions, "
+        f"{settings.code_ngram}-token windows covering >= {settings.code_overlap:.0%} "
         "of a benchmark solution, and equal normalised code"
     )
 
@@ -227,7 +187,8 @@ def _pass_rates(facts: DatasetFacts) -> str:
         "(accepted into `train` with no repair)",
         f"- first attempt passed the sandbox: {facts.funnel[2].count / proposed:.1%} "
         "(before the gates, dedup and decontamination)",
-        f"- pass rate with up to {(facts.config or {}).get('max_repairs', '?')} repairs: "
+        f"- pass rate with up to {facts.config.generation.max_repairs if facts.config else '?'} "
+        "repairs: "
         f"{passed / proposed:.1%}",
         f"- acceptance rate (in `train`): {stats.acceptance_rate:.1%}",
     ]
@@ -348,38 +309,17 @@ def _limitations(facts: DatasetFacts) -> str:
 
 
 def _reproduce(facts: DatasetFacts) -> str:
-    config = facts.config or {}
+    config = facts.config
     p = facts.provenance
     args = ["codefactory", "generate"]
     args += ["--base-url", (p.endpoints[0] if p.endpoints else "URL") + "/v1"]
-    args += ["--model", config.get("model") or (p.models[0] if p.models else "MODEL")]
-    args += ["--count", str(facts.stats.problems), "--out", facts.name]
-    for key, flag in FLAGS.items():
-        if key in config:
-            args += [flag, _value(config[key])]
+    model = config.generation.model if config else (p.models[0] if p.models else "MODEL")
+    args += ["--model", model, "--count", str(facts.stats.problems), "--out", facts.name]
+    if config is not None:
+        args += _settings_flags(config)
     default_taxonomy = _default_taxonomy() + " "
     if any(not t.startswith(default_taxonomy) for t in p.taxonomies):
         args += ["--topics", "TAXONOMY_FILE"]
-    quality = config.get("quality")
-    if isinstance(quality, dict):
-        for key, flag in QUALITY_FLAG_NAMES.items():
-            if key in quality:
-                args += [flag, _value(quality[key])]
-    elif facts.config is not None:
-        args.append("--no-gates")
-    hygiene = config.get("hygiene") or {}
-    if hygiene.get("dedup"):
-        args += ["--dedup-threshold", str(hygiene["dedup"]["threshold"])]
-    elif "hygiene" in config:
-        args.append("--no-dedup")
-    decontam = hygiene.get("decontamination")
-    if decontam:
-        for name in decontam.get("mbpp", []):
-            args += ["--mbpp", name.split("@")[0]]
-        for name in decontam.get("benchmark_files", []):
-            args += ["--benchmark-file", name.split("@")[0]]
-    elif "hygiene" in config:
-        args.append("--no-decontaminate")
     command = shlex.join(args)
     return (
         "```bash\n"
@@ -389,6 +329,46 @@ def _reproduce(facts: DatasetFacts) -> str:
         "you used if it is not `/v1`. Same model, seed and settings give the same plan of "
         "topics and the same requests; what comes back depends on the server honouring seeds."
     )
+
+
+def _settings_flags(config: RunFingerprint) -> list[str]:
+    """The flags of ``codefactory generate`` that make a run with ``config``'s settings."""
+    g, sandbox, quality, hygiene = config.generation, config.sandbox, config.quality, config.hygiene
+    flags = [
+        ("--temperature", g.temperature),
+        ("--max-tokens", g.max_tokens),
+        ("--seed", g.seed),
+        ("--max-repairs", g.max_repairs),
+        ("--max-reasks", g.max_reasks),
+        ("--timeout", sandbox.timeout_s),
+        ("--memory", sandbox.memory_mb),
+    ]
+    if quality is not None:
+        flags += [
+            ("--min-coverage", quality.min_coverage),
+            ("--min-mutation-score", quality.min_mutation_score),
+            ("--min-tests", quality.min_tests),
+            ("--min-asserts", quality.min_asserts),
+            ("--max-mutants", quality.max_mutants),
+            ("--mutant-timeout", quality.mutant_timeout_s),
+        ]
+    args = [part for flag, value in flags for part in (flag, _value(value))]
+    if quality is None:
+        args.append("--no-gates")
+    if hygiene is None:
+        return args
+    if hygiene.dedup:
+        args += ["--dedup-threshold", str(hygiene.dedup.threshold)]
+    else:
+        args.append("--no-dedup")
+    if hygiene.decontamination:
+        for name in hygiene.decontamination.mbpp:
+            args += ["--mbpp", name.split("@")[0]]
+        for name in hygiene.decontamination.benchmark_files:
+            args += ["--benchmark-file", name.split("@")[0]]
+    else:
+        args.append("--no-decontaminate")
+    return args
 
 
 def _default_taxonomy() -> str:

@@ -13,7 +13,7 @@ import ipaddress
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from factory.dataset.rows import dataset_rows
 from factory.dataset.stats import RunStats, compute_stats
 from factory.records import AbandonedSlot, ProblemRecord, Split
+from factory.run_fingerprint import RunFingerprint
 
 
 class FunnelStep(BaseModel):
@@ -81,7 +82,7 @@ class DatasetFacts(BaseModel):
     gate_rejections: dict[str, int]
     dropped: list[DroppedRow]
     provenance: ProvenanceSummary
-    config: dict[str, Any] | None = Field(description="the run's stored fingerprint")
+    config: RunFingerprint | None = Field(description="the run's stored fingerprint")
     topics: list[str]
     difficulties: list[str]
 
@@ -180,7 +181,7 @@ def _facts(
     source: str,
     records: Iterable[ProblemRecord],
     abandoned: Iterable[AbandonedSlot],
-    config: dict[str, Any] | None,
+    config: RunFingerprint | None,
 ) -> DatasetFacts:
     seen = _Pass()
     stats = compute_stats((seen.see(r) for r in records), abandoned)

@@ -162,7 +162,9 @@ def test_rate_limits_and_server_errors_are_retried(subset, eval_config, tmp_path
 def test_other_settings_do_not_mix_into_a_samples_directory(subset, eval_config, tmp_path):
     with ScriptedLLMServer(good) as server:
         run(run_model_eval(subset, None, llm(server), SamplingConfig(n=1), eval_config, tmp_path))
-        with pytest.raises(ConfigError, match=r"temperature: 0.8 there, 0.2 now"):
+        with pytest.raises(
+            ConfigError, match=r"\(temperature: 0.8 -> 0.2\): rerun with the same settings"
+        ):
             run(
                 run_model_eval(
                     subset,

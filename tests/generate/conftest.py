@@ -32,7 +32,7 @@ def run_generate(pool_config) -> Callable[..., GenerateReport]:
     """Runs ``generate`` against an endpoint, the way the CLI does, minus the display."""
 
     def run(base_url: str, out: Path, count: int, *, gates=(), llm=None, **settings):
-        config = GenerateConfig(out=out, count=count, **settings)
-        return asyncio.run(generate(config, llm or llm_config(base_url), pool_config, gates=gates))
+        config = GenerateConfig(out=out, count=count, sandbox=pool_config, **settings)
+        return asyncio.run(generate(config, llm or llm_config(base_url), gates=gates))
 
     return run

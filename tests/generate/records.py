@@ -16,7 +16,27 @@ from factory.records import (
     Verdict,
     problem_id,
 )
+from factory.run_fingerprint import GenerationSettings, RunFingerprint, SandboxSettings
 from sandbox import Status
+
+GENERATION = GenerationSettings(
+    model="m",
+    prompt_version="v1",
+    prompt_hash="p" * 64,
+    taxonomy_hash="t" * 64,
+    temperature=0.8,
+    max_tokens=2048,
+    seed=0,
+    max_repairs=3,
+    max_reasks=2,
+    few_shot=2,
+)
+# A run's fingerprint, for stores opened without a run.
+FINGERPRINT = RunFingerprint(
+    row_schema_version=1,
+    generation=GENERATION,
+    sandbox=SandboxSettings(timeout_s=10.0, memory_mb=512),
+)
 
 
 def record(slot: int, split: Split = Split.TRAIN, *, title: str | None = None, topic="math"):

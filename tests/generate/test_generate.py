@@ -42,9 +42,11 @@ def run(runner_image, tmp_path_factory):
     model = ScriptedModel(MAIN_SCENARIOS)
     out = tmp_path_factory.mktemp("generate") / "dataset"
     pool = PoolConfig(workers=2, image=runner_image, limits=Limits(timeout_s=3))
-    config = GenerateConfig(out=out, count=len(MAIN_SCENARIOS), max_repairs=MAX_REPAIRS)
+    config = GenerateConfig(
+        out=out, count=len(MAIN_SCENARIOS), max_repairs=MAX_REPAIRS, sandbox=pool
+    )
     with ScriptedLLMServer(model, models=[MODEL]) as server:
-        report = asyncio.run(generate(config, llm_config(server.base_url), pool))
+        report = asyncio.run(generate(config, llm_config(server.base_url)))
         requests = server.requests
     dataset = load_from_disk(str(out))
     rows = {}

@@ -21,7 +21,7 @@ from factory.stages.base import Asker
 from problems import load_seeds, load_taxonomy
 from problems.plan import StratifiedPlan
 from sandbox import Job, Result, Status
-from tests.generate.records import record
+from tests.generate.records import FINGERPRINT, record
 
 TITLE = re.compile(r"Problem: (Loop problem \d+)")
 
@@ -117,7 +117,7 @@ def run(store, llm, count, in_flight=4, judge=None):
 
 
 def test_a_resumed_run_fills_the_gaps_first(tmp_path):
-    with RunStore.open(tmp_path, {"k": 1}) as store:
+    with RunStore.open(tmp_path, FINGERPRINT) as store:
         for slot in (0, 2, 5):
             store.commit(record(slot, title=f"Earlier {slot}"))
         counters = run(store, FakeLLM(), count=6)
@@ -127,7 +127,7 @@ def test_a_resumed_run_fills_the_gaps_first(tmp_path):
 
 
 def test_abandoned_slots_are_replaced_and_count_is_honoured(tmp_path):
-    with RunStore.open(tmp_path, {"k": 1}) as store:
+    with RunStore.open(tmp_path, FINGERPRINT) as store:
         counters = run(store, FakeLLM(bad_problems=3), count=5)
         assert store.problems_done() == 5
         assert store.counts()["abandoned"] == 3
@@ -137,7 +137,7 @@ def test_abandoned_slots_are_replaced_and_count_is_honoured(tmp_path):
 
 
 def test_a_model_that_never_proposes_anything_usable_stops_the_run(tmp_path):
-    with RunStore.open(tmp_path, {"k": 1}) as store:
+    with RunStore.open(tmp_path, FINGERPRINT) as store:
         with pytest.raises(TooManyAbandoned, match="no usable problem statement"):
             run(store, FakeLLM(bad_problems=10_000), count=2)
         assert store.counts()["abandoned"] > 20  # every abandoned slot was still recorded
@@ -145,7 +145,7 @@ def test_a_model_that_never_proposes_anything_usable_stops_the_run(tmp_path):
 
 def test_problems_in_flight_stay_within_the_bound(tmp_path):
     llm = FakeLLM(delay_s=0.01)
-    with RunStore.open(tmp_path, {"k": 1}) as store:
+    with RunStore.open(tmp_path, FINGERPRINT) as store:
         run(store, llm, count=40, in_flight=5, judge=passing_judge(llm, delay_s=0.03))
         assert store.counts()[Split.TRAIN.value] == 40
     assert 1 < llm.most_open <= 5
@@ -153,7 +153,7 @@ def test_problems_in_flight_stay_within_the_bound(tmp_path):
 
 def test_problem_statements_ask_for_llm_slots_before_the_requests_waiting_on_them(tmp_path):
     llm = FakeLLM()
-    with RunStore.open(tmp_path, {"k": 1}) as store:
+    with RunStore.open(tmp_path, FINGERPRINT) as store:
         run(store, llm, count=3)
     (statement,) = llm.priorities["problem"]
     assert statement < min(llm.priorities["solution"] | llm.priorities["tests"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 
@@ -12,10 +13,12 @@ from factory.dataset.export import export_dataset
 from factory.dataset.stats import compute_stats, stats_for_dir
 from factory.dataset.store import RunStore, StoreLocked
 from factory.errors import ConfigError
+from factory.hygiene.stage import HygieneConfig
+from factory.quality.config import QualityConfig
 from factory.records import ProblemRecord, Split
-from tests.generate.records import abandoned, record
-
-CONFIG = {"model": "m", "seed": 0, "temperature": 0.8}
+from factory.run_fingerprint import RunFingerprint
+from tests.generate.records import FINGERPRINT as CONFIG
+from tests.generate.records import GENERATION, abandoned, record
 
 
 def test_commits_survive_reopening_and_stream_in_slot_order(tmp_path):
@@ -63,10 +66,12 @@ def test_titles_are_looked_up_loosely_and_recent_ones_listed(tmp_path):
 def test_a_different_config_is_refused_once_rows_exist(tmp_path):
     with RunStore.open(tmp_path, CONFIG):
         pass
-    changed = {**CONFIG, "model": "m2"}
+    changed = CONFIG.model_copy(
+        update={"generation": GENERATION.model_copy(update={"model": "m2"})}
+    )
     with RunStore.open(tmp_path, changed) as store:  # no rows yet: nothing to mix up
         store.commit(record(0))
-    with pytest.raises(ConfigError, match="model: m2 -> m"):
+    with pytest.raises(ConfigError, match=r"\(generation.model: m2 -> m\): rerun"):
         RunStore.open(tmp_path, CONFIG)
     with RunStore.open(tmp_path, CONFIG, force_config=True) as store:
         assert store.config() == CONFIG
@@ -127,3 +132,113 @@ def test_stats_from_the_store_and_from_a_copied_dataset_agree(tmp_path):
 def test_stats_of_nothing():
     stats = compute_stats([])
     assert stats.problems == 0 and stats.acceptance_rate == 0.0
+
+
+# What `codefactory generate` stored as the run's configuration before the fingerprint had
+# sub-models (fingerprint layout 1): one flat dict, with the gates' and hygiene's settings.
+FLAT_CONFIG = {
+    "schema_version": 1,
+    "model": "m",
+    "temperature": 0.8,
+    "max_tokens": 2048,
+    "seed": 0,
+    "max_repairs": 3,
+    "max_reasks": 2,
+    "few_shot": 2,
+    "prompt_version": "v1",
+    "prompt_hash": "p" * 64,
+    "taxonomy_hash": "t" * 64,
+    "sandbox_timeout_s": 10.0,
+    "sandbox_memory_mb": 512,
+    "quality": {
+        "enabled": True,
+        "fail_fast": True,
+        "max_mutants": 30,
+        "min_asserts": 3,
+        "min_branch_coverage": 0.0,
+        "min_coverage": 0.9,
+        "min_mutation_score": 0.7,
+        "min_tests": 3,
+        "mutant_timeout_s": 5.0,
+        "seed": 0,
+    },
+    "hygiene": {
+        "dedup": {"num_perm": 128, "seed": 1, "threshold": 0.85},
+        "decontamination": {
+            "benchmark_files": [],
+            "code_ngram": 10,
+            "code_overlap": 0.5,
+            "description_ngram": 13,
+            "humaneval": True,
+            "mbpp": ["mbpp.jsonl@0123456789ab"],
+            "min_description_words": 6,
+        },
+    },
+}
+
+
+def store_written_with_a_flat_config(out) -> None:
+    with RunStore.open(out, CONFIG) as store:
+        store.commit(record(0))
+    with sqlite3.connect(out / "state" / "store.sqlite") as db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'config'", (json.dumps(FLAT_CONFIG),))
+
+
+def test_a_store_written_with_the_flat_config_loads_and_resumes(tmp_path):
+    store_written_with_a_flat_config(tmp_path)
+    same = RunFingerprint.model_validate(
+        {
+            "row_schema_version": 1,
+            "generation": GENERATION,
+            "sandbox": {"timeout_s": 10.0, "memory_mb": 512},
+            "quality": QualityConfig(),
+            "hygiene": HygieneConfig(
+                decontamination={"mbpp": [tmp_path / "mbpp.jsonl"]}
+            ).fingerprint(),
+        }
+    )
+    same = same.model_copy(
+        update={
+            "hygiene": same.hygiene.model_copy(
+                update={
+                    "decontamination": same.hygiene.decontamination.model_copy(
+                        update={"mbpp": ["mbpp.jsonl@0123456789ab"]}
+                    )
+                }
+            )
+        }
+    )
+    with RunStore.open_readonly(tmp_path) as reader:
+        stored = reader.config()
+    assert stored == same
+    assert stored.generation.model == "m" and stored.sandbox.timeout_s == 10.0
+    assert stored.quality.min_coverage == 0.9 and stored.hygiene.dedup.threshold == 0.85
+    with RunStore.open(tmp_path, same) as store:  # the same settings: resumed, not refused
+        store.commit(record(1))
+        assert store.problems_done() == 2
+
+    stricter = same.model_copy(update={"quality": QualityConfig(min_coverage=0.5)})
+    with pytest.raises(ConfigError) as refused:
+        RunStore.open(tmp_path, stricter)
+    assert "(quality.min_coverage: 0.9 -> 0.5)" in str(refused.value)
+    assert "--force-config" in str(refused.value)
+    ungated = same.model_copy(update={"quality": None})
+    with pytest.raises(ConfigError, match=r"\(quality: on -> off\)"):
+        RunStore.open(tmp_path, ungated)
+
+
+@pytest.mark.parametrize(
+    ("stored", "message"),
+    [
+        ({**FLAT_CONFIG, "sandbox_cpus": 2}, "unreadable"),
+        ({"fingerprint_version": 3, "generation": {}}, "newer codefactory"),
+        ("[1, 2]", "unreadable"),
+    ],
+)
+def test_a_stored_config_that_does_not_validate_is_one_clear_error(tmp_path, stored, message):
+    store_written_with_a_flat_config(tmp_path)
+    text = stored if isinstance(stored, str) else json.dumps(stored)
+    with sqlite3.connect(tmp_path / "state" / "store.sqlite") as db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'config'", (text,))
+    with pytest.raises(ConfigError, match=message), RunStore.open(tmp_path, CONFIG):
+        pass

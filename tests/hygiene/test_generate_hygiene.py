@@ -26,9 +26,13 @@ def run(out: Path, order: list[str], count: int, image: str) -> dict:
     with ScriptedLLMServer(HygieneModel(order), models=[MODEL]) as server:
         report = asyncio.run(
             generate(
-                GenerateConfig(out=out, count=count, max_repairs=1),
+                GenerateConfig(
+                    out=out,
+                    count=count,
+                    max_repairs=1,
+                    sandbox=PoolConfig(workers=2, image=image, limits=Limits(timeout_s=5)),
+                ),
                 LLMConfig(base_url=server.base_url, model=MODEL, concurrency=4),
-                PoolConfig(workers=2, image=image, limits=Limits(timeout_s=5)),
                 hygiene=HygieneConfig(),
             )
         )

@@ -64,6 +64,4 @@ def test_the_fingerprint_names_benchmark_files_by_content(tmp_path):
         {"decontamination": {"benchmark_files": [moved / "b.jsonl"]}}
     ).fingerprint()
     assert changed != first
-    assert (
-        HygieneConfig.model_validate({"dedup": {"enabled": False}}).fingerprint()["dedup"] is None
-    )
+    assert HygieneConfig.model_validate({"dedup": {"enabled": False}}).fingerprint().dedup is None

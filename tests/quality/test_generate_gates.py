@@ -90,8 +90,8 @@ def run(runner_image, tmp_path):
         out = tmp_path / "out"
         with ScriptedLLMServer(coder, models=[MODEL]) as server:
             llm = LLMConfig(base_url=server.base_url, model=MODEL, concurrency=2, max_retries=2)
-            config = GenerateConfig(out=out, count=1, max_repairs=max_repairs)
-            report = asyncio.run(generate(config, llm, pools, quality=quality))
+            config = GenerateConfig(out=out, count=1, max_repairs=max_repairs, sandbox=pools)
+            report = asyncio.run(generate(config, llm, quality=quality))
         dataset = load_from_disk(str(out))
         rows = {
             split: [ProblemRecord.model_validate(row) for row in dataset[split]]

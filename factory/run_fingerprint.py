@@ -1,0 +1,110 @@
+"""The run fingerprint: what must stay the same for the rows of one ``--out`` to be one dataset.
+
+Built once by the pipeline when a run starts, stored by the run's store, validated again
+whenever the store hands it back, and read by attribute by whoever needs it (a resumed run's
+"configuration changed" check, the dataset card). Left out on purpose: ``--count`` (raising it
+extends a dataset), concurrency and workers (speed only), the endpoint's address (the same
+model served elsewhere) and the sandbox image id (recorded on every row).
+
+Layout versions: 1 was a flat dict (``model``, ``temperature``, ..., ``sandbox_timeout_s``,
+optional ``hygiene`` and ``quality``) whose ``schema_version`` was the row schema; 2 groups the
+settings into sub-models. Stores written with version 1 still load: they are read as version 2.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from factory.quality.config import QualityConfig
+
+FINGERPRINT_VERSION = 2
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GenerationSettings(_Settings):
+    """What the model was asked, and how."""
+
+    model: str
+    prompt_version: str
+    prompt_hash: str
+    taxonomy_hash: str
+    temperature: float
+    max_tokens: int
+    seed: int
+    max_repairs: int
+    max_reasks: int
+    few_shot: int
+
+
+class SandboxSettings(_Settings):
+    """The limits every candidate ran under (they decide what passes)."""
+
+    timeout_s: float
+    memory_mb: int
+
+
+class DedupSettings(_Settings):
+    threshold: float
+    num_perm: int
+    seed: int
+
+
+class DecontaminationSettings(_Settings):
+    humaneval: bool
+    mbpp: list[str] = Field(description="file name @ content hash of each MBPP copy")
+    benchmark_files: list[str] = Field(description="file name @ content hash of each file")
+    description_ngram: int
+    min_description_words: int
+    code_ngram: int
+    code_overlap: float
+
+
+class HygieneSettings(_Settings):
+    """Which rows the hygiene step drops; a step that was off is None."""
+
+    dedup: DedupSettings | None
+    decontamination: DecontaminationSettings | None
+
+
+class RunFingerprint(_Settings):
+    fingerprint_version: int = FINGERPRINT_VERSION
+    row_schema_version: int = Field(description="the schema version of the rows it made")
+    generation: GenerationSettings
+    sandbox: SandboxSettings
+    quality: QualityConfig | None = Field(None, description="the test-strength gates; None: off")
+    hygiene: HygieneSettings | None = Field(None, description="None: the run had no hygiene step")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_older_layouts(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        version = data.get("fingerprint_version", 1 if "generation" not in data else None)
+        if isinstance(version, int) and version > FINGERPRINT_VERSION:
+            raise ValueError(
+                f"written by a newer codefactory (run fingerprint version {version}): "
+                "upgrade codefactory to continue it"
+            )
+        return _from_version_1(data) if version == 1 else data
+
+
+def _from_version_1(flat: dict[str, Any]) -> dict[str, Any]:
+    data = dict(flat)
+    generation = {name: data.pop(name) for name in GenerationSettings.model_fields if name in data}
+    sandbox = {
+        name: data.pop(f"sandbox_{name}")
+        for name in SandboxSettings.model_fields
+        if f"sandbox_{name}" in data
+    }
+    return {
+        "fingerprint_version": FINGERPRINT_VERSION,
+        "row_schema_version": data.pop("schema_version", None),
+        "generation": generation,
+        "sandbox": sandbox,
+        **data,  # quality and hygiene kept their layout; anything else is refused
+    }
