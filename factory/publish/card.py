@@ -270,7 +270,7 @@ def _structure() -> str:
 _FIELD_NOTES = {
     "schema_version": "version of this row layout",
     "id": "content id of the statement",
-    "split": "train, failures or dropped",
+    "split": "train, failures, rejected or dropped",
     "title": "short title",
     "description": "the complete problem statement",
     "entry_point": "the function to implement",
@@ -280,7 +280,8 @@ _FIELD_NOTES = {
     "difficulty": "easy, medium or hard",
     "solution": "the final solution (solution.py)",
     "tests": "the final pytest file (test_solution.py)",
-    "attempts": "every judged attempt: code, tests, sandbox verdict, feedback, explanation",
+    "attempts": "every judged attempt: code, tests, verdict, explanation, and why it was "
+    "turned down (gate, reason, feedback, side)",
     "usage": "LLM calls and tokens per stage",
     "quality": "coverage, mutation score, dedup and contamination matches",
     "provenance": "model, endpoint, sampling, prompts, taxonomy, seeds, sandbox, timestamps",
