@@ -17,16 +17,6 @@ from factory.errors import ConfigError, describe_validation_error
 BASE_URL_ENV = "OPENAI_BASE_URL"
 API_KEY_ENV = "OPENAI_API_KEY"
 
-# Field name -> the CLI flag a user types, so validation messages name what to change.
-FLAG_NAMES = {
-    "base_url": "--base-url",
-    "model": "--model",
-    "api_key": "--api-key",
-    "concurrency": "--concurrency",
-    "max_retries": "--max-retries",
-    "timeout_s": "--timeout",
-}
-
 
 class LLMConfig(BaseModel):
     """Where the endpoint is, which model to ask, and how hard to push and retry."""
@@ -117,6 +107,5 @@ class LLMConfig(BaseModel):
         try:
             return cls(base_url=base_url, api_key=api_key, **values)
         except ValidationError as exc:
-            flags = {**FLAG_NAMES, **(flag_names or {})}
-            message = describe_validation_error(exc, flags, secret={"api_key"})
+            message = describe_validation_error(exc, flag_names or {}, secret={"api_key"})
             raise ConfigError(message) from None

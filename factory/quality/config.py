@@ -4,17 +4,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# The settings `codefactory generate` takes as flags, as the user types them (validation
-# messages, the dataset card's reproduce command).
-FLAG_NAMES = {
-    "min_coverage": "--min-coverage",
-    "min_mutation_score": "--min-mutation-score",
-    "min_tests": "--min-tests",
-    "min_asserts": "--min-asserts",
-    "max_mutants": "--max-mutants",
-    "mutant_timeout_s": "--mutant-timeout",
-}
-
 
 class QualityConfig(BaseModel):
     """What a passing candidate must also show before its row is accepted.
