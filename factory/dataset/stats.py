@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from factory.records import AbandonedSlot, ProblemRecord, Split, Stage, TokenUsage
+from factory.run_fingerprint import RunFingerprint
 from problems.taxonomy import Difficulty
 
 
@@ -55,6 +56,9 @@ class RunStats(BaseModel):
     )
     tokens_per_accepted: float = 0.0
     models: list[str] = Field(default_factory=list)
+    config: RunFingerprint | None = Field(
+        None, description="the run's settings, from its store (None for a copied dataset)"
+    )
 
 
 def compute_stats(
@@ -132,7 +136,9 @@ def stats_for_dir(out_dir: Path) -> RunStats:
     from factory.dataset.rows import dataset_rows
 
     with dataset_rows(out_dir) as rows:
-        return compute_stats(rows.records, rows.abandoned)
+        stats = compute_stats(rows.records, rows.abandoned)
+        stats.config = rows.config
+        return stats
 
 
 def render_stats(stats: RunStats, console) -> None:
@@ -148,6 +154,8 @@ def render_stats(stats: RunStats, console) -> None:
     summary.add_row("first-try pass rate", f"{stats.first_try_pass_rate:.1%}")
     summary.add_row("model(s)", ", ".join(stats.models) or "-")
     console.print(summary)
+    if stats.config is not None:
+        console.print(_settings_table(stats.config))
 
     repairs = Table("repairs needed", "accepted", title="accepted problems by repairs")
     for rounds, n in stats.repairs_histogram.items():
@@ -191,3 +199,25 @@ def render_stats(stats: RunStats, console) -> None:
         )
     console.print(tokens)
     console.print(f"tokens per accepted problem: {stats.tokens_per_accepted:,.0f}")
+
+
+def _settings_table(config: RunFingerprint):
+    from rich.table import Table
+
+    g, sandbox, quality, hygiene = config.generation, config.sandbox, config.quality, config.hygiene
+    table = Table(title="settings (the run's fingerprint)", show_header=False)
+    table.add_row("sampling", f"temperature {g.temperature:g}, max tokens {g.max_tokens}")
+    table.add_row("seed, repairs", f"seed {g.seed}, up to {g.max_repairs} repair rounds")
+    table.add_row("prompts", f"{g.prompt_version} ({g.prompt_hash[:12]})")
+    table.add_row("sandbox", f"{sandbox.timeout_s:g} s, {sandbox.memory_mb} MiB per run")
+    table.add_row(
+        "test strength",
+        f"coverage >= {quality.min_coverage:g}, mutation score >= {quality.min_mutation_score:g}"
+        if quality
+        else "off",
+    )
+    dedup = hygiene.dedup if hygiene else None
+    decontamination = hygiene.decontamination if hygiene else None
+    table.add_row("dedup", f"Jaccard >= {dedup.threshold:g}" if dedup else "off")
+    table.add_row("decontamination", "on" if decontamination else "off")
+    return table

@@ -264,6 +264,10 @@ def test_stats_command_prints_tables_and_json(run):
     assert data["splits"]["train"] == len(MAIN_SCENARIOS) - 1
     assert data["splits"]["failures"] == 1
     assert data["fixed_by"] == {"solution": 2, "tests": 1}
+    # the run's settings come from its stored fingerprint: the fixture's 3 s sandbox limit
+    assert "3 s, 512 MiB per run" in table.stdout
+    assert data["config"]["sandbox"] == {"timeout_s": 3.0, "memory_mb": 512}
+    assert data["config"]["generation"]["max_repairs"] == MAX_REPAIRS
 
 
 class MinTests:

@@ -8,9 +8,10 @@ import sqlite3
 
 import pytest
 from datasets import load_from_disk
+from rich.console import Console
 
 from factory.dataset.export import export_dataset
-from factory.dataset.stats import compute_stats, stats_for_dir
+from factory.dataset.stats import compute_stats, render_stats, stats_for_dir
 from factory.dataset.store import RunStore, StoreLocked
 from factory.errors import ConfigError
 from factory.hygiene.stage import HygieneConfig
@@ -127,6 +128,11 @@ def test_stats_from_the_store_and_from_a_copied_dataset_agree(tmp_path):
     assert from_store.abandoned == 1 and from_copy.abandoned == 0
     assert from_store.tokens["problem"].reasks == 2  # the abandoned slot's cost counts
     assert from_store.failure_statuses == {"failed": 1}
+    assert from_store.config == CONFIG and from_copy.config is None  # the export has no store
+    console = Console(record=True, width=120)
+    render_stats(from_store, console)
+    shown = console.export_text()
+    assert "10 s, 512 MiB per run" in shown and "up to 3 repair rounds" in shown
 
 
 def test_stats_of_nothing():
