@@ -14,17 +14,17 @@ from minhash_bench import NUM_PERM, SEED, SEPARATOR, THRESHOLD, reset_peak_rss, 
 
 
 def implementation(name: str):
-    """(signature, nearest, insert) functions of one implementation."""
+    """(signature, nearest, insert, similarity) functions of one implementation."""
     if name == "rensa":
-        from factory.hygiene.minhash import LSHIndex, MinHasher
+        from factory.hygiene.minhash import LSHIndex, MinHasher, similarity
 
         hasher, index = MinHasher(NUM_PERM, SEED), LSHIndex(THRESHOLD, NUM_PERM)
-        return hasher.signature, index.nearest, index.insert
+        return hasher.signature, index.nearest, index.insert, similarity
     if name == "handwritten":
         import handwritten_minhash as hw
 
         hasher, index = hw.MinHasher(NUM_PERM, SEED), hw.LSHIndex(THRESHOLD, NUM_PERM)
-        return hasher.signature, index.nearest, index.insert
+        return hasher.signature, index.nearest, index.insert, hw.similarity
     return _datasketch()
 
 
@@ -54,11 +54,11 @@ def _datasketch():
         index.insert(key, minhash)
         stored[key] = minhash.hashvalues
 
-    return signature, nearest, insert
+    return signature, nearest, insert, lambda first, second: first.jaccard(second)
 
 
 def run(name: str, path: Path, stop_at: int | None, resume_from: Path | None) -> dict:
-    signature, nearest, insert = implementation(name)
+    signature, nearest, insert, _ = implementation(name)
     start, kept_before, rebuild_s = 0, set(), 0.0
     if resume_from is not None:
         state = json.loads(resume_from.read_text())
