@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -54,6 +54,11 @@ from factory.hygiene.decontam import DecontaminationConfig
 from factory.hygiene.dedup import DedupConfig
 from factory.pipeline.config import GENERATION_LIMITS, GenerateConfig
 from factory.quality.config import QualityConfig
+
+if TYPE_CHECKING:  # the LLM config's package loads the openai client: imported when run
+    from factory.hygiene.stage import HygieneConfig
+    from factory.llm.config import LLMConfig
+    from problems import Taxonomy
 
 RUN = defaults(GenerateConfig)
 QUALITY = defaults(QualityConfig)
@@ -134,9 +139,9 @@ class GenerateRequest:
     """Everything ``generate`` is called with, validated."""
 
     config: GenerateConfig
-    llm: Any  # LLMConfig (imported with the command: it loads the openai client)
-    taxonomy: Any  # problems.Taxonomy
-    hygiene: Any  # factory.hygiene.stage.HygieneConfig
+    llm: LLMConfig
+    taxonomy: Taxonomy
+    hygiene: HygieneConfig
     quality: QualityConfig
 
 
