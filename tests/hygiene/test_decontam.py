@@ -11,7 +11,7 @@ from factory.evaluate.benchmarks.mbpp import Mbpp
 from factory.hygiene.benchmarks import load_benchmark_file, load_humaneval, load_mbpp
 from factory.hygiene.decontam import DecontaminationConfig, Decontaminator
 from factory.records import DropReason
-from tests.hygiene.rows import HAS_CLOSE_ELEMENTS, UNRELATED, variant
+from tests.support.hygiene_rows import HAS_CLOSE_ELEMENTS, UNRELATED, variant
 
 
 @pytest.fixture(scope="module")

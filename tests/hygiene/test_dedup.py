@@ -11,7 +11,13 @@ import pytest
 from factory.hygiene.dedup import DedupConfig, Deduplicator, row_shingles
 from factory.hygiene.minhash import MinHasher
 from factory.records import DropReason
-from tests.hygiene.rows import BALANCED_BRACKETS, MERGE_INTERVALS, RUN_LENGTH, UNRELATED, variant
+from tests.support.hygiene_rows import (
+    BALANCED_BRACKETS,
+    MERGE_INTERVALS,
+    RUN_LENGTH,
+    UNRELATED,
+    variant,
+)
 
 RENAMED_RUN_LENGTH = variant(
     RUN_LENGTH,

@@ -16,7 +16,7 @@ from factory.pipeline.config import GenerateConfig
 from factory.pipeline.generate import generate
 from factory.records import ProblemRecord
 from sandbox import Limits, PoolConfig
-from tests.hygiene.scripted import SCENARIOS, HygieneModel
+from tests.support.hygiene_model import SCENARIOS, HygieneModel
 
 MODEL = "scripted-coder"
 FIRST_RUN = ["close", "rle", "rle-again", "intervals"]

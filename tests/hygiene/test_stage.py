@@ -6,8 +6,8 @@ import json
 
 from factory.hygiene.stage import HygieneConfig, HygieneScreen
 from factory.records import DropReason, Split
-from tests.hygiene.records import make_record
-from tests.hygiene.rows import HAS_CLOSE_ELEMENTS, MERGE_INTERVALS, RUN_LENGTH, variant
+from tests.support.hygiene_records import make_record
+from tests.support.hygiene_rows import HAS_CLOSE_ELEMENTS, MERGE_INTERVALS, RUN_LENGTH, variant
 
 
 def test_kept_rows_pass_unchanged_and_later_copies_are_dropped():

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from datasets import load_dataset, load_from_disk
 
-from tests.publish.hub_server import LocalHub
+from tests.support.hub_server import LocalHub
 
 TOKEN = "hf_test_write_token"
 

@@ -21,7 +21,7 @@ from factory.stages.base import Asker
 from problems import load_seeds, load_taxonomy
 from problems.plan import StratifiedPlan
 from sandbox import Job, Result, Status
-from tests.generate.records import FINGERPRINT, record
+from tests.support.records import FINGERPRINT, record
 
 TITLE = re.compile(r"Problem: (Loop problem \d+)")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from factory.records import Attempt, ProblemRecord, Split, Usage, Verdict
 from sandbox import Status
-from tests.generate.records import provenance
+from tests.support.records import provenance
 
 
 def make_record(row: dict, *, slot: int = 0, split: Split = Split.TRAIN) -> ProblemRecord:

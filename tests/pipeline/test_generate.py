@@ -24,8 +24,8 @@ from factory.prompts import load_prompts
 from factory.records import ProblemRecord, Rejection, Split
 from problems import load_taxonomy
 from sandbox import Limits, PoolConfig, Status
-from tests.generate.conftest import MODEL, llm_config
-from tests.generate.scripted_model import (
+from tests.pipeline.conftest import MODEL, llm_config
+from tests.support.scripted_model import (
     MAIN_SCENARIOS,
     SCENARIOS,
     VOWELS,

@@ -18,8 +18,8 @@ from factory.hygiene.stage import HygieneConfig
 from factory.quality.config import QualityConfig
 from factory.records import ProblemRecord, Split
 from factory.run_fingerprint import RunFingerprint
-from tests.generate.records import FINGERPRINT as CONFIG
-from tests.generate.records import GENERATION, abandoned, record
+from tests.support.records import FINGERPRINT as CONFIG
+from tests.support.records import GENERATION, abandoned, record
 
 
 def test_commits_survive_reopening_and_stream_in_slot_order(tmp_path):

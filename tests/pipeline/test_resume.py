@@ -21,8 +21,8 @@ from datasets import load_from_disk
 
 from factory.errors import ConfigError, LLMError
 from factory.llm.scripted_server import ScriptedLLMServer, ScriptedReply
-from tests.generate.conftest import MODEL, llm_config
-from tests.generate.scripted_model import ScriptedModel
+from tests.pipeline.conftest import MODEL, llm_config
+from tests.support.scripted_model import ScriptedModel
 
 pytestmark = pytest.mark.docker
 COUNT = 16

@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from factory.llm.scripted_server import ScriptedReply
-from tests.hygiene.rows import BALANCED_BRACKETS, HAS_CLOSE_ELEMENTS, MERGE_INTERVALS, RUN_LENGTH
+from tests.support.hygiene_rows import (
+    BALANCED_BRACKETS,
+    HAS_CLOSE_ELEMENTS,
+    MERGE_INTERVALS,
+    RUN_LENGTH,
+)
 
 TITLE_LINE = re.compile(r"^Problem: (?P<title>.+)$", re.MULTILINE)
 

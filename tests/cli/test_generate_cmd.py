@@ -17,8 +17,8 @@ import pytest
 from datasets import load_from_disk
 
 from factory.llm.scripted_server import ScriptedLLMServer
-from tests.generate.conftest import MODEL
-from tests.generate.scripted_model import ScriptedModel
+from tests.pipeline.conftest import MODEL
+from tests.support.scripted_model import ScriptedModel
 
 GOOD_TOPICS = """
 name = "mine"
