@@ -36,7 +36,7 @@ def generate(tmp_path, *flags):
     [
         (["--dedup-threshold", "1.5"], "invalid --dedup-threshold (got 1.5)"),
         (["--dedup-threshold", "0"], "invalid --dedup-threshold (got 0.0)"),
-        (["--mbpp", "missing.jsonl"], "cannot read benchmark file missing.jsonl"),
+        (["--mbpp", "missing.jsonl"], "MBPP file not found: missing.jsonl"),
         (["--benchmark-file", "BROKEN"], "line 2: not valid JSON"),
     ],
 )
