@@ -83,6 +83,7 @@ class RunStore:
         self._lock_handle = None
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
+        self._unrecorded: RunFingerprint | None = None  # accepted by open, not yet stored
         if readonly:
             uri = f"file:{path}?mode=ro"
             self._reader = sqlite3.connect(uri, uri=True, check_same_thread=False)
@@ -97,8 +98,19 @@ class RunStore:
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def open(cls, out_dir: Path, config: RunFingerprint, *, force_config: bool = False) -> RunStore:
+    def open(
+        cls,
+        out_dir: Path,
+        config: RunFingerprint,
+        *,
+        force_config: bool = False,
+        defer_record: bool = False,
+    ) -> RunStore:
         """Opens (or creates) the store of ``out_dir`` for a run with ``config``.
+
+        ``config`` is checked here, once. A new or forced one is recorded here too, unless
+        ``defer_record``: then by :meth:`record_config`, or at the latest before the first
+        commit (a run refused after opening, say by an unreachable endpoint, changes nothing).
 
         Raises:
             ConfigError: ``out_dir`` holds something else, or a run with another configuration
@@ -121,6 +133,8 @@ class RunStore:
         store._lock_handle = lock
         try:
             store._adopt_config(config, force_config)
+            if not defer_record:
+                store.record_config()
         except BaseException:
             store.close()
             raise
@@ -180,11 +194,17 @@ class RunStore:
         if self.meta("store_format") is None:
             self._set_meta({"store_format": str(STORE_FORMAT), "created_at": now_iso()})
         if self.check_config(config, force=force):
-            self._record_config(config)
+            self._unrecorded = config
 
-    def _record_config(self, config: RunFingerprint) -> None:
-        text = json.dumps(config.model_dump(mode="json"), sort_keys=True)
+    def record_config(self) -> None:
+        """Records the configuration :meth:`open` accepted, if it is new or forced."""
+        if self._unrecorded is None:  # the common case, every commit: no lock taken
+            return
         with self._write_lock:
+            config, self._unrecorded = self._unrecorded, None
+            if config is None:  # another thread's commit recorded it meanwhile
+                return
+            text = json.dumps(config.model_dump(mode="json"), sort_keys=True)
             self._writer.execute("BEGIN IMMEDIATE")
             self._writer.execute("INSERT OR REPLACE INTO meta VALUES ('config', ?)", (text,))
             self._writer.execute("INSERT INTO config_history VALUES (?, ?)", (now_iso(), text))
@@ -203,6 +223,7 @@ class RunStore:
         A statement identical to a stored one (same content id) is stored as an abandoned
         slot instead, so the dataset never holds the same problem twice.
         """
+        self.record_config()  # no row is stored under a configuration the store does not hold
         if isinstance(item, ProblemRecord):
             row = (
                 item.provenance.slot,

@@ -96,6 +96,7 @@ async def generate(
             target=config.count, done_before=store.problems_done() if store else 0
         )
         if counters.done_before >= config.count:
+            store.record_config()
             return await _export(config, store, counters, llm_stats={}, structured=True)
 
         # Benchmarks load before the endpoint is asked anything: a broken file costs nothing.
@@ -105,6 +106,7 @@ async def generate(
             if store is None:  # only now is a new --out created
                 store = RunStore.open(config.out, fingerprint, force_config=config.force_config)
                 closing.callback(store.close)
+            store.record_config()  # a forced configuration, now that the run goes ahead
             run = _Run(config, llm_config, llm, store, counters, prompts, taxonomy)
             try:
                 structured = await run.loop(gates, quality, screen, console)
@@ -121,12 +123,15 @@ def _reopen(config: GenerateConfig, fingerprint: RunFingerprint) -> RunStore | N
     """The store of an existing ``--out``, its configuration checked against ``fingerprint``.
 
     None for a new ``--out``, once it is known to be new or empty; nothing is created yet, so
-    a run refused later (the endpoint unreachable) leaves no directory behind.
+    a run refused later (the endpoint unreachable) leaves no directory behind. Likewise a
+    forced configuration is recorded only once the run goes ahead.
     """
     if not store_path(config.out).is_file():
         RunStore.check_new_dir(config.out)
         return None
-    return RunStore.open(config.out, fingerprint, force_config=config.force_config)
+    return RunStore.open(
+        config.out, fingerprint, force_config=config.force_config, defer_record=True
+    )
 
 
 class _Run:
