@@ -7,18 +7,16 @@ Each case runs the real command in a subprocess; the LLM cases talk to a real lo
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from datasets import load_from_disk
 
 from factory.llm.scripted_server import ScriptedLLMServer
-from tests.pipeline.conftest import MODEL
+from tests.support.cli import assert_one_line_error, codefactory
 from tests.support.scripted_model import ScriptedModel
+from tests.support.scripted_runs import MODEL
 
 GOOD_TOPICS = """
 name = "mine"
@@ -26,27 +24,6 @@ name = "mine"
 name = "strings"
 subtopics = ["palindromes"]
 """
-
-
-def codefactory(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
-    env.update(env_extra or {})
-    return subprocess.run(
-        [sys.executable, "-m", "factory.cli.main", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
-
-
-def assert_one_line_error(done: subprocess.CompletedProcess, *fragments: str) -> None:
-    assert done.returncode == 2, done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
-    assert "Traceback" not in done.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 def free_port() -> int:

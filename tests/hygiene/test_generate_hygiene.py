@@ -2,51 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
-from datasets import load_from_disk
 
 from factory.dataset.stats import stats_for_dir
-from factory.hygiene.stage import HygieneConfig
-from factory.llm import LLMConfig
-from factory.llm.scripted_server import ScriptedLLMServer
-from factory.pipeline.config import GenerateConfig
-from factory.pipeline.generate import generate
-from factory.records import ProblemRecord
-from sandbox import Limits, PoolConfig
-from tests.support.hygiene_model import SCENARIOS, HygieneModel
+from tests.support.hygiene_model import SCENARIOS
+from tests.support.scripted_runs import hygiene_run
 
-MODEL = "scripted-coder"
 FIRST_RUN = ["close", "rle", "rle-again", "intervals"]
-
-
-def run(out: Path, order: list[str], count: int, image: str) -> dict:
-    with ScriptedLLMServer(HygieneModel(order), models=[MODEL]) as server:
-        report = asyncio.run(
-            generate(
-                GenerateConfig(
-                    out=out,
-                    count=count,
-                    max_repairs=1,
-                    sandbox=PoolConfig(workers=2, image=image, limits=Limits(timeout_s=5)),
-                ),
-                LLMConfig(base_url=server.base_url, model=MODEL, concurrency=4),
-                hygiene=HygieneConfig(),
-            )
-        )
-    dataset = load_from_disk(str(out))
-    rows = {
-        split: [ProblemRecord.model_validate(row) for row in dataset[split]] for split in dataset
-    }
-    return {"report": report, "rows": rows}
 
 
 @pytest.fixture(scope="module")
 def first_run(runner_image, tmp_path_factory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("hygiene") / "out"
-    return out, run(out, FIRST_RUN, len(FIRST_RUN), runner_image)
+    return out, hygiene_run(out, FIRST_RUN, len(FIRST_RUN), runner_image)
 
 
 def test_a_humaneval_copy_is_dropped_with_the_task_named(first_run):
@@ -82,7 +52,7 @@ def test_counts_and_stats_report_the_dropped_rows(first_run):
 
 def test_a_resumed_run_still_knows_what_it_kept(first_run, runner_image):
     out, _ = first_run
-    resumed = run(out, ["rle-third"], len(FIRST_RUN) + 1, runner_image)
+    resumed = hygiene_run(out, ["rle-third"], len(FIRST_RUN) + 1, runner_image)
     (third,) = [r for r in resumed["rows"]["dropped"] if r.title == SCENARIOS["rle-third"].title]
     (kept,) = [r for r in resumed["rows"]["train"] if r.entry_point == "run_length_encode"]
     assert third.quality.near_duplicate_of == kept.id

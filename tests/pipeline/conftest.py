@@ -8,23 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from factory.llm import LLMConfig
 from factory.pipeline.config import GenerateConfig
 from factory.pipeline.generate import GenerateReport, generate
 from sandbox import Limits, PoolConfig
-
-MODEL = "scripted-coder"
+from tests.support.scripted_runs import llm_config
 
 
 @pytest.fixture
 def pool_config(runner_image) -> PoolConfig:
     """Two containers and a 3 s limit, so an infinite loop costs little."""
     return PoolConfig(workers=2, image=runner_image, limits=Limits(timeout_s=3))
-
-
-def llm_config(base_url: str, **overrides) -> LLMConfig:
-    values = {"concurrency": 4, "backoff_base_s": 0.05, "max_retries": 4, **overrides}
-    return LLMConfig(base_url=base_url, model=MODEL, **values)
 
 
 @pytest.fixture

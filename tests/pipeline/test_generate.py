@@ -24,7 +24,6 @@ from factory.prompts import load_prompts
 from factory.records import ProblemRecord, Rejection, Split
 from problems import load_taxonomy
 from sandbox import Limits, PoolConfig, Status
-from tests.pipeline.conftest import MODEL, llm_config
 from tests.support.scripted_model import (
     MAIN_SCENARIOS,
     SCENARIOS,
@@ -32,6 +31,7 @@ from tests.support.scripted_model import (
     VOWELS_TESTS,
     ScriptedModel,
 )
+from tests.support.scripted_runs import MODEL, llm_config
 
 pytestmark = pytest.mark.docker
 MAX_REPAIRS = 2

@@ -21,8 +21,8 @@ from datasets import load_from_disk
 
 from factory.errors import ConfigError, LLMError
 from factory.llm.scripted_server import ScriptedLLMServer, ScriptedReply
-from tests.pipeline.conftest import MODEL, llm_config
 from tests.support.scripted_model import ScriptedModel
+from tests.support.scripted_runs import MODEL, llm_config
 
 pytestmark = pytest.mark.docker
 COUNT = 16

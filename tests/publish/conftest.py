@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hygiene.test_generate_hygiene import run
+from tests.support.scripted_runs import hygiene_run
 
 ORDER = ["close", "rle", "rle-again", "intervals", "brackets"]
 
@@ -17,5 +17,5 @@ def generated(runner_image, tmp_path_factory) -> Path:
     """train: run-length encoding and merge intervals; failures: brackets (never fixed);
     dropped: a HumanEval/0 copy and a second run-length encoding."""
     out = tmp_path_factory.mktemp("publish") / "made-by-codefactory"
-    run(out, ORDER, len(ORDER), runner_image)
+    hygiene_run(out, ORDER, len(ORDER), runner_image)
     return out

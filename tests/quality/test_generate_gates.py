@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -21,7 +18,8 @@ from factory.pipeline.generate import generate
 from factory.quality import QualityConfig
 from factory.records import ProblemRecord
 from sandbox import Limits, PoolConfig
-from tests.quality.test_sandbox_quality import SIGNATURE, SOLUTION, STRONG_TESTS, WEAK_TESTS
+from tests.support.clamp_sum import SIGNATURE, SOLUTION, STRONG_TESTS, WEAK_TESTS
+from tests.support.cli import codefactory
 
 pytestmark = pytest.mark.docker
 
@@ -165,17 +163,6 @@ def test_without_gates_weak_tests_are_accepted(run):
     assert len(record.attempts) == 1 and record.quality is None
 
 
-def _codefactory(*args: str) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
-    return subprocess.run(
-        [sys.executable, "-m", "factory.cli.main", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-
-
 def test_gates_configurable_from_the_cli(runner_image, tmp_path):
     coder = ScriptedCoder(SOLUTION, MIDDLING_TESTS, [("tests", MIDDLING_TESTS)])
     common = [
@@ -192,7 +179,7 @@ def test_gates_configurable_from_the_cli(runner_image, tmp_path):
             "no_gates": ["--no-gates"],
         }.items():
             out = tmp_path / name
-            done = _codefactory(*common, "--base-url", server.base_url, "--out", str(out), *flags)
+            done = codefactory(*common, "--base-url", server.base_url, "--out", str(out), *flags)
             assert done.returncode == 0, done.stderr
             outcomes[name] = json.loads(done.stdout)["splits"], _only_row(out)
     splits, row = outcomes["defaults"]
@@ -222,7 +209,7 @@ def _only_row(out: Path) -> ProblemRecord:
 
 
 def test_bad_gate_flag_is_one_line_before_anything_starts(tmp_path):
-    done = _codefactory(
+    done = codefactory(
         "generate", "--model", MODEL, "--count", "1", "--out", str(tmp_path / "o"),
         "--base-url", "http://127.0.0.1:9/v1", "--min-mutation-score", "1.5",
     )  # fmt: skip

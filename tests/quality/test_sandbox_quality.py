@@ -7,54 +7,10 @@ import pytest
 from factory.quality import QualityConfig
 from factory.quality.assess import assess
 from sandbox import Job, Status
+from tests.support.clamp_sum import PROBLEM, SOLUTION, STRONG_TESTS, WEAK_TESTS
 
 pytestmark = pytest.mark.docker
 
-SIGNATURE = "def clamp_sum(xs: list[int], k: int) -> int"
-PROBLEM = {"entry_point": "clamp_sum", "signature": SIGNATURE}
-SOLUTION = '''def clamp_sum(xs, k):
-    """Sum of the items, each capped at k."""
-    total = 0
-    for x in xs:
-        if x > k:
-            total += k
-        else:
-            total += x
-    return total
-'''
-STRONG_TESTS = """from solution import clamp_sum
-
-
-def test_empty():
-    assert clamp_sum([], 3) == 0
-
-
-def test_below_the_cap():
-    assert clamp_sum([1, 2], 5) == 3
-
-
-def test_capped():
-    assert clamp_sum([1, 7, 3], 3) == 7
-
-
-def test_negative_and_zero_cap():
-    assert clamp_sum([-2, 10], 0) == -2
-    assert clamp_sum([4, 4], 4) == 8
-"""
-WEAK_TESTS = """from solution import clamp_sum
-
-
-def test_returns_something():
-    assert clamp_sum([1], 2) is not None
-
-
-def test_empty_returns_something():
-    assert clamp_sum([], 2) is not None
-
-
-def test_type():
-    assert isinstance(clamp_sum([1, 2], 5), int)
-"""
 # Every test runs the solution, but none takes the `x > k` branch.
 UNTESTED_BRANCH_TESTS = """from solution import clamp_sum
 

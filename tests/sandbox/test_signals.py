@@ -12,7 +12,7 @@ import time
 import pytest
 
 from tests.sandbox.helpers import ADD, ADD_TESTS, own_containers, wait_until
-from tests.sandbox.test_cli import CLI
+from tests.support.cli import CODEFACTORY
 
 pytestmark = pytest.mark.docker
 
@@ -40,7 +40,7 @@ def start_slow_batch(tmp_path):
     jobs.write_text("\n".join(lines) + "\n")
     out = tmp_path / "results.jsonl"
     process = subprocess.Popen(
-        [*CLI, "run", "--jobs", str(jobs), "--out", str(out), "--workers", "2"],
+        [*CODEFACTORY, "sandbox", "run", "--jobs", str(jobs), "--out", str(out), "--workers", "2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -20,7 +20,7 @@ from factory.stages.write_tests import write_tests
 from problems import Difficulty, load_seeds, load_taxonomy
 from problems.plan import StratifiedPlan
 from sandbox import Status
-from tests.pipeline.conftest import llm_config
+from tests.support.scripted_runs import llm_config
 
 PROBLEM = {
     "title": "Sum of digits",
