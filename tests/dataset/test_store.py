@@ -76,8 +76,11 @@ def test_a_different_config_is_refused_once_rows_exist(tmp_path):
         RunStore.open(tmp_path, CONFIG)
     with RunStore.open(tmp_path, CONFIG, force_config=True) as store:
         assert store.config() == CONFIG
-        history = store._query("SELECT config FROM config_history")
-    assert len(history) == 3
+    # the forced configuration is now the run's: the same flags resume, the old ones are refused
+    with RunStore.open(tmp_path, CONFIG) as store:
+        assert store.config() == CONFIG and store.problems_done() == 1
+    with pytest.raises(ConfigError, match=r"\(generation.model: m -> m2\): rerun"):
+        RunStore.open(tmp_path, changed)
 
 
 def test_a_second_writer_is_refused_while_the_first_holds_the_lock(tmp_path):
