@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from factory.quality.config import QualityConfig
+from factory.records import SCHEMA_VERSION as ROW_SCHEMA_VERSION
 
 FINGERPRINT_VERSION = 2
 
@@ -73,7 +74,9 @@ class HygieneSettings(_Settings):
 
 class RunFingerprint(_Settings):
     fingerprint_version: int = FINGERPRINT_VERSION
-    row_schema_version: int = Field(description="the schema version of the rows it made")
+    row_schema_version: int = Field(
+        description="the row schema its rows read as (older rows are upgraded when read)"
+    )
     generation: GenerationSettings
     sandbox: SandboxSettings
     quality: QualityConfig | None = Field(None, description="the test-strength gates; None: off")
@@ -90,7 +93,13 @@ class RunFingerprint(_Settings):
                 f"written by a newer codefactory (run fingerprint version {version}): "
                 "upgrade codefactory to continue it"
             )
-        return _from_version_1(data) if version == 1 else data
+        data = _from_version_1(data) if version == 1 else data
+        # Rows of an older schema are upgraded as they are read (factory.records), so a run
+        # begun with them goes on with today's rows: it counts as made with today's schema.
+        rows = data.get("row_schema_version")
+        if isinstance(rows, int) and rows < ROW_SCHEMA_VERSION:
+            data = {**data, "row_schema_version": ROW_SCHEMA_VERSION}
+        return data
 
 
 def _from_version_1(flat: dict[str, Any]) -> dict[str, Any]:

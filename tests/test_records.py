@@ -105,3 +105,14 @@ def test_a_v1_mbpp_match_takes_the_evaluation_harness_task_id(tmp_path):
     assert record.drop.matched == record.quality.contamination_match == "mbpp:Mbpp/2"
     assert record.drop.reason is DropReason.BENCHMARK_CODE and record.drop.detail == "80%"
     assert record.failure_reason == "benchmark_code_overlap: mbpp:Mbpp/2 (80%)"
+
+
+def test_a_run_begun_before_schema_2_goes_on_with_todays_rows(tmp_path):
+    out = tmp_path / "out"
+    (out / "state").mkdir(parents=True)
+    shutil.copy(DATA / "store_v1.sqlite", out / "state" / "store.sqlite")
+    with RunStore.open_readonly(out) as store:
+        config = store.config()
+    assert config.row_schema_version == SCHEMA_VERSION  # its rows read as today's
+    with RunStore.open(out, config) as store:  # the same settings: not refused
+        assert store.problems_done() == 4
