@@ -25,7 +25,7 @@ from factory.cli.options import (
     defaults,
     pool_config,
 )
-from factory.evaluate.runner import EVAL_LIMITS, EvalConfig
+from factory.evaluate.runner import EvalConfig
 
 app = typer.Typer(
     help="Evaluate code samples or a model (pass@k) in the sandbox. A sample that times out "
@@ -256,7 +256,7 @@ def _eval_config(k: str, workers: int | None, timeout: float, memory: int):
         ks = parse_ks(k)
     except ValueError as exc:
         fail(str(exc))
-    pool = pool_config(workers, timeout, memory, limits=EVAL_LIMITS)
+    pool = pool_config(workers, timeout, memory, limits=EVAL.pool.limits)
     return build_config(EvalConfig, pool=pool, ks=ks)
 
 

@@ -52,7 +52,7 @@ from factory.cli.options import (
 )
 from factory.hygiene.decontam import DecontaminationConfig
 from factory.hygiene.dedup import DedupConfig
-from factory.pipeline.config import GENERATION_LIMITS, GenerateConfig
+from factory.pipeline.config import GenerateConfig
 from factory.quality.config import QualityConfig
 
 if TYPE_CHECKING:  # the LLM config's package loads the openai client: imported when run
@@ -86,8 +86,8 @@ def generate(
     force_config: ForceConfig = False,
     quiet: Quiet = False,
     workers: Workers = None,
-    timeout: Timeout = GENERATION_LIMITS.timeout_s,
-    memory: Memory = GENERATION_LIMITS.memory_mb,
+    timeout: Timeout = RUN.sandbox.limits.timeout_s,
+    memory: Memory = RUN.sandbox.limits.memory_mb,
     runtime: Runtime = None,
     image: Image = None,
     min_coverage: MinCoverage = QUALITY.min_coverage,
@@ -164,7 +164,7 @@ def generate_request(params: dict[str, Any]) -> GenerateRequest:
         force_config=p["force_config"],
         sandbox=pool_config(
             p["workers"], p["timeout"], p["memory"], p["runtime"], p["image"],
-            limits=GENERATION_LIMITS,
+            limits=RUN.sandbox.limits,
         ),
     )  # fmt: skip
     llm = LLMConfig.from_flags(
