@@ -1,9 +1,9 @@
 """The options the commands share, each declared once, and the configs they build.
 
 A command's default for an option is the default of the config it fills, read from that
-config (``GenerateConfig`` and its sandbox, ``QualityConfig``, ``EvalConfig``, the hygiene configs),
-so ``codefactory generate`` and a Python caller of ``factory.pipeline.generate.generate`` get
-the same run. Two configs live in modules too slow to import for ``--help`` (the LLM client's
+config (``GenerateConfig`` and its sandbox, ``QualityConfig``, ``EvalConfig``, the hygiene
+configs), so ``codefactory generate`` and a Python caller of
+``factory.pipeline.generate.generate`` get the same run. Two configs live in modules too slow to import for ``--help`` (the LLM client's
 and the model sampler's): their options default to None, which leaves the config's own
 default in place, and their help shows that default (``tests/cli`` checks it is the config's).
 
