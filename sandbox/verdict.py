@@ -18,6 +18,8 @@ PYTEST_ABORTED = {2: "interrupted", 3: "internal error", 4: "usage error"}
 
 def classify(job: Job, raw: dict[str, Any], timeout_s: float, output_limit: int) -> Result:
     """Builds the :class:`Result` for ``job`` from the worker's reply ``raw``."""
+    if job.variants:
+        return _classify_with_variants(job, raw, timeout_s, output_limit)
     events: list[dict[str, Any]] = raw.get("events", [])
     kinds = {event.get("event") for event in events}
     tests = _fold_tests(events) if job.mode == "pytest" else []
@@ -39,7 +41,76 @@ def classify(job: Job, raw: dict[str, Any], timeout_s: float, output_limit: int)
         exit_code=raw.get("exit_code"),
         signal=raw.get("signal"),
         coverage=_coverage(events, status) if job.coverage and job.mode == "pytest" else None,
+        limit=_limit(raw, status),
+        cpu_s=round(float(raw.get("cpu_s") or 0.0), 4),
     )
+
+
+def _limit(raw: dict[str, Any], status: Status) -> str | None:
+    """Which limit ended the job: the worker says which clock ran out; memory from the OOM."""
+    if status == Status.OOM:
+        return "memory"
+    if status == Status.TIMEOUT:
+        return "cpu" if raw.get("limit") == "cpu" else "wall"
+    return None
+
+
+def _classify_with_variants(
+    job: Job, raw: dict[str, Any], timeout_s: float, output_limit: int
+) -> Result:
+    """The job's own verdict from its own solution's events, and one result per variant.
+
+    The worker's limits are the whole job's: once the job's own solution completed, a limit
+    reached later stopped the variant that was running, which gets it as its own verdict.
+    """
+    events: list[dict[str, Any]] = raw.get("events", [])
+    own = [event for event in events if "variant" not in event]
+    by_variant: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        if "variant" in event:
+            by_variant.setdefault(str(event["variant"]), []).append(event)
+    completed = any(event.get("event") == "completed" for event in own)
+    own_raw = dict(raw, events=own)
+    if completed:
+        own_raw.update(timed_out=False, oom_killed=False, limit=None)
+    plain = job.model_copy(update={"variants": []})
+    result = classify(plain, own_raw, timeout_s, output_limit)
+    result.cpu_s = round(float(raw.get("cpu_s") or 0.0), 4)
+    for variant in job.variants:
+        mine = by_variant.get(variant.id, [])
+        kinds = {event.get("event") for event in mine}
+        if "variant_skipped" in kinds:
+            result.skipped_variants.append(variant.id)
+            continue
+        if "variant_start" not in kinds:
+            continue
+        end = _first(mine, "variant_end") or {}
+        variant_raw = {
+            "events": [e for e in mine if e.get("event") not in ("variant_start", "variant_end")],
+            "timed_out": end.get("limit") in ("cpu", "wall"),
+            "limit": end.get("limit"),
+            "cpu_s": end.get("cpu_s", 0.0),
+            "duration_s": end.get("duration_s", 0.0),
+            "exit_code": end.get("exit_code"),
+            "signal": end.get("signal"),
+            "oom_killed": False,
+        }
+        if not end:  # the job's own limit stopped it
+            variant_raw.update(
+                timed_out=raw.get("timed_out", False),
+                limit=raw.get("limit"),
+                oom_killed=raw.get("oom_killed", False),
+            )
+        budget = float(_first(mine, "variant_start").get("cpu_budget_s") or variant.cpu_timeout_s)
+        limit_s = budget if variant_raw["limit"] == "cpu" else variant.timeout_s
+        one = classify(
+            Job(id=variant.id, solution=variant.solution, tests=job.tests),
+            variant_raw,
+            limit_s,
+            output_limit,
+        )
+        result.variants.append(one)
+    return result
 
 
 def _coverage(events: list[dict[str, Any]], status: Status) -> CoverageReport:
@@ -83,6 +154,9 @@ def _decide(job, raw, events, kinds, tests, timeout_s) -> tuple[Status, str]:
     if raw.get("timed_out"):
         running = _running_test(events)
         where = f" while running {running}" if running else ""
+        if raw.get("limit") == "cpu":
+            budget = float(raw.get("cpu_timeout_s") or timeout_s)
+            return Status.TIMEOUT, f"used up its {budget:g} s CPU-time budget{where}"
         return Status.TIMEOUT, f"exceeded the {timeout_s:g} s time limit{where}"
     if job.mode == "script":
         return _decide_script(raw, events, kinds)
