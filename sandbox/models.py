@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -67,7 +67,15 @@ class Variant(BaseModel):
 
 
 class Job(BaseModel):
-    """A candidate solution and its tests. Both are untrusted."""
+    """A candidate solution and its tests.
+
+    In ``pytest`` and ``script`` mode both are untrusted and run in one process. In
+    ``trusted`` mode ``tests`` is a trusted judge program (a benchmark's checks, a dataset's
+    accepted tests): it runs in a process of its own, under another uid, with each name of
+    ``entry_points`` bound to a proxy that calls the candidate's function of that name in the
+    candidate's process, arguments and results crossing as plain data (see
+    ``sandbox/runner/trusted.py``). The candidate cannot reach the judge or its verdict.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -75,7 +83,7 @@ class Job(BaseModel):
     id: str = Field(min_length=1, max_length=512)
     solution: str
     tests: str
-    mode: Literal["pytest", "script"] = "pytest"
+    mode: Literal["pytest", "script", "trusted"] = "pytest"
     timeout_s: float | None = Field(None, gt=0, le=3600)
     cpu_timeout_s: float | None = Field(None, gt=0, le=3600)
     memory_mb: int | None = Field(None, ge=32, le=65536)
@@ -86,6 +94,19 @@ class Job(BaseModel):
         max_length=1000,
         description="other solutions judged by the same tests in this one job (pytest mode)",
     )
+    entry_points: list[str] = Field(
+        default_factory=list,
+        max_length=256,
+        description="trusted mode: the candidate's functions the judge program may call",
+    )
+
+    @field_validator("entry_points")
+    @classmethod
+    def _identifiers(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not name.isidentifier():
+                raise ValueError(f"an entry point must be a Python identifier: {name!r}")
+        return names
 
     @field_validator("files")
     @classmethod
@@ -175,6 +196,9 @@ class Result(BaseModel):
     )
     skipped_variants: list[str] = Field(
         default_factory=list, description="variants not run (their line was never executed)"
+    )
+    data: dict[str, Any] = Field(
+        default_factory=dict, description="trusted mode: what the judge program reported"
     )
 
     def feedback(self, max_chars: int = 4000) -> str:
