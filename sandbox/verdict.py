@@ -75,7 +75,9 @@ def _classify_with_variants(
         own_raw.update(timed_out=False, oom_killed=False, limit=None)
     plain = job.model_copy(update={"variants": []})
     result = classify(plain, own_raw, timeout_s, output_limit)
-    result.cpu_s = round(float(raw.get("cpu_s") or 0.0), 4)
+    # The job's own solution's CPU time (what the variants' budgets derive from), else the job's.
+    own_end = _first(own, "baseline_end") or raw
+    result.cpu_s = round(float(own_end.get("cpu_s") or 0.0), 4)
     for variant in job.variants:
         mine = by_variant.get(variant.id, [])
         kinds = {event.get("event") for event in mine}

@@ -75,6 +75,7 @@ def run_all(job: dict, events, run_dir: str, session: Callable[[dict, object, st
         wall_s=None,
         keep=keep,
     )
+    events.emit(event="baseline_end", cpu_s=round(baseline.cpu_s, 4))
     if not baseline.passed_cleanly:
         return  # the gates judge no variant of a solution its tests do not pass
     executed_missing = set(baseline.missing_lines or [])
