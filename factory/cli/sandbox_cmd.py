@@ -18,7 +18,15 @@ app = typer.Typer(
 Workers = Annotated[
     int | None, typer.Option("--workers", "-w", help="Containers (default: CPU count).")
 ]
-Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds per job (default: 30).")]
+Timeout = Annotated[
+    float | None, typer.Option("--timeout", help="Wall-clock seconds per job (default: 30).")
+]
+CpuTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--cpu-timeout", help="CPU seconds per job, all its processes (default: the --timeout)."
+    ),
+]
 Memory = Annotated[int | None, typer.Option("--memory", help="MiB per container (default: 512).")]
 Runtime = Annotated[
     str | None, typer.Option("--runtime", help="Container runtime, e.g. runsc (gVisor).")
@@ -29,16 +37,20 @@ Image = Annotated[
 FLAGS = {
     "workers": "--workers",
     "limits.timeout_s": "--timeout",
+    "limits.cpu_timeout_s": "--cpu-timeout",
     "limits.memory_mb": "--memory",
     "timeout_s": "--timeout",
+    "cpu_timeout_s": "--cpu-timeout",
     "memory_mb": "--memory",
 }
 
 
-def pool_config(workers, timeout, memory, runtime=None, image=None):
+def pool_config(workers, timeout, memory, runtime=None, image=None, cpu_timeout=None):
     from sandbox import Limits, PoolConfig
 
-    limits = build_config(Limits, FLAGS, timeout_s=timeout, memory_mb=memory)
+    limits = build_config(
+        Limits, FLAGS, timeout_s=timeout, memory_mb=memory, cpu_timeout_s=cpu_timeout
+    )
     return build_config(
         PoolConfig, FLAGS, workers=workers, limits=limits, runtime=runtime, image=image
     )
@@ -57,6 +69,7 @@ def run(
     ] = None,
     workers: Workers = None,
     timeout: Timeout = None,
+    cpu_timeout: CpuTimeout = None,
     memory: Memory = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     runtime: Runtime = None,
@@ -68,11 +81,12 @@ def run(
     if jobs is not None:
         if solution or tests:
             fail("give either --jobs or --solution/--tests, not both")
-        _run_batch(jobs, out, pool_config(workers, timeout, memory, runtime, image))
+        _run_batch(jobs, out, pool_config(workers, timeout, memory, runtime, image, cpu_timeout))
         return
     if solution is None or tests is None:
         fail("give --solution and --tests (or --jobs FILE)")
-    _run_one(solution, tests, mode, pool_config(1, timeout, memory, runtime, image), as_json)
+    config = pool_config(1, timeout, memory, runtime, image, cpu_timeout)
+    _run_one(solution, tests, mode, config, as_json)
 
 
 def _read_text(path: Path, flag: str) -> str:
