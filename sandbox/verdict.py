@@ -4,7 +4,8 @@ The worker reports facts it observed from outside the job (timed out, OOM-killed
 and the events that pytest's own hooks emitted through a private channel. A job passes only
 when that account shows a finished session in which at least one test was collected, every
 collected test ran and passed, and nothing failed to collect; in script mode, only when the
-program ran to its last statement. The exit status and anything printed never decide.
+program ran to its last statement; in trusted mode, only when the judge program, in a process
+the candidate cannot reach, ran to its end. The exit status and anything printed never decide.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def classify(job: Job, raw: dict[str, Any], timeout_s: float, output_limit: int)
         return _classify_with_variants(job, raw, timeout_s, output_limit)
     events: list[dict[str, Any]] = raw.get("events", [])
     kinds = {event.get("event") for event in events}
-    tests = _fold_tests(events) if job.mode == "pytest" else []
+    tests = _fold_tests(events) if job.mode in ("pytest", "trusted") else []
     status, error = _decide(job, raw, events, kinds, tests, timeout_s)
     n_passed = sum(1 for test in tests if test.outcome == "passed")
     return Result(
@@ -43,7 +44,18 @@ def classify(job: Job, raw: dict[str, Any], timeout_s: float, output_limit: int)
         coverage=_coverage(events, status) if job.coverage and job.mode == "pytest" else None,
         limit=_limit(raw, status),
         cpu_s=round(float(raw.get("cpu_s") or 0.0), 4),
+        data=_reported(events) if job.mode == "trusted" else {},
     )
+
+
+def _reported(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the judge program reported (``judge.report``), the last value of each key; only the
+    judge holds the token, and the judge bounds the keys and the values' size."""
+    return {
+        str(event.get("key")): event.get("value")
+        for event in events
+        if event.get("event") == "report"
+    }
 
 
 def _limit(raw: dict[str, Any], status: Status) -> str | None:
@@ -162,7 +174,31 @@ def _decide(job, raw, events, kinds, tests, timeout_s) -> tuple[Status, str]:
         return Status.TIMEOUT, f"exceeded the {timeout_s:g} s time limit{where}"
     if job.mode == "script":
         return _decide_script(raw, events, kinds)
+    if job.mode == "trusted":
+        return _decide_trusted(raw, events, kinds, tests)
     return _decide_pytest(raw, events, kinds, tests)
+
+
+def _decide_trusted(raw, events, kinds, tests) -> tuple[Status, str]:
+    """The judge program's own account: it ran to its end, and any pytest session it ran
+    (``judge.run_pytest``) passed by the pytest rules. A call past its limit that the judge
+    did not catch is the candidate's timeout."""
+    exc = _first(events, "exception")
+    if exc and exc.get("type") == "CallTimeout":
+        return Status.TIMEOUT, exc.get("message") or "a call to the candidate exceeded its limit"
+    if exc:
+        status = Status.FAILED if exc.get("type") == "AssertionError" else Status.ERROR
+        if _first(events, "session_finished") and status == Status.FAILED:
+            # judge.run_pytest raised for a session that did not pass: its tests say more
+            pytest_status, pytest_error = _decide_pytest(raw, events, kinds | {"completed"}, tests)
+            if pytest_status != Status.PASSED:
+                return pytest_status, pytest_error
+        return status, exc.get("message") or exc.get("type", "exception")
+    if "completed" not in kinds:
+        return Status.ERROR, "the judge ended before reaching its end" + _how_it_ended(raw)
+    if tests or _first(events, "session_finished") or _first(events, "collect_error"):
+        return _decide_pytest(raw, events, kinds, tests)
+    return Status.PASSED, ""
 
 
 def _decide_script(raw, events, kinds) -> tuple[Status, str]:

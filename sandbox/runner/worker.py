@@ -130,7 +130,10 @@ def run_job(job: dict, zygote: Zygote) -> dict:
     timeout_s = float(job["timeout_s"])
     cap = int(job.get("output_limit_bytes", 65536))
     token = os.urandom(16).hex()
-    payload = memoryview(json.dumps({"token": token, "job": job}).encode())
+    # The first byte says whether the job is trusted-mode: its process splits in two before
+    # reading the rest, so the candidate never holds the token or the judge program.
+    header = b"T" if job.get("mode") == "trusted" else b"-"
+    payload = memoryview(header + json.dumps({"token": token, "job": job}).encode())
     oom_before = _oom_kills()
     started = time.monotonic()
     job_w, payload, (out_r, err_r, ev_r) = _hand_over(zygote, payload)
