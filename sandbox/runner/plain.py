@@ -24,6 +24,7 @@ MAX_MESSAGE_BYTES = 64 << 20
 _LEN = struct.Struct("<I")
 _FLOAT = struct.Struct("<d")
 _COMPLEX = struct.Struct("<dd")
+_PLAIN = (int, float, complex, str, bytes, list, tuple, dict, set, frozenset)
 _CONTAINERS = {list: b"l", tuple: b"t", set: b"S", frozenset: b"z"}
 _BUILDERS = {ord("l"): list, ord("t"): tuple, ord("S"): set, ord("z"): frozenset}
 
@@ -37,28 +38,44 @@ class Malformed(ValueError):
 
 
 def describe(value: object) -> str:
-    """How a value's type is named in messages: ``a generator``, ``an instance of Foo``..."""
+    """How a value's type is named in messages: ``a generator object``, ``an object of class Foo``..."""
     kind = type(value)
     module = kind.__module__
     name = (
         kind.__qualname__ if module in ("builtins", "__main__") else f"{module}.{kind.__qualname__}"
     )
-    return f"a {name} object"
+    if module == "builtins" and not issubclass(kind, _PLAIN):
+        return f"a {name} object"  # a generator, a function, a map...
+    return f"an object of class {name}"
 
 
 def encode(value: object, where: str = "the value") -> bytes:
     """The bytes of ``value``; raises :class:`NotPlain` if any part of it is not plain data,
     naming the part from ``where`` (``"what f returned"``, then ``[0]``, ``['key']``...)."""
     out = bytearray()
-    _encode(value, out, 0, where)
+    try:
+        _encode(value, out, 0)
+    except _Found as found:
+        path = "".join(reversed(found.path))
+        if len(path) > 120:
+            path = path[:120] + "..."
+        raise NotPlain(f"{where}{path} {found.what}") from None
     if len(out) > MAX_MESSAGE_BYTES:
-        raise NotPlain(f"the value takes {len(out)} bytes, over the {MAX_MESSAGE_BYTES} byte limit")
+        raise NotPlain(f"{where} takes {len(out)} bytes, over the {MAX_MESSAGE_BYTES} byte limit")
     return bytes(out)
 
 
-def _encode(value: object, out: bytearray, depth: int, where: str) -> None:
+class _Found(Exception):
+    """What is wrong, and where (filled in on the way out, so the common path builds nothing)."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self.path: list[str] = []
+
+
+def _encode(value: object, out: bytearray, depth: int) -> None:
     if depth > MAX_DEPTH:
-        raise NotPlain(f"{where} is nested more than {MAX_DEPTH} levels deep (or refers to itself)")
+        raise _Found(f"is nested more than {MAX_DEPTH} levels deep (or refers to itself)")
     kind = type(value)
     if value is None:
         out += b"N"
@@ -67,7 +84,7 @@ def _encode(value: object, out: bytearray, depth: int, where: str) -> None:
     elif kind is int:
         size = (value.bit_length() + 8) // 8  # room for the sign bit
         if size > MAX_INT_BYTES:
-            raise NotPlain(f"{where} is an int of more than {MAX_INT_BYTES * 8} bits")
+            raise _Found(f"is an int of more than {MAX_INT_BYTES * 8} bits")
         out += b"i" + _LEN.pack(size) + value.to_bytes(size, "little", signed=True)
     elif kind is float:
         out += b"f" + _FLOAT.pack(value)
@@ -81,20 +98,32 @@ def _encode(value: object, out: bytearray, depth: int, where: str) -> None:
     elif kind in _CONTAINERS:
         out += _CONTAINERS[kind] + _LEN.pack(len(value))
         for index, item in enumerate(value):
-            _encode(item, out, depth + 1, f"{where}[{index}]" if kind in (list, tuple) else where)
+            try:
+                _encode(item, out, depth + 1)
+            except _Found as found:
+                found.path.append(f"[{index}]" if kind in (list, tuple) else " (a member)")
+                raise
         if len(out) > MAX_MESSAGE_BYTES:
-            raise NotPlain(f"{where} is larger than {MAX_MESSAGE_BYTES} bytes")
+            raise _Found(f"is larger than {MAX_MESSAGE_BYTES} bytes")
     elif kind is dict:
         out += b"d" + _LEN.pack(len(value))
         for key, item in value.items():
-            _encode(key, out, depth + 1, f"a key of {where}")
-            _encode(item, out, depth + 1, f"{where}[{key!r}]" if type(key) is str else where)
+            try:
+                _encode(key, out, depth + 1)
+            except _Found as found:
+                found.path.append(" (a key)")
+                raise
+            try:
+                _encode(item, out, depth + 1)
+            except _Found as found:
+                found.path.append(f"[{key!r}]" if type(key) in (str, int) else "[...]")
+                raise
         if len(out) > MAX_MESSAGE_BYTES:
-            raise NotPlain(f"{where} is larger than {MAX_MESSAGE_BYTES} bytes")
+            raise _Found(f"is larger than {MAX_MESSAGE_BYTES} bytes")
     else:
-        raise NotPlain(
-            f"{where} is {describe(value)}, not plain data (None, bool, int, float, complex, "
-            "str, bytes, or a list, tuple, dict, set or frozenset of those; never a subclass)"
+        raise _Found(
+            f"is {describe(value)}, not plain data (None, bool, int, float, complex, str, bytes, "
+            "or a list, tuple, dict, set or frozenset of those; never a subclass)"
         )
 
 
