@@ -23,6 +23,7 @@ from docker.errors import APIError, DockerException, NotFound
 from sandbox.docker_client import LABEL
 from sandbox.errors import WorkerLost, WorkerOverdue
 from sandbox.models import Limits
+from sandbox.runner.protocol import MalformedReply, Reply, check_reply
 
 SANDBOX_USER = "10001:10001"
 STDERR_KEEP = 8192
@@ -145,7 +146,12 @@ class WorkerContainer:
                 self.client.api.update_container(self.id, mem_limit=mem, memswap_limit=mem)
             self.memory_mb = memory_mb
 
-    def request(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    def request(self, message: dict[str, Any], timeout_s: float) -> Reply:
+        """Sends one request and returns the worker's reply, checked against its declared shape.
+
+        Raises :class:`WorkerLost` (or :class:`WorkerOverdue`) when the worker does not answer
+        or says it failed, and :class:`MalformedReply` for a reply of the wrong shape.
+        """
         sock = self._sock  # remove() may drop it from another thread: closing it ends this
         if sock is None:
             raise WorkerLost(f"container {self.short_id} is not started or was removed")
@@ -169,10 +175,12 @@ class WorkerContainer:
             ) from exc
         line = self._lines.pop(0)
         try:
-            reply = json.loads(line)
-        except ValueError as exc:
+            reply = check_reply(json.loads(line))
+        except MalformedReply:
+            raise
+        except Exception as exc:  # not JSON, or nested too deep to parse
             raise WorkerLost(f"worker in {self.short_id} sent garbage: {line[:200]!r}") from exc
-        if reply.get("op") == "error":
+        if reply["op"] == "error":
             raise WorkerLost(f"worker in {self.short_id} failed: {reply.get('message')}")
         return reply
 

@@ -140,10 +140,10 @@ def _run_batch(jobs: Path, out: Path | None, config) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sandbox.aio import run as run_async
-    from sandbox.batch import count_and_validate, run_jobs_file
+    from sandbox.batch import BatchTally, count_and_validate, run_jobs_file
 
     total = count_and_validate(jobs)  # the only full check: before --out is opened
-    counts: dict[str, int] = {}
+    tally = BatchTally()
     handle = open(out, "w", encoding="utf-8") if out else sys.stdout
     progress = Progress(
         TextColumn("sandbox"),
@@ -156,18 +156,17 @@ def _run_batch(jobs: Path, out: Path | None, config) -> None:
     task = progress.add_task("", total=total)
 
     def on_result(result) -> None:
-        counts[result.status.value] = counts.get(result.status.value, 0) + 1
-        progress.update(
-            task, advance=1, description=" ".join(f"{k}={v}" for k, v in sorted(counts.items()))
-        )
+        progress.update(task, advance=1, description=tally.line())
 
     try:
         with progress:
-            written = run_async(run_jobs_file(jobs, handle, config, on_result, total=total))
+            written = run_async(
+                run_jobs_file(jobs, handle, config, on_result, total=total, tally=tally)
+            )
     finally:
         if out:
             handle.close()
-    stderr.print(json.dumps({"jobs": written, **counts}))
+    print(json.dumps(tally.summary()), file=sys.stderr)
     raise typer.Exit(0 if written == total else 1)
 
 
@@ -208,7 +207,7 @@ def build(
         base_image=base_image,
         mirror=mirror,
         force=force,
-        log=lambda line: stderr.print(line, markup=False, highlight=False),
+        log=lambda line: print(line, file=sys.stderr, flush=True),  # Docker's text, raw
     )
     print(tag)
 
