@@ -25,7 +25,11 @@ from sandbox.errors import WorkerLost, WorkerOverdue
 from sandbox.models import Limits
 from sandbox.runner.protocol import MalformedReply, Reply, check_reply
 
-SANDBOX_USER = "10001:10001"
+# The worker and the zygote run as the container's root, holding only the capabilities to switch
+# users and to kill the jobs' processes; every job process switches to the jobs' uid (see
+# sandbox/runner/identity.py), so no job can signal, trace or re-limit the worker or the zygote.
+SANDBOX_USER = "0:0"
+WORKER_CAPABILITIES = ["SETUID", "SETGID", "KILL"]
 STDERR_KEEP = 8192
 OOM_EVENT_WAIT_S = 3.0
 REMOVAL_WAIT_S = 15.0
@@ -42,6 +46,7 @@ def host_config_kwargs(limits: Limits) -> dict[str, Any]:
         },
         "shm_size": "16m",
         "cap_drop": ["ALL"],
+        "cap_add": WORKER_CAPABILITIES,
         "security_opt": ["no-new-privileges:true"],
         "mem_limit": f"{limits.memory_mb}m",
         "memswap_limit": f"{limits.memory_mb}m",
@@ -50,6 +55,9 @@ def host_config_kwargs(limits: Limits) -> dict[str, Any]:
         "ulimits": [docker.types.Ulimit(name="core", soft=0, hard=0)],
         "auto_remove": True,
         "init": False,
+        # Replies travel over the attached stream only: nothing of a job is kept on the host's
+        # disk by a log driver.
+        "log_config": docker.types.LogConfig(type=docker.types.LogConfig.types.NONE),
     }
 
 

@@ -437,6 +437,9 @@ def main(pipes: Callable[[], list[int] | None], signals: dict, comm: bytes) -> N
         if os.read(job_fd, 1) == TRUSTED_HEADER:
             _split_trusted(job_fd, signals)
             return
+        if not become(CANDIDATE):  # never the worker's uid: the job would reach the worker
+            os.write(2, b"the job process cannot switch to the jobs' uid\n")
+            return
         request = json.loads(_read_all(job_fd))
         os.close(job_fd)
         events = _EventWriter(EVENTS_FD, request["token"])

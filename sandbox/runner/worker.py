@@ -53,7 +53,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from cleanup import clean_container
 from protocol import ErrorReply, PongReply, Reply, ResultReply
-from zygote import Zygote, ended_unreported
+from zygote import Zygote, ended_unreported, process_state, state_changes
 
 TRACEBACK_CHARS = 2000
 MAX_EVENTS_BYTES = 4 * 1024 * 1024
@@ -67,6 +67,9 @@ PIPE_DEFAULT_BYTES = 1 << 16
 PIPE_MAX_BYTES = 1 << 20  # /proc/sys/fs/pipe-max-size by default
 
 _libc = ctypes.CDLL(None, use_errno=True)
+# The worker's own priority, scheduling, affinity, I/O class and limits at start; after every
+# job they must be the same, or the container is replaced (see JobWatch.clean_up).
+WORKER_STATE: dict = {}
 
 
 class _Capped:
@@ -287,10 +290,13 @@ class JobWatch:
                 self.status_word = zygote.wait_report(self.pid, REPORT_WAIT_S)
             else:
                 self.status_word = ended_unreported(self.pid)[1]
-        problem = zygote.problem()
-        if problem:
+        problems = [zygote.problem()]
+        changed = state_changes(WORKER_STATE, process_state(os.getpid()))
+        if changed:
+            problems.append("the worker's " + ", ".join(changed) + " changed")
+        if problems[0]:
             zygote.retire()
-            self.dirty = f"{self.dirty}; {problem}" if self.dirty else problem
+        self.dirty = "; ".join(part for part in (self.dirty, *problems) if part)
         for fd in (self.out_r, self.err_r, self.ev_r):
             os.close(fd)
 
@@ -439,6 +445,7 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # nothing but the reply writer may reach the host stream
     clean_container()
+    WORKER_STATE.update(process_state(os.getpid()))
     _warm_up()
     zygote = Zygote.start()  # before the first request: it must never see job data
     zygote.prefork()
