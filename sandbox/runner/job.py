@@ -25,6 +25,7 @@ from collections.abc import Callable
 import candidate
 import pytest
 import trusted
+import variants
 from cleanup import WORK_ROOT
 from identity import CANDIDATE, JUDGE, become
 
@@ -58,11 +59,13 @@ PR_SET_DUMPABLE = 4
 RUNNER_MODULES = (
     "candidate",
     "cleanup",
+    "cputime",
     "identity",
     "job",
     "plain",
     "protocol",
     "trusted",
+    "variants",
     "zygote",
 )
 
@@ -159,7 +162,15 @@ def _run_pytest(job: dict, events: _EventWriter) -> None:
         except UNCOMPILABLE as exc:
             events.emit(event="syntax_error", file=name, message=_syntax_message(exc))
             return
-    sys.path.insert(0, RUN_DIR)
+    if job.get("variants"):  # the solution, then each variant, each in a forked child
+        variants.run_all(job, events, RUN_DIR, _pytest_session)
+        return
+    _pytest_session(job, events, RUN_DIR)
+
+
+def _pytest_session(job: dict, events: _EventWriter, run_dir: str) -> None:
+    """One pytest session over ``run_dir``'s test_solution.py; ``completed`` once it is over."""
+    sys.path.insert(0, run_dir)
     args = [
         "-q",
         "-s",
@@ -170,7 +181,7 @@ def _run_pytest(job: dict, events: _EventWriter) -> None:
         "-p",
         "no:junitxml",
         "--rootdir",
-        RUN_DIR,
+        run_dir,
         "--import-mode=prepend",
         "test_solution.py",
     ]
