@@ -2,8 +2,9 @@
 
 A value crosses only if it is built of exact builtin types: ``None``, ``bool``, ``int``,
 ``float``, ``complex``, ``str``, ``bytes``, and ``list``, ``tuple``, ``dict``, ``set``,
-``frozenset`` of those. Subclasses never cross (an ``int`` subclass can carry an ``__eq__``
-that is always true), nor do objects of the candidate's own classes, generators or functions:
+``frozenset`` of those, and those types themselves (``int`` as an argument). Subclasses never cross (an ``int`` subclass can carry an ``__eq__``
+that is always true; the one exception: the standard library's ``Counter``, ``OrderedDict``
+and ``defaultdict`` cross as the plain ``dict`` of their items), nor do objects of the candidate's own classes, generators or functions:
 encoding them raises :class:`NotPlain`, naming what was found and where.
 
 The encoding is a small tagged binary format of our own, decoded without ever calling code
@@ -15,6 +16,7 @@ length is checked against the bytes that remain, so malformed or hostile bytes r
 
 from __future__ import annotations
 
+import collections
 import struct
 
 MAX_DEPTH = 100
@@ -24,6 +26,17 @@ MAX_MESSAGE_BYTES = 64 << 20
 _LEN = struct.Struct("<I")
 _FLOAT = struct.Struct("<d")
 _COMPLEX = struct.Struct("<dd")
+# The standard library's own dict classes (exactly these, never a subclass of them) cross as
+# the plain dict they hold: reference solutions return them (MBPP's Counter answers). Only the
+# items cross, so whatever their methods do in the candidate's process, the judge gets a dict.
+_STDLIB_DICTS = (collections.Counter, collections.OrderedDict, collections.defaultdict)
+# The plain types themselves cross too, by name (MBPP passes ``int`` to a function that drops
+# the items of that type): the receiver gets its own builtin class of that name.
+_TYPE_NAMES = {
+    kind: kind.__name__.encode()
+    for kind in (bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset)
+}
+_TYPES_BY_NAME = {name: kind for kind, name in _TYPE_NAMES.items()}
 _PLAIN = (int, float, complex, str, bytes, list, tuple, dict, set, frozenset)
 _CONTAINERS = {list: b"l", tuple: b"t", set: b"S", frozenset: b"z"}
 _BUILDERS = {ord("l"): list, ord("t"): tuple, ord("S"): set, ord("z"): frozenset}
@@ -105,7 +118,7 @@ def _encode(value: object, out: bytearray, depth: int) -> None:
                 raise
         if len(out) > MAX_MESSAGE_BYTES:
             raise _Found(f"is larger than {MAX_MESSAGE_BYTES} bytes")
-    elif kind is dict:
+    elif kind is dict or kind in _STDLIB_DICTS:
         out += b"d" + _LEN.pack(len(value))
         for key, item in value.items():
             try:
@@ -120,6 +133,9 @@ def _encode(value: object, out: bytearray, depth: int) -> None:
                 raise
         if len(out) > MAX_MESSAGE_BYTES:
             raise _Found(f"is larger than {MAX_MESSAGE_BYTES} bytes")
+    elif kind is type and value in _TYPE_NAMES:
+        data = _TYPE_NAMES[value]
+        out += b"y" + _LEN.pack(len(data)) + data
     else:
         raise _Found(
             f"is {describe(value)}, not plain data (None, bool, int, float, complex, str, bytes, "
@@ -190,6 +206,12 @@ def _decode(view: memoryview, pos: int, depth: int) -> tuple[object, int]:
         if build in (set, frozenset):
             _require_hashable(items)
         return (items if build is list else build(items)), pos
+    if tag == 0x79:  # y
+        size, pos = _length(view, pos)
+        name = bytes(view[pos : pos + size])
+        if name not in _TYPES_BY_NAME:
+            raise Malformed(f"unknown type name {name!r}")
+        return _TYPES_BY_NAME[name], pos + size
     if tag == 0x64:  # d
         count, pos = _length(view, pos)
         result = {}
