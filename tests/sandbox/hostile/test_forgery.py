@@ -359,3 +359,40 @@ def test_pytest_in_the_judge_with_a_module_of_proxies(forgery_pool):
     assert result.status == Status.FAILED, result.feedback()
     assert "not plain data" in result.tests[0].message
     assert_honest_controls(forgery_pool)
+
+
+def test_the_judge_runs_under_another_uid_in_its_own_directory(forgery_pool):
+    probe = code(
+        """
+        import os
+        def where():
+            try:
+                listed = os.listdir("/work/judge")
+            except PermissionError:
+                listed = "refused"
+            judge = os.getppid()
+            try:
+                open(f"/proc/{judge}/mem", "rb").read(1)
+                mem = "read"
+            except OSError:
+                mem = "refused"
+            return [list(os.getresuid()), listed, mem, os.getcwd()]
+        """
+    )
+    judge = textwrap.dedent(
+        """
+        import os
+        import judge
+        judge.report("candidate", where())
+        judge.report("judge", [list(os.getresuid()), os.getcwd()])
+        """
+    )
+    result = forgery_pool.run(trusted("apart", probe, judge, entry_points=["where"]))
+    assert result.status == Status.PASSED, result.feedback()
+    uids, listed, mem, cwd = result.data["candidate"]
+    judge_uids, judge_cwd = result.data["judge"]
+    assert len(set(uids)) == 1 and uids[0] not in judge_uids[1:]
+    assert judge_uids[1] == judge_uids[2] != uids[0] and 0 not in uids + judge_uids
+    assert listed == "refused" and mem == "refused"
+    assert cwd == "/work/run" and judge_cwd == "/work/judge"
+    assert_honest_controls(forgery_pool)
