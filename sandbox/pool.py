@@ -198,6 +198,7 @@ class SandboxPool:
         timeout_s = job.timeout_s or limits.timeout_s
         payload = job.model_dump(mode="json")
         payload["timeout_s"] = timeout_s
+        payload["cpu_timeout_s"] = job.cpu_timeout_s or limits.cpu_timeout_s or timeout_s
         payload["output_limit_bytes"] = limits.output_limit_bytes
         memory_mb = job.memory_mb or limits.memory_mb
         last_error = ""
@@ -224,6 +225,7 @@ class SandboxPool:
                     error=f"exceeded the {timeout_s:g} s time limit and starved the "
                     f"sandbox worker ({exc}); the container was replaced",
                     duration_s=timeout_s,
+                    limit="wall",
                     sandbox_attempts=attempt,
                 )
             except Exception as exc:  # our infrastructure, never the job's verdict

@@ -46,6 +46,9 @@ class ResultReply(TypedDict):
     stderr_bytes: int
     duration_s: float
     dirty: str
+    limit: Literal["cpu", "wall"] | None  # which clock ended the job, if one did
+    cpu_s: float  # CPU seconds of all the job's processes, by the kernel's count
+    cpu_timeout_s: float
 
 
 class ErrorReply(TypedDict, total=False):

@@ -42,6 +42,7 @@ import sys
 import termios
 import time
 import traceback
+from typing import Literal
 
 import _pytest.config
 import _pytest.python
@@ -52,6 +53,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from cleanup import clean_container
+from cputime import CpuMeter
 from protocol import ErrorReply, PongReply, Reply, ResultReply
 from zygote import Zygote, ended_unreported, process_state, state_changes
 
@@ -154,6 +156,10 @@ class JobWatch:
         self.ended = False
         self.status_word: int | None = None
         self.timed_out = False
+        self.limit: Literal["cpu", "wall"] | None = None
+        # CPU seconds of every process of the job together, by the kernel's count (cputime.py)
+        self.cpu_budget = float(job.get("cpu_timeout_s") or job["timeout_s"])
+        self.cpu: CpuMeter | None = None
         self.dirty = ""
         self.oom_before = _oom_kills()
         self.started = self.deadline = self.unreported_check_at = 0.0
@@ -178,6 +184,7 @@ class JobWatch:
         # reading the rest, so the candidate never holds the token or the judge program.
         header = b"T" if self.job.get("mode") == "trusted" else b"-"
         payload = memoryview(header + json.dumps({"token": self.token, "job": self.job}).encode())
+        self.cpu = CpuMeter(excluded=[self.zygote.pid])
         self.started = time.monotonic()
         self.deadline = self.started + float(self.job["timeout_s"])
         self.unreported_check_at = self.started + UNREPORTED_CHECK_S
@@ -222,9 +229,14 @@ class JobWatch:
             self.deadline = min(self.deadline, time.monotonic() + DRAIN_AFTER_EXIT_S)
 
     def over_limit(self, now: float) -> bool:
-        """Whether a limit ends the watch now (the wall clock; after the end, the drain time)."""
+        """Whether a limit ends the watch now: the job's CPU budget, the wall clock (after the
+        end, the drain time)."""
+        if not self.ended and self.cpu is not None and self.cpu.used() >= self.cpu_budget:
+            self.timed_out, self.limit = True, "cpu"
+            return True
         if now >= self.deadline:
             self.timed_out = not self.ended
+            self.limit = "wall" if self.timed_out else None
             return True
         return False
 
@@ -232,6 +244,9 @@ class JobWatch:
         """Waits for output, the job pipe's room, the zygote's reports or the host; returns the
         readable output pipes and whether the job pipe can take more."""
         wait = min(self.deadline - now, 0.05 if not self.ended else 0.02)
+        if not self.ended and self.cpu is not None:
+            # Look again before the budget can be spent (at most two CPUs' worth meanwhile).
+            wait = min(wait, max(0.002, (self.cpu_budget - self.cpu.used()) / 2))
         if not self.open_fds:
             # The child closed its pipes and is exiting: poll for it quickly at first.
             self.idle_polls += 1
@@ -327,6 +342,9 @@ class JobWatch:
             stderr_bytes=self.stderr.total,
             duration_s=round(self.duration, 6),
             dirty=self.dirty,
+            limit=self.limit,
+            cpu_s=round(self.cpu.used(), 6) if self.cpu is not None else 0.0,
+            cpu_timeout_s=self.cpu_budget,
         )
 
 

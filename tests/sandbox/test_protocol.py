@@ -24,6 +24,9 @@ RESULT = {
     "stderr_bytes": 0,
     "duration_s": 0,
     "dirty": "",
+    "limit": None,
+    "cpu_s": 0.01,
+    "cpu_timeout_s": 30.0,
 }
 
 
