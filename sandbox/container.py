@@ -24,6 +24,7 @@ from sandbox.docker_client import LABEL
 from sandbox.errors import WorkerLost, WorkerOverdue
 from sandbox.models import Limits
 from sandbox.runner.protocol import MalformedReply, Reply, check_reply
+from sandbox.text import representable
 
 # The worker and the zygote run as the container's root, holding only the capabilities to switch
 # users and to kill the jobs' processes; every job process switches to the jobs' uid (see
@@ -183,7 +184,8 @@ class WorkerContainer:
             ) from exc
         line = self._lines.pop(0)
         try:
-            reply = check_reply(json.loads(line))
+            # Every string in it made representable here, once (see sandbox/text.py).
+            reply = check_reply(representable(json.loads(line)))
         except MalformedReply:
             raise
         except Exception as exc:  # not JSON, or nested too deep to parse

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sandbox.text import representable
+
 SCHEMA_VERSION = 1
 DEFAULT_OUTPUT_LIMIT = 64 * 1024
 
@@ -57,6 +59,11 @@ class Variant(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _representable(cls, value: Any) -> Any:
+        return representable(value)
+
     id: str = Field(min_length=1, max_length=512)
     solution: str
     timeout_s: float = Field(5.0, gt=0, le=3600)
@@ -99,6 +106,13 @@ class Job(BaseModel):
         max_length=256,
         description="trusted mode: the candidate's functions the judge program may call",
     )
+
+    # The job's texts come back in its result (its id, at least): made representable here,
+    # once, so no text of any job can stop a batch that writes results (see sandbox/text.py).
+    @field_validator("*", mode="before")
+    @classmethod
+    def _representable(cls, value: Any) -> Any:
+        return representable(value)
 
     @field_validator("entry_points")
     @classmethod

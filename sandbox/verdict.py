@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.events import malformed
 from sandbox.models import CoverageReport, Job, Result, Status, TestOutcome
 
 PYTEST_ABORTED = {2: "interrupted", 3: "internal error", 4: "usage error"}
@@ -19,6 +20,17 @@ PYTEST_ABORTED = {2: "interrupted", 3: "internal error", 4: "usage error"}
 
 def classify(job: Job, raw: dict[str, Any], timeout_s: float, output_limit: int) -> Result:
     """Builds the :class:`Result` for ``job`` from the worker's reply ``raw``."""
+    problem = malformed(raw.get("events", []))
+    if problem:  # the job's own process wrote it: the job's error, never a crash of ours
+        return Result(
+            id=job.id,
+            status=Status.ERROR,
+            passed=False,
+            error=f"the job's report is malformed ({problem}); no verdict can rest on it",
+            stdout=raw.get("stdout", ""),
+            stderr=raw.get("stderr", ""),
+            duration_s=raw.get("duration_s", 0.0),
+        )
     if job.variants:
         return _classify_with_variants(job, raw, timeout_s, output_limit)
     events: list[dict[str, Any]] = raw.get("events", [])

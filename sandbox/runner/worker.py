@@ -59,6 +59,7 @@ from zygote import Zygote, ended_unreported, process_state, state_changes
 
 TRACEBACK_CHARS = 2000
 MAX_EVENTS_BYTES = 4 * 1024 * 1024
+MAX_EVENT_DEPTH = 32
 DRAIN_AFTER_EXIT_S = 0.5
 UNREPORTED_CHECK_S = 0.02
 REPORT_WAIT_S = 1.0
@@ -324,7 +325,7 @@ class JobWatch:
             dirty = "; " + self.dirty if self.dirty else ""
             raise RuntimeError(f"the job process did not start{dirty}: {tail}")
         exit_code, signal_number = _how_it_ended(self.status_word)
-        parsed, tampered = _parse_events(bytes(self.events), self.token, self.events_overflow)
+        parsed, tampered = _parse_events(bytes(self.events), self.token)
         return ResultReply(
             op="result",
             id=self.job["id"],
@@ -415,13 +416,11 @@ def _feed(fd: int, payload: memoryview) -> memoryview:
     return payload[written:]
 
 
-def _parse_events(raw: bytes, token: str, cut: bool) -> tuple[list[dict], bool]:
-    """Parses the event lines; any line that is not ours marks the channel as tampered with.
-
-    ``cut``: the stream was cut at the size limit, so its last line may be incomplete.
-    """
-    if cut:
-        raw = raw[: raw.rfind(b"\n") + 1]
+def _parse_events(raw: bytes, token: str) -> tuple[list[dict], bool]:
+    """Parses the event lines; any line that is not ours marks the channel as tampered with."""
+    # Every event ends with a newline: a last line without one was cut, at the size limit or
+    # by the job's end in the middle of a write; it is no event, and no tampering.
+    raw = raw[: raw.rfind(b"\n") + 1]
     events, tampered = [], False
     for line in raw.splitlines():
         try:
@@ -432,8 +431,26 @@ def _parse_events(raw: bytes, token: str, cut: bool) -> tuple[list[dict], bool]:
         if not isinstance(event, dict) or event.pop("token", None) != token:
             tampered = True
             continue
+        if _too_deep(event):  # no event of ours nests; the host's parser must never choke
+            tampered = True
+            continue
         events.append(event)
     return events, tampered
+
+
+def _too_deep(value, most: int = MAX_EVENT_DEPTH) -> bool:
+    """Whether ``value`` nests lists or objects deeper than ``most`` (without recursion)."""
+    level = [value]
+    for _ in range(most + 1):
+        level = [
+            item
+            for node in level
+            if isinstance(node, list | dict)
+            for item in (node.values() if isinstance(node, dict) else node)
+        ]
+        if not level:
+            return False
+    return True
 
 
 def _warm_up() -> None:
