@@ -16,6 +16,7 @@ length is checked against the bytes that remain, so malformed or hostile bytes r
 
 from __future__ import annotations
 
+import builtins
 import collections
 import struct
 
@@ -37,7 +38,11 @@ _TYPE_NAMES = {
     for kind in (bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset)
 }
 _TYPES_BY_NAME = {name: kind for kind, name in _TYPE_NAMES.items()}
-_PLAIN = (int, float, complex, str, bytes, list, tuple, dict, set, frozenset)
+_BUILTIN_KINDS = frozenset(
+    {"generator", "function", "builtin_function_or_method", "method", "coroutine",
+     "async_generator", "module", "code", "frame", "cell", "NoneType", "ellipsis",
+     "NotImplementedType", "method-wrapper", "wrapper_descriptor", "traceback"}
+)  # fmt: skip
 _CONTAINERS = {list: b"l", tuple: b"t", set: b"S", frozenset: b"z"}
 _BUILDERS = {ord("l"): list, ord("t"): tuple, ord("S"): set, ord("z"): frozenset}
 
@@ -51,14 +56,19 @@ class Malformed(ValueError):
 
 
 def describe(value: object) -> str:
-    """How a value's type is named in messages: ``a generator object``, ``an object of class Foo``..."""
+    """How a value's type is named in messages: ``a generator object``, ``an object of class
+    Foo`` (also for a class defined by code exec'd in a ``{}`` namespace, whose module is
+    ``builtins``)..."""
     kind = type(value)
     module = kind.__module__
     name = (
         kind.__qualname__ if module in ("builtins", "__main__") else f"{module}.{kind.__qualname__}"
     )
-    if module == "builtins" and not issubclass(kind, _PLAIN):
-        return f"a {name} object"  # a generator, a function, a map...
+    if module == "builtins" and getattr(builtins, kind.__name__, None) is not kind:
+        if kind.__name__ in _BUILTIN_KINDS:  # the interpreter's own, not in builtins by name
+            return f"a {name} object"  # a generator, a function, a coroutine...
+    elif module == "builtins":
+        return f"a {name} object"  # a map, a filter, a range...
     return f"an object of class {name}"
 
 
