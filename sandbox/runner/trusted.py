@@ -343,6 +343,10 @@ def run_judge(job: dict, candidate: Candidate, events, pytest_runner, excerpt) -
     if reply[0] == "syntax":
         events.emit(event="syntax_error", file="solution.py", message=reply[1])
         return
+    if reply[0] == "raise" and reply[1] in ("SyntaxError", "IndentationError", "TabError"):
+        # the candidate's program compiled, then compiled its real code (a driver's exec)
+        events.emit(event="syntax_error", file="solution.py", message=excerpt(reply[2]))
+        return
     if reply[0] == "raise":
         exc = exception_from(reply[1], reply[2])
         message = f"{reply[1]}: {reply[2]}" if reply[2] else reply[1]
