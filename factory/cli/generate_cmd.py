@@ -81,6 +81,16 @@ ForceConfig = Annotated[
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No live display.")]
 
 
+NoForgeryGate = Annotated[
+    bool,
+    typer.Option(
+        "--no-forgery-gate",
+        help="Run candidates that use what only forging a verdict needs (sys.settrace, "
+        "ctypes, frame walking, reassigned builtins...) instead of sending them back.",
+    ),
+]
+
+
 def generate(
     model: Model,
     count: Count,
@@ -117,6 +127,7 @@ def generate(
     max_mutants: MaxMutants = 30,
     mutant_timeout: MutantTimeout = 5.0,
     no_gates: NoGates = False,
+    no_forgery_gate: NoForgeryGate = False,
 ) -> None:
     """Generate verified problems (statement, solution, tests) into a Hugging Face dataset.
 
@@ -160,6 +171,7 @@ def generate(
         min_coverage, min_mutation_score, min_tests, min_asserts, max_mutants, mutant_timeout,
         no_gates,
     )  # fmt: skip
+    quality = quality.model_copy(update={"forgery_gate": not no_forgery_gate})
 
     # Heavy imports (datasets, openai) only once the input is known to be good.
     from factory.pipeline.generate import generate as run_generate

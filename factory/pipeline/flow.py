@@ -189,6 +189,10 @@ async def _solve_and_judge(
                 attempt.feedback = static.feedback
                 reason = f"static check {static.reason}: {static.message}"
                 required = static.target
+                if static.gate:  # a gate's rejection (the forgery gate): counted as one
+                    ctx.counters.gate_rejections[f"{static.gate}:{static.reason}"] += 1
+                    attempt.gate_rejection = GateRejection(gate=static.gate, reason=static.reason)
+                    reason = f"rejected by gate {static.gate}: {static.message}"
             elif result.passed:
                 candidate = Candidate(plan.slot, problem, solution, tests, result, index)
                 measured_before = quality.strength

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import Sequence
 from importlib import metadata
@@ -149,7 +150,7 @@ async def generate(
                         identity=identity,
                         max_repairs=config.max_repairs,
                         screen=screen.resume(store.iter_records(Split.TRAIN)) if screen else None,
-                        precheck=static_precheck if strength else None,
+                        precheck=_precheck_for(quality, strength),
                     )
                     settings = LoopSettings(
                         count=config.count,
@@ -207,3 +208,12 @@ def _report(config, store: RunStore, counters: RunCounters, stats, structured) -
         llm=stats,
         structured_outputs=structured,
     )
+
+
+def _precheck_for(quality: QualityConfig | None, strength: bool):
+    """The checks before each sandbox run: the static checks with the gates, the forgery gate
+    unless it is switched off (also when the other gates are)."""
+    forgery = quality is None or quality.forgery_gate
+    if not strength and not forgery:
+        return None
+    return functools.partial(static_precheck, static=strength, forgery=forgery)
