@@ -34,6 +34,9 @@ WORKER_CAPABILITIES = ["SETUID", "SETGID", "KILL"]
 STDERR_KEEP = 8192
 OOM_EVENT_WAIT_S = 3.0
 REMOVAL_WAIT_S = 15.0
+# What a call to the daemon raises when it fails or is gone: docker-py's own errors, and the
+# connection errors of ``requests`` underneath (OSError subclasses), which docker-py lets through.
+DOCKER_ERRORS = (DockerException, OSError)
 
 
 def host_config_kwargs(limits: Limits) -> dict[str, Any]:
@@ -80,6 +83,7 @@ class WorkerContainer:
         self.labels = {LABEL: "1", "codefactory.owner_pid": str(os.getpid())}
         self.id: str | None = None
         self.jobs_run = 0
+        self.epoch = 0  # which daemon lifetime of the pool started it (see SandboxPool)
         self._sock: socket.socket | None = None
         self._pending = bytearray()
         self._lines: list[bytes] = []
@@ -138,7 +142,7 @@ class WorkerContainer:
                 self.remove()
                 raise WorkerLost("the container was removed while it started")
             api.start(self.id)
-        except DockerException as exc:
+        except DOCKER_ERRORS as exc:
             raise WorkerLost(f"cannot start a sandbox container: {exc}") from exc
         reply = self.request({"op": "ping"}, ready_timeout_s)
         if reply.get("op") != "pong":
@@ -149,10 +153,13 @@ class WorkerContainer:
         if memory_mb != self.memory_mb:
             mem = f"{memory_mb}m"
             # Raising the limit must grow memswap first; lowering must shrink memory first.
-            if memory_mb > self.memory_mb:
-                self.client.api.update_container(self.id, memswap_limit=mem, mem_limit=mem)
-            else:
-                self.client.api.update_container(self.id, mem_limit=mem, memswap_limit=mem)
+            try:
+                if memory_mb > self.memory_mb:
+                    self.client.api.update_container(self.id, memswap_limit=mem, mem_limit=mem)
+                else:
+                    self.client.api.update_container(self.id, mem_limit=mem, memswap_limit=mem)
+            except DOCKER_ERRORS as exc:
+                raise WorkerLost(f"cannot set the memory limit of {self.short_id}: {exc}") from exc
             self.memory_mb = memory_mb
 
     def request(self, message: dict[str, Any], timeout_s: float) -> Reply:
@@ -235,7 +242,7 @@ class WorkerContainer:
                 filters={"container": self.id, "event": ["oom", "die", "destroy"]},
                 decode=True,
             )
-        except (APIError, DockerException):
+        except DOCKER_ERRORS:
             return False
         try:
             for event in stream:
@@ -245,7 +252,7 @@ class WorkerContainer:
                     return True
                 if event.get("status") in ("die", "destroy"):
                     return False
-        except (APIError, DockerException, OSError, ValueError):
+        except (*DOCKER_ERRORS, ValueError):
             return False
         finally:
             stream.close()
@@ -287,7 +294,7 @@ class WorkerContainer:
                 pass
             except APIError:
                 self._wait_until_gone(container_id)  # "removal already in progress"
-            except DockerException:
+            except DOCKER_ERRORS:
                 return  # the daemon is unreachable: Docker's auto_remove is the last resort
             self._removed = True
 
@@ -298,7 +305,7 @@ class WorkerContainer:
                 self.client.api.inspect_container(container_id)
             except NotFound:
                 return
-            except DockerException:
+            except DOCKER_ERRORS:
                 return
             time.sleep(0.1)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,13 +27,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sandbox.container import WorkerContainer
 from sandbox.docker_client import connect, require_image
-from sandbox.errors import SandboxError, WorkerLost, WorkerOverdue
+from sandbox.errors import DockerUnavailable, SandboxError, WorkerLost, WorkerOverdue
 from sandbox.image import default_image
 from sandbox.models import Job, Limits, Result, Status
 from sandbox.runner.protocol import MalformedReply
 from sandbox.verdict import classify
 
 OVERDUE_GRACE_S = 20.0
+PING_TIMEOUT_S = 5.0
+PING_EVERY_S = 0.5
 
 
 class PoolConfig(BaseModel):
@@ -47,6 +50,12 @@ class PoolConfig(BaseModel):
     recycle_after: int = Field(200, ge=1, description="jobs per container before it is replaced")
     docker_host: str | None = None
     start_timeout_s: float = Field(60.0, gt=0)
+    daemon_wait_s: float = Field(
+        60.0,
+        ge=0,
+        description="how long a run waits for a Docker daemon that stopped answering (a "
+        "restart) before it stops with one clear error",
+    )
 
 
 class SandboxPool:
@@ -67,6 +76,10 @@ class SandboxPool:
         # job still unwinding (say, its container removed under it) cannot start a new one
         # that the shutdown would never see.
         self._closing = False
+        # A Docker daemon that stopped answering mid-run: one waiter for every job and
+        # replacement that noticed; containers started before it came back are not used again.
+        self._daemon_waiter: asyncio.Task | None = None
+        self._epoch = 0
 
     # ---------------------------------------------------------------- lifecycle
     async def __aenter__(self) -> SandboxPool:
@@ -116,18 +129,26 @@ class SandboxPool:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def _start_container(self) -> WorkerContainer:
-        container = WorkerContainer(
-            self._client, self.config.image, self.config.limits, runtime=self.config.runtime
-        )
-        self._live.add(container)
-        try:
-            await self._call(container.start, self.config.start_timeout_s)
-            if self._closing:
-                raise SandboxError(self._unusable())
-        except BaseException:
-            await asyncio.shield(self._remove_soon(container))
-            raise
-        return container
+        """Starts one container; if the daemon stopped answering meanwhile, waits for it (see
+        :meth:`_wait_for_daemon`) and starts one on the daemon that came back."""
+        while True:
+            container = WorkerContainer(
+                self._client, self.config.image, self.config.limits, runtime=self.config.runtime
+            )
+            container.epoch = self._epoch
+            self._live.add(container)
+            try:
+                await self._call(container.start, self.config.start_timeout_s)
+                if self._closing:
+                    raise SandboxError(self._unusable())
+                return container
+            except WorkerLost:
+                await asyncio.shield(self._remove_soon(container))
+                if self._closing or not await self._wait_for_daemon():
+                    raise
+            except BaseException:
+                await asyncio.shield(self._remove_soon(container))
+                raise
 
     def _retire(self, container: WorkerContainer, *, keep: bool = False) -> asyncio.Task:
         """Removes a container and starts its replacement in the background.
@@ -143,11 +164,15 @@ class SandboxPool:
             await asyncio.shield(removal)
             if self._closing:
                 return None
-            for attempt in range(3):
+            failures = 0
+            while not self._closing:
                 try:
-                    fresh = await self._start_container()
+                    fresh = await self._start_container()  # waits out a daemon restart
+                except DockerUnavailable:
+                    return None  # the daemon did not come back: the wait marked the pool broken
                 except SandboxError as exc:
-                    if attempt == 2:
+                    failures += 1
+                    if failures == 3:
                         self._broken = f"cannot start a replacement container: {exc}"
                         self._idle.put_nowait(None)
                         return None
@@ -156,6 +181,7 @@ class SandboxPool:
                 if not keep:
                     self._idle.put_nowait(fresh)
                 return fresh
+            return None
 
         task = asyncio.create_task(replace())
         self._background.add(task)
@@ -178,11 +204,67 @@ class SandboxPool:
         return removal
 
     async def _take(self) -> WorkerContainer:
-        container = await self._idle.get()
-        if container is None:
-            self._idle.put_nowait(None)
-            raise SandboxError(self._unusable())
-        return container
+        while True:
+            container = await self._idle.get()
+            if container is None:
+                self._idle.put_nowait(None)
+                raise SandboxError(self._unusable())
+            if container.epoch == self._epoch:
+                return container
+            self._retire(container)  # started before the daemon restarted: gone with it
+
+    # ---------------------------------------------------------------- the daemon going away
+    async def _wait_for_daemon(self) -> bool:
+        """Returns ``False`` at once if the daemon answers; else waits for it to answer again
+        (one wait shared by every caller, said on stderr) and returns ``True``, or raises
+        :class:`DockerUnavailable` once ``daemon_wait_s`` has passed without an answer."""
+        if self._daemon_waiter is None:
+            if await self._daemon_answers():
+                return False
+            self._daemon_waiter = asyncio.create_task(self._await_daemon())
+            self._background.add(self._daemon_waiter)
+        waiter = self._daemon_waiter
+        # A wait that failed stays: every later caller gets its DockerUnavailable at once.
+        await asyncio.shield(waiter)
+        if self._daemon_waiter is waiter:
+            self._daemon_waiter = None
+        return True
+
+    async def _daemon_answers(self) -> bool:
+        try:
+            await asyncio.wait_for(self._call(self._client.api.ping), PING_TIMEOUT_S)
+        except Exception:  # any failure to answer: refused, reset, timed out, a 5xx
+            return False
+        return True
+
+    async def _await_daemon(self) -> None:
+        where = self.config.docker_host or "the default socket"
+        limit = self.config.daemon_wait_s
+        print(
+            f"sandbox: the Docker daemon at {where} stopped answering; waiting up to "
+            f"{limit:g} s for it to come back",
+            file=sys.stderr,
+            flush=True,
+        )
+        started = time.monotonic()
+        while not await self._daemon_answers():
+            if time.monotonic() - started >= limit:
+                message = (
+                    f"the Docker daemon at {where} stopped answering mid-run and was not back "
+                    f"within {limit:g} s: start it again (everything finished so far is saved) "
+                    "and rerun, or raise the wait"
+                )
+                self._broken = message
+                self._idle.put_nowait(None)
+                raise DockerUnavailable(message)
+            await asyncio.sleep(PING_EVERY_S)
+        self._epoch += 1  # every container started before this is gone with the old daemon
+        print(
+            f"sandbox: the Docker daemon is back after {time.monotonic() - started:.1f} s; "
+            "starting new containers and running the interrupted jobs again",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def _unusable(self) -> str:
         if self._broken:
@@ -203,7 +285,9 @@ class SandboxPool:
         memory_mb = job.memory_mb or limits.memory_mb
         last_error = ""
         container = await self._take()
-        for attempt in (1, 2):
+        attempt = 0
+        while attempt < 2:
+            attempt += 1
             started = time.time()
             try:
                 if memory_mb != container.memory_mb:  # else set_memory would not touch Docker
@@ -229,6 +313,13 @@ class SandboxPool:
                     sandbox_attempts=attempt,
                 )
             except Exception as exc:  # our infrastructure, never the job's verdict
+                if isinstance(exc, WorkerLost) and await self._wait_for_daemon():
+                    # The daemon restarted under the job: not the job's doing, and no attempt
+                    # of its own spent. It runs again on a container of the new daemon.
+                    self._retire(container)
+                    attempt -= 1
+                    container = await self._take()
+                    continue
                 if isinstance(exc, WorkerLost) and await self._call(
                     container.was_oom_killed, started
                 ):
