@@ -202,10 +202,10 @@ async def sandbox_rate(pool_config, jobs: int = 60) -> float:
         return jobs / (time.perf_counter() - started)
 
 
-async def gate_costs(image: str) -> list[dict]:
+async def gate_costs(image: str, repeats: int) -> list[dict]:
     """Per seed problem, alone on one container: container-seconds of its plain test run, of its
     gates in one job (as the loop runs them) and of its gates one job per variant (the old
-    way), best of two; with the runs each made."""
+    way), best of ``repeats``; with the runs each made."""
     from factory.quality import QualityConfig, assess
     from problems.loader import load_seeds
     from sandbox import Job, Limits, PoolConfig, SandboxPool
@@ -216,7 +216,7 @@ async def gate_costs(image: str) -> list[dict]:
         for seed in load_seeds():
             problem = {"entry_point": seed.entry_point, "signature": seed.signature}
             row = {"seed": seed.id, "plain_s": [], "one_job_s": [], "per_variant_s": []}
-            for _ in range(2):
+            for _ in range(repeats):
                 started = time.perf_counter()
                 result = await pool.run(Job(id=seed.id, solution=seed.solution, tests=seed.tests))
                 row["plain_s"].append(time.perf_counter() - started)
@@ -242,7 +242,8 @@ async def run_pipeline(args, base_url: str, out: Path, samples: list) -> tuple:
 
     image = await asyncio.to_thread(ensure_image)
     pool_config = PoolConfig(workers=args.workers, image=image, limits=Limits(timeout_s=10))
-    costs = await gate_costs(image) if args.gates and args.mix == "seeds" else []
+    measure = args.gates and args.mix == "seeds" and args.cost_repeats > 0
+    costs = await gate_costs(image, args.cost_repeats) if measure else []
     rate_before = await sandbox_rate(pool_config)
     config = GenerateConfig(out=out, count=args.count, in_flight=args.in_flight)
     llm_config = LLMConfig(base_url=base_url, model=MODEL, concurrency=args.concurrency)
@@ -301,6 +302,9 @@ def main() -> None:
         help="the quality gates, on by default as in generate",
     )
     parser.add_argument("--mix", choices=("seeds", "add"), default="seeds")
+    parser.add_argument(
+        "--cost-repeats", type=int, default=2, help="runs of each seed's gate-cost measurement"
+    )
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
@@ -388,7 +392,10 @@ def main() -> None:
     )
     print(f"sandbox runs (plain and gates): {runs}; rows: {report.splits}")
     if costs:
-        print("gates per accepted row, alone on one container (best of 2), container-seconds:")
+        print(
+            f"gates per accepted row, alone on one container (best of {args.cost_repeats}), "
+            "container-seconds:"
+        )
         for c in costs:
             print(
                 f"  {c['seed']}: plain run {c['plain_s']:.2f} s; gates in one job "
