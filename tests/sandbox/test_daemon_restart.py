@@ -239,3 +239,42 @@ def test_a_daemon_that_stays_away_ends_the_run_with_one_clear_error(private_daem
             assert "\n" not in str(raised.value)
     finally:
         private_daemon.start()
+
+
+def test_generate_survives_a_daemon_restart(private_daemon, runner_image, tmp_path):
+    from datasets import load_from_disk
+
+    from factory.llm.scripted_server import ScriptedLLMServer
+    from tests.generate import scripted_model
+    from tests.generate.conftest import MODEL
+
+    slow = scripted_model.Scenario(
+        "slow",
+        "add_one",
+        "Return the integer x plus one, for any integer x.",
+        scripted_model.ADD_ONE + SLOW,
+        scripted_model.ADD_ONE_TESTS,
+    )
+    topics = tmp_path / "topics.toml"
+    topics.write_text('name = "mine"\n[[topics]]\nname = "strings"\nsubtopics = ["x"]\n')
+    env = {k: v for k, v in private_daemon.env().items() if not k.startswith("OPENAI_")}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(scripted_model.SCENARIOS, "slow", slow)
+        model = scripted_model.ScriptedModel(["slow", "slow"])
+        with ScriptedLLMServer(model, models=[MODEL]) as server:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "factory.cli.main", "generate", "--base-url",
+                 server.base_url, "--model", MODEL, "--count", "2", "--out", str(tmp_path / "o"),
+                 "--topics", str(topics), "--workers", "2", "--image", runner_image,
+                 "--no-gates", "--no-dedup"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            )  # fmt: skip
+            try:
+                restart_when(private_daemon, running_jobs(private_daemon, 2))
+                stdout, stderr = process.communicate(timeout=240)
+            finally:
+                process.kill()
+    assert process.returncode == 0, stderr
+    assert_said_so(stderr)
+    assert json.loads(stdout)["splits"]["train"] == 2
+    assert len(load_from_disk(str(tmp_path / "o"))["train"]) == 2

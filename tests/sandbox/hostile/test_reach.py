@@ -162,3 +162,55 @@ def test_signals_to_the_zygote_and_to_everyone_leave_the_zygote_in_service(hosti
     )
     run_case(hostile_pool, job, Status.PASSED)
     assert where_and_state(hostile_pool) == (container, state)
+
+
+def test_a_job_cannot_regain_what_the_switch_took(hostile_pool):
+    """What comes after a uid switch: no way back to root or to any capability, nothing of the
+    worker's reachable through /proc, no descriptor but the four it was given, and no core dump
+    it could leave for a later job."""
+    probe = code(
+        """
+        import ctypes, errno, os, resource
+        fds = sorted(int(fd) for fd in os.listdir("/proc/self/fd"))
+        assert fds[:4] == [0, 1, 2, 3] and len(fds) == 5, fds  # the fifth: the listing itself
+        libc = ctypes.CDLL(None, use_errno=True)
+        refused = []
+        for name, call in {
+            "setresuid(0)": lambda: os.setresuid(0, 0, 0),
+            "setresgid(0)": lambda: os.setresgid(0, 0, 0),
+            "setgroups([0])": lambda: os.setgroups([0]),
+            "raise RLIMIT_CORE": lambda: resource.setrlimit(resource.RLIMIT_CORE, (2**20, 2**20)),
+            "oom_score_adj below 0": lambda: os.write(
+                os.open("/proc/self/oom_score_adj", os.O_WRONLY), b"-1000"
+            ),
+            "readlink /proc/1/root": lambda: os.readlink("/proc/1/root"),
+            "readlink /proc/1/cwd": lambda: os.readlink("/proc/1/cwd"),
+            "listdir /proc/1/fd": lambda: os.listdir("/proc/1/fd"),
+        }.items():
+            try:
+                call()
+            except (PermissionError, ValueError):
+                continue
+            refused.append(name)
+        assert refused == [], f"allowed: {refused}"
+        # capset: ask for every capability back (version 3 header, pid 0 = self).
+        header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+        data = (ctypes.c_uint32 * 6)(*([0xFFFFFFFF] * 6))
+        assert libc.capset(header, data) == -1 and ctypes.get_errno() == errno.EPERM
+        for number in (321, 298, 250):  # bpf, perf_event_open, keyctl on x86_64
+            if os.uname().machine == "x86_64":
+                assert libc.syscall(number, 0, 0, 0, 0, 0) == -1
+        """
+    )
+    run_case(hostile_pool, script_job("cannot-regain", probe), Status.PASSED)
+    crash = script_job("segfaults-for-a-core", "import ctypes\nctypes.string_at(0)\n")
+    run_case(hostile_pool, crash, Status.ERROR)
+    no_core = code(
+        """
+        import os
+        for top in ("/work", "/tmp", "/dev/shm"):
+            for root, dirs, files in os.walk(top):
+                assert not [f for f in files if f.startswith("core")], (root, files)
+        """
+    )
+    run_case(hostile_pool, script_job("no-core-left", no_core), Status.PASSED)
