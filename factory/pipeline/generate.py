@@ -89,6 +89,8 @@ async def generate(
         timeout_s=pool_config.limits.timeout_s,
         memory_mb=pool_config.limits.memory_mb,
     )
+    if pool_config.limits.cpu_timeout_s is not None:  # absent: the wall-clock limit, as before
+        fingerprint["cpu_timeout_s"] = pool_config.limits.cpu_timeout_s
     if hygiene is not None:
         fingerprint["hygiene"] = hygiene.fingerprint()
     strength = quality is not None and quality.enabled
@@ -125,6 +127,7 @@ async def generate(
                             image=pool_config.image,
                             image_id=pool.image_id or "",
                             timeout_s=pool_config.limits.timeout_s,
+                            cpu_timeout_s=pool_config.limits.cpu_timeout_s,
                             memory_mb=pool_config.limits.memory_mb,
                             cpus=pool_config.limits.cpus,
                             network=pool_config.limits.network,
