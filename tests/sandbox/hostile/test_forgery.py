@@ -1,5 +1,5 @@
 """Forged verdicts, through the real daemon and image: trusted mode closes what pytest mode
-cannot (see ``test_hostile.py``'s ``test_in_process_tampering_is_not_defended``).
+cannot (see ``test_isolation.py``'s ``test_in_process_tampering_is_not_defended``).
 
 Each case is a wrong answer that tries to pass anyway, the way reward hacks on code do: an
 object equal to everything, an ``int`` or ``str`` subclass with a lying ``__eq__``, a patched

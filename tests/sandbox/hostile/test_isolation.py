@@ -13,6 +13,7 @@ from tests.sandbox.helpers import (
     SCRIPT_TESTS,
     WRONG_ADD,
     assert_pool_honest,
+    own_containers,
     script_job,
 )
 from tests.sandbox.hostile.common import (
@@ -130,3 +131,16 @@ def test_in_process_tampering_is_not_defended(hostile_pool):
     )
     assert hostile_pool.run(always_equal).status == Status.PASSED
     assert_pool_honest(hostile_pool)
+
+
+def test_containers_log_nothing_to_the_hosts_disk(hostile_pool, docker_client):
+    """Replies travel over the attached stream only: Docker's log driver is ``none``, so a
+    job's output at the report cap is never kept in a json-file log on the host."""
+    flood = script_job("floods-the-reply", "import sys\nsys.stdout.write('x' * 2**20)\n")
+    run_case(hostile_pool, flood, Status.PASSED)
+    containers = [c for c in own_containers(docker_client) if c["State"] == "running"]
+    assert containers
+    for container in containers:
+        attrs = docker_client.api.inspect_container(container["Id"])
+        assert attrs["HostConfig"]["LogConfig"]["Type"] == "none", attrs["HostConfig"]["LogConfig"]
+        assert attrs.get("LogPath", "") == ""
