@@ -1,13 +1,17 @@
 """Throughput of the generation loop against an endpoint with fixed latency, and its bounds.
 
     .venv/bin/python benchmarks/pipeline_bench.py [--count 200] [--latency 0.5]
-        [--concurrency 32] [--workers 2]
+        [--concurrency 32] [--workers 2] [--gates | --no-gates] [--mix seeds|add]
 
 A scripted OpenAI-compatible server (in a child process, so its bookkeeping does not count
 against the host's memory) answers every call ``--latency`` seconds after the request arrived,
-with a valid reply: each problem costs exactly three calls (problem, solution, tests) and
-passes on its first sandbox run. ``codefactory``'s real loop runs ``--count`` problems through
-the real openai client, the real Docker sandbox pool and the durable store.
+with a valid reply. ``--mix seeds`` (the default) serves the taxonomy's seed problems in turn
+(``problems/seeds``: loops, recursion, string parsing, nested data; each with its pytest file
+and its reference code as the model's answer); ``--mix add`` serves one trivial function. Each
+problem costs three calls (problem, solution, tests), plus one per repair when the quality
+gates reject the tests (the server answers a repair with the same tests). ``codefactory``'s
+real loop runs ``--count`` problems through the real openai client, the real Docker sandbox
+pool, the quality gates (on by default, as in ``generate``) and the durable store.
 
 "Achieved" is the loop: from the first problem started to the last one committed. The run's
 total, printed next to it, adds the one-off costs around the loop (endpoint check, pool
@@ -16,9 +20,16 @@ start-up and teardown, export of the dataset).
 Two bounds are measured in the same run:
 
 - LLM-bound: calls x latency / concurrency, the time the endpoint alone needs;
-- sandbox-bound: sandbox runs / (jobs per second of the same pool, measured on jobs like the
-  run's just before and just after it, averaged), the time the sandbox alone needs. Other
-  load on the machine moves this figure, so both measurements and the load average are shown.
+- sandbox-bound: the container-seconds the run's sandbox work needs, divided by the number of
+  containers. Without gates: runs / (jobs per second of the same pool on jobs like the run's,
+  measured just before and just after it). With gates: each problem of the mix is measured
+  alone on one container before the run (its plain test run, and its gates as the loop runs
+  them: one job), times the problems of each kind. Other load on the machine moves this
+  figure, so the measurements and the load average are shown.
+
+With gates the script also prints, per seed problem, the gates' cost in container-seconds
+against one plain test run of the same row (target: at most 5x), and the same gates run the
+old way, one sandbox job per variant under wall-clock limits, as the baseline.
 
 The ideal is the larger (a loop cannot beat its slowest resource); the target is at least 90%
 of it, which holds only if LLM calls and sandbox runs overlap. A third figure separates the
@@ -45,7 +56,7 @@ MODEL = "bench-model"
 TITLE = re.compile(r"Bench problem (\d+)\b")
 
 
-def serve(latency: float, connection) -> None:
+def serve(latency: float, mix: str, connection) -> None:
     """Child process: the scripted endpoint; reports its counters (and CPU time) on request."""
     import itertools
     import json
@@ -53,6 +64,9 @@ def serve(latency: float, connection) -> None:
     from collections import Counter
 
     from factory.llm.scripted_server import ScriptedLLMServer, ScriptedReply
+    from problems.loader import load_seeds
+
+    seeds = load_seeds()
 
     counter = itertools.count(1)
     lock = threading.Lock()
@@ -62,6 +76,8 @@ def serve(latency: float, connection) -> None:
         stage = request["response_format"]["json_schema"]["name"]
         with lock:
             stages[stage] += 1
+        if mix == "seeds":
+            return ScriptedReply(content=json.dumps(seed_reply(request, stage)), delay_s=latency)
         if stage == "problem":
             with lock:
                 n = next(counter)
@@ -84,6 +100,27 @@ def serve(latency: float, connection) -> None:
                     f"    assert add_n(1) == {1 + n}\n    assert add_n(-{n}) == 0\n"
                 }
         return ScriptedReply(content=json.dumps(body), delay_s=latency)
+
+    def seed_reply(request: dict, stage: str) -> dict:
+        if stage == "problem":
+            with lock:
+                n = next(counter)
+            seed = seeds[n % len(seeds)]
+            return {
+                "title": f"Bench problem {n}: {seed.title}",
+                "description": seed.description,
+                "entry_point": seed.entry_point,
+                "signature": seed.signature,
+                "difficulty": seed.difficulty.value,
+                "topic": seed.topic,
+            }
+        text = "\n".join(message["content"] for message in request["messages"])
+        seed = seeds[int(TITLE.search(text).group(1)) % len(seeds)]
+        if stage == "solution":
+            return {"code": seed.solution}
+        if stage == "tests":
+            return {"code": seed.tests}
+        return {"target": "tests", "code": seed.tests, "explanation": "the tests are as meant"}
 
     with ScriptedLLMServer(respond, models=[MODEL]) as server:
         connection.send(server.base_url)
@@ -126,7 +163,7 @@ async def client_alone(base_url: str, calls: int, concurrency: int) -> float:
         return time.perf_counter() - started
 
 
-def ensure_image() -> None:
+def ensure_image() -> str:
     """Builds the runner image for this version of the worker if missing (a no-op otherwise),
     under the lock the test suite uses, so concurrent builds do not collide."""
     import fcntl
@@ -136,7 +173,7 @@ def ensure_image() -> None:
 
     with open(Path(tempfile.gettempdir()) / "codefactory-image-build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        build_image(connect(), log=lambda line: None)
+        return build_image(connect(), log=lambda line: None)
 
 
 def rss_mib() -> float:
@@ -165,14 +202,48 @@ async def sandbox_rate(pool_config, jobs: int = 60) -> float:
         return jobs / (time.perf_counter() - started)
 
 
+async def gate_costs(image: str, repeats: int) -> list[dict]:
+    """Per seed problem, alone on one container: container-seconds of its plain test run, of its
+    gates in one job (as the loop runs them) and of its gates one job per variant (the old
+    way), best of ``repeats``; with the runs each made."""
+    from factory.quality import QualityConfig, assess
+    from problems.loader import load_seeds
+    from sandbox import Job, Limits, PoolConfig, SandboxPool
+
+    rows = []
+    config = PoolConfig(workers=1, image=image, limits=Limits(timeout_s=10))
+    async with SandboxPool(config) as pool:
+        for seed in load_seeds():
+            problem = {"entry_point": seed.entry_point, "signature": seed.signature}
+            row = {"seed": seed.id, "plain_s": [], "one_job_s": [], "per_variant_s": []}
+            for _ in range(repeats):
+                started = time.perf_counter()
+                result = await pool.run(Job(id=seed.id, solution=seed.solution, tests=seed.tests))
+                row["plain_s"].append(time.perf_counter() - started)
+                assert result.passed, (seed.id, result.error)
+                for key, one_job in (("one_job_s", True), ("per_variant_s", False)):
+                    started = time.perf_counter()
+                    report = await assess(
+                        pool, problem, seed.solution, seed.tests, QualityConfig(), one_job=one_job
+                    )
+                    row[key].append(time.perf_counter() - started)
+                    row[f"{key}_runs"] = report.sandbox_runs
+                    row["passed"] = report.passed
+            rows.append({k: min(v) if isinstance(v, list) else v for k, v in row.items()})
+    return rows
+
+
 async def run_pipeline(args, base_url: str, out: Path, samples: list) -> tuple:
     from factory.llm import LLMConfig
     from factory.pipeline.config import GenerateConfig
     from factory.pipeline.generate import generate
+    from factory.quality import QualityConfig
     from sandbox import Limits, PoolConfig
 
-    await asyncio.to_thread(ensure_image)
-    pool_config = PoolConfig(workers=args.workers, limits=Limits(timeout_s=10))
+    image = await asyncio.to_thread(ensure_image)
+    pool_config = PoolConfig(workers=args.workers, image=image, limits=Limits(timeout_s=10))
+    measure = args.gates and args.mix == "seeds" and args.cost_repeats > 0
+    costs = await gate_costs(image, args.cost_repeats) if measure else []
     rate_before = await sandbox_rate(pool_config)
     config = GenerateConfig(
         out=out, count=args.count, in_flight=args.in_flight, sandbox=pool_config
@@ -191,7 +262,8 @@ async def run_pipeline(args, base_url: str, out: Path, samples: list) -> tuple:
     sampler = asyncio.create_task(sample_memory())
     started = time.perf_counter()
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
-    report = await generate(config, llm_config)
+    quality = QualityConfig(enabled=args.gates)
+    report = await generate(config, llm_config, quality=quality)
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
     total = time.perf_counter() - started
     report.this_run["host_cpu_s"] = (
@@ -201,7 +273,7 @@ async def run_pipeline(args, base_url: str, out: Path, samples: list) -> tuple:
     samples.append((args.count, rss_mib()))
     # Other load on the machine moves the sandbox's speed: measure before and after.
     rate_after = await sandbox_rate(pool_config)
-    return report, total, (rate_before, rate_after)
+    return report, total, (rate_before, rate_after), costs
 
 
 def _committed(store: Path) -> int:
@@ -225,12 +297,22 @@ def main() -> None:
     parser.add_argument(
         "--in-flight", type=int, default=None, help="problems at once [default: generate's]"
     )
+    parser.add_argument(
+        "--gates",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the quality gates, on by default as in generate",
+    )
+    parser.add_argument("--mix", choices=("seeds", "add"), default="seeds")
+    parser.add_argument(
+        "--cost-repeats", type=int, default=2, help="runs of each seed's gate-cost measurement"
+    )
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
     parent, child = multiprocessing.Pipe()
     server = multiprocessing.get_context("spawn").Process(
-        target=serve, args=(args.latency, child), daemon=True
+        target=serve, args=(args.latency, args.mix, child), daemon=True
     )
     server.start()
     base_url = parent.recv()
@@ -238,7 +320,9 @@ def main() -> None:
     parent.send("stats")
     before = parent.recv()
     with tempfile.TemporaryDirectory(prefix="pipeline-bench-") as tmp:
-        report, total, rates = asyncio.run(run_pipeline(args, base_url, Path(tmp) / "out", samples))
+        report, total, rates, costs = asyncio.run(
+            run_pipeline(args, base_url, Path(tmp) / "out", samples)
+        )
     parent.send("stats")
     served = parent.recv()
     calls = sum(served["stages"].values())
@@ -254,6 +338,9 @@ def main() -> None:
     llm_bound = calls * args.latency / args.concurrency
     rate = sum(rates) / len(rates)
     sandbox_bound = runs / rate
+    if costs:  # the gates' jobs are not like the calibration's: count container-seconds
+        per_problem = sum(c["plain_s"] + c["one_job_s"] for c in costs) / len(costs)
+        sandbox_bound = args.count * per_problem / args.workers
     ideal = max(llm_bound, sandbox_bound)
     per_min = args.count * 60 / loop_s
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -275,11 +362,18 @@ def main() -> None:
         f"LLM-bound ideal:     {llm_bound:7.2f} s = {calls} calls x {args.latency:g} s / "
         f"{args.concurrency} -> {args.count * 60 / llm_bound:7.1f} problems/min"
     )
-    print(
-        f"sandbox-bound ideal: {sandbox_bound:7.2f} s = {runs} runs / {rate:.2f} runs/s "
-        f"-> {args.count * 60 / sandbox_bound:7.1f} problems/min (pool measured on the same "
-        f"jobs: {rates[0]:.2f} runs/s before the run, {rates[1]:.2f} after)"
-    )
+    if costs:
+        print(
+            f"sandbox-bound ideal: {sandbox_bound:7.2f} s = {args.count} problems x "
+            f"{per_problem:.2f} container-s (plain run + gates, measured per seed alone) / "
+            f"{args.workers} containers -> {args.count * 60 / sandbox_bound:7.1f} problems/min"
+        )
+    else:
+        print(
+            f"sandbox-bound ideal: {sandbox_bound:7.2f} s = {runs} runs / {rate:.2f} runs/s "
+            f"-> {args.count * 60 / sandbox_bound:7.1f} problems/min (pool measured on the "
+            f"same jobs: {rates[0]:.2f} runs/s before the run, {rates[1]:.2f} after)"
+        )
     binding = "LLM" if llm_bound >= sandbox_bound else "sandbox"
     print(
         f"achieved:            {loop_s:7.2f} s loop ({total:.2f} s with endpoint check, pool "
@@ -298,6 +392,26 @@ def main() -> None:
         f"server {served['cpu_s'] - before['cpu_s']:.1f} s, over {total:.1f} s on "
         f"{os.cpu_count()} CPUs"
     )
+    print(f"sandbox runs (plain and gates): {runs}; rows: {report.splits}")
+    if costs:
+        print(
+            f"gates per accepted row, alone on one container (best of {args.cost_repeats}), "
+            "container-seconds:"
+        )
+        for c in costs:
+            print(
+                f"  {c['seed']}: plain run {c['plain_s']:.2f} s; gates in one job "
+                f"{c['one_job_s']:.2f} s ({c['one_job_s'] / c['plain_s']:.1f}x the plain run, "
+                f"{c['one_job_s_runs']} sessions); one job per variant {c['per_variant_s']:.2f} s "
+                f"({c['per_variant_s'] / c['plain_s']:.1f}x, {c['per_variant_s_runs']} jobs); "
+                f"gates {'passed' if c['passed'] else 'rejected'}"
+            )
+        ratio = sum(c["one_job_s"] for c in costs) / sum(c["plain_s"] for c in costs)
+        old = sum(c["per_variant_s"] for c in costs) / sum(c["plain_s"] for c in costs)
+        print(
+            f"  all seeds: gates {ratio:.1f}x a plain run in one job (target <= 5x), "
+            f"{old:.1f}x one job per variant"
+        )
     print(
         f"host peak RSS: {peak:.0f} MiB; RSS at "
         + ", ".join(f"{done} done: {mib:.0f} MiB" for done, mib in samples)

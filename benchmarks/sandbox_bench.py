@@ -44,9 +44,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from sandbox import Job, Limits, PoolConfig, SandboxPool  # noqa: E402
-from sandbox.container import SANDBOX_USER  # noqa: E402
 from sandbox.docker_client import connect, require_image  # noqa: E402
 from sandbox.image import default_image  # noqa: E402
+from sandbox.runner.identity import JOB_UID  # noqa: E402
 
 SOLUTION = "def add(a, b):\n    return a + b\n"
 PYTEST_TESTS = (
@@ -71,7 +71,7 @@ DOCKER_RUN_FLAGS = [
     "--memory-swap=512m",
     "--pids-limit=256",
     "--cpus=1",
-    f"--user={SANDBOX_USER}",
+    f"--user={JOB_UID}:{JOB_UID}",  # the uid the pool's jobs run as
     "--workdir=/work",
     "--entrypoint=/opt/venv/bin/python",
 ]

@@ -239,6 +239,7 @@ class SandboxInfo(_Record):
     image: str
     image_id: str
     timeout_s: float
+    cpu_timeout_s: float | None = Field(None, description="None: the wall-clock limit")
     memory_mb: int
     cpus: float
     network: bool

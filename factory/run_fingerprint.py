@@ -47,6 +47,7 @@ class SandboxSettings(_Settings):
 
     timeout_s: float
     memory_mb: int
+    cpu_timeout_s: float | None = Field(None, description="None: the wall-clock limit alone")
 
 
 class DedupSettings(_Settings):

@@ -23,11 +23,20 @@ from docker.errors import APIError, DockerException, NotFound
 from sandbox.docker_client import LABEL
 from sandbox.errors import WorkerLost, WorkerOverdue
 from sandbox.models import Limits
+from sandbox.runner.protocol import MalformedReply, Reply, check_reply
+from sandbox.text import representable
 
-SANDBOX_USER = "10001:10001"
+# The worker and the zygote run as the container's root, holding only the capabilities to switch
+# users and to kill the jobs' processes; every job process switches to the jobs' uid (see
+# sandbox/runner/identity.py), so no job can signal, trace or re-limit the worker or the zygote.
+SANDBOX_USER = "0:0"
+WORKER_CAPABILITIES = ["SETUID", "SETGID", "KILL"]
 STDERR_KEEP = 8192
 OOM_EVENT_WAIT_S = 3.0
 REMOVAL_WAIT_S = 15.0
+# What a call to the daemon raises when it fails or is gone: docker-py's own errors, and the
+# connection errors of ``requests`` underneath (OSError subclasses), which docker-py lets through.
+DOCKER_ERRORS = (DockerException, OSError)
 
 
 def host_config_kwargs(limits: Limits) -> dict[str, Any]:
@@ -41,6 +50,7 @@ def host_config_kwargs(limits: Limits) -> dict[str, Any]:
         },
         "shm_size": "16m",
         "cap_drop": ["ALL"],
+        "cap_add": WORKER_CAPABILITIES,
         "security_opt": ["no-new-privileges:true"],
         "mem_limit": f"{limits.memory_mb}m",
         "memswap_limit": f"{limits.memory_mb}m",
@@ -49,6 +59,9 @@ def host_config_kwargs(limits: Limits) -> dict[str, Any]:
         "ulimits": [docker.types.Ulimit(name="core", soft=0, hard=0)],
         "auto_remove": True,
         "init": False,
+        # Replies travel over the attached stream only: nothing of a job is kept on the host's
+        # disk by a log driver.
+        "log_config": docker.types.LogConfig(type=docker.types.LogConfig.types.NONE),
     }
 
 
@@ -70,6 +83,7 @@ class WorkerContainer:
         self.labels = {LABEL: "1", "codefactory.owner_pid": str(os.getpid())}
         self.id: str | None = None
         self.jobs_run = 0
+        self.epoch = 0  # which daemon lifetime of the pool started it (see SandboxPool)
         self._sock: socket.socket | None = None
         self._pending = bytearray()
         self._lines: list[bytes] = []
@@ -128,7 +142,7 @@ class WorkerContainer:
                 self.remove()
                 raise WorkerLost("the container was removed while it started")
             api.start(self.id)
-        except DockerException as exc:
+        except DOCKER_ERRORS as exc:
             raise WorkerLost(f"cannot start a sandbox container: {exc}") from exc
         reply = self.request({"op": "ping"}, ready_timeout_s)
         if reply.get("op") != "pong":
@@ -139,13 +153,21 @@ class WorkerContainer:
         if memory_mb != self.memory_mb:
             mem = f"{memory_mb}m"
             # Raising the limit must grow memswap first; lowering must shrink memory first.
-            if memory_mb > self.memory_mb:
-                self.client.api.update_container(self.id, memswap_limit=mem, mem_limit=mem)
-            else:
-                self.client.api.update_container(self.id, mem_limit=mem, memswap_limit=mem)
+            try:
+                if memory_mb > self.memory_mb:
+                    self.client.api.update_container(self.id, memswap_limit=mem, mem_limit=mem)
+                else:
+                    self.client.api.update_container(self.id, mem_limit=mem, memswap_limit=mem)
+            except DOCKER_ERRORS as exc:
+                raise WorkerLost(f"cannot set the memory limit of {self.short_id}: {exc}") from exc
             self.memory_mb = memory_mb
 
-    def request(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    def request(self, message: dict[str, Any], timeout_s: float) -> Reply:
+        """Sends one request and returns the worker's reply, checked against its declared shape.
+
+        Raises :class:`WorkerLost` (or :class:`WorkerOverdue`) when the worker does not answer
+        or says it failed, and :class:`MalformedReply` for a reply of the wrong shape.
+        """
         sock = self._sock  # remove() may drop it from another thread: closing it ends this
         if sock is None:
             raise WorkerLost(f"container {self.short_id} is not started or was removed")
@@ -169,10 +191,13 @@ class WorkerContainer:
             ) from exc
         line = self._lines.pop(0)
         try:
-            reply = json.loads(line)
-        except ValueError as exc:
+            # Every string in it made representable here, once (see sandbox/text.py).
+            reply = check_reply(representable(json.loads(line)))
+        except MalformedReply:
+            raise
+        except Exception as exc:  # not JSON, or nested too deep to parse
             raise WorkerLost(f"worker in {self.short_id} sent garbage: {line[:200]!r}") from exc
-        if reply.get("op") == "error":
+        if reply["op"] == "error":
             raise WorkerLost(f"worker in {self.short_id} failed: {reply.get('message')}")
         return reply
 
@@ -217,7 +242,7 @@ class WorkerContainer:
                 filters={"container": self.id, "event": ["oom", "die", "destroy"]},
                 decode=True,
             )
-        except (APIError, DockerException):
+        except DOCKER_ERRORS:
             return False
         try:
             for event in stream:
@@ -227,7 +252,7 @@ class WorkerContainer:
                     return True
                 if event.get("status") in ("die", "destroy"):
                     return False
-        except (APIError, DockerException, OSError, ValueError):
+        except (*DOCKER_ERRORS, ValueError):
             return False
         finally:
             stream.close()
@@ -269,7 +294,7 @@ class WorkerContainer:
                 pass
             except APIError:
                 self._wait_until_gone(container_id)  # "removal already in progress"
-            except DockerException:
+            except DOCKER_ERRORS:
                 return  # the daemon is unreachable: Docker's auto_remove is the last resort
             self._removed = True
 
@@ -280,7 +305,7 @@ class WorkerContainer:
                 self.client.api.inspect_container(container_id)
             except NotFound:
                 return
-            except DockerException:
+            except DOCKER_ERRORS:
                 return
             time.sleep(0.1)
 

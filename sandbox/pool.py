@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,12 +27,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sandbox.container import WorkerContainer
 from sandbox.docker_client import connect, require_image
-from sandbox.errors import SandboxError, WorkerLost, WorkerOverdue
+from sandbox.errors import DockerUnavailable, SandboxError, WorkerLost, WorkerOverdue
 from sandbox.image import default_image
 from sandbox.models import Job, Limits, Result, Status
+from sandbox.runner.protocol import MalformedReply
 from sandbox.verdict import classify
 
 OVERDUE_GRACE_S = 20.0
+PING_TIMEOUT_S = 5.0
+PING_EVERY_S = 0.5
 
 
 class PoolConfig(BaseModel):
@@ -46,6 +50,12 @@ class PoolConfig(BaseModel):
     recycle_after: int = Field(200, ge=1, description="jobs per container before it is replaced")
     docker_host: str | None = None
     start_timeout_s: float = Field(60.0, gt=0)
+    daemon_wait_s: float = Field(
+        60.0,
+        ge=0,
+        description="how long a run waits for a Docker daemon that stopped answering (a "
+        "restart) before it stops with one clear error",
+    )
 
 
 class SandboxPool:
@@ -66,6 +76,10 @@ class SandboxPool:
         # job still unwinding (say, its container removed under it) cannot start a new one
         # that the shutdown would never see.
         self._closing = False
+        # A Docker daemon that stopped answering mid-run: one waiter for every job and
+        # replacement that noticed; containers started before it came back are not used again.
+        self._daemon_waiter: asyncio.Task | None = None
+        self._epoch = 0
 
     # ---------------------------------------------------------------- lifecycle
     async def __aenter__(self) -> SandboxPool:
@@ -115,18 +129,26 @@ class SandboxPool:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def _start_container(self) -> WorkerContainer:
-        container = WorkerContainer(
-            self._client, self.config.image, self.config.limits, runtime=self.config.runtime
-        )
-        self._live.add(container)
-        try:
-            await self._call(container.start, self.config.start_timeout_s)
-            if self._closing:
-                raise SandboxError(self._unusable())
-        except BaseException:
-            await asyncio.shield(self._remove_soon(container))
-            raise
-        return container
+        """Starts one container; if the daemon stopped answering meanwhile, waits for it (see
+        :meth:`_wait_for_daemon`) and starts one on the daemon that came back."""
+        while True:
+            container = WorkerContainer(
+                self._client, self.config.image, self.config.limits, runtime=self.config.runtime
+            )
+            container.epoch = self._epoch
+            self._live.add(container)
+            try:
+                await self._call(container.start, self.config.start_timeout_s)
+                if self._closing:
+                    raise SandboxError(self._unusable())
+                return container
+            except WorkerLost:
+                await asyncio.shield(self._remove_soon(container))
+                if self._closing or not await self._wait_for_daemon():
+                    raise
+            except BaseException:
+                await asyncio.shield(self._remove_soon(container))
+                raise
 
     def _retire(self, container: WorkerContainer, *, keep: bool = False) -> asyncio.Task:
         """Removes a container and starts its replacement in the background.
@@ -142,11 +164,15 @@ class SandboxPool:
             await asyncio.shield(removal)
             if self._closing:
                 return None
-            for attempt in range(3):
+            failures = 0
+            while not self._closing:
                 try:
-                    fresh = await self._start_container()
+                    fresh = await self._start_container()  # waits out a daemon restart
+                except DockerUnavailable:
+                    return None  # the daemon did not come back: the wait marked the pool broken
                 except SandboxError as exc:
-                    if attempt == 2:
+                    failures += 1
+                    if failures == 3:
                         self._broken = f"cannot start a replacement container: {exc}"
                         self._idle.put_nowait(None)
                         return None
@@ -155,6 +181,7 @@ class SandboxPool:
                 if not keep:
                     self._idle.put_nowait(fresh)
                 return fresh
+            return None
 
         task = asyncio.create_task(replace())
         self._background.add(task)
@@ -177,11 +204,67 @@ class SandboxPool:
         return removal
 
     async def _take(self) -> WorkerContainer:
-        container = await self._idle.get()
-        if container is None:
-            self._idle.put_nowait(None)
-            raise SandboxError(self._unusable())
-        return container
+        while True:
+            container = await self._idle.get()
+            if container is None:
+                self._idle.put_nowait(None)
+                raise SandboxError(self._unusable())
+            if container.epoch == self._epoch:
+                return container
+            self._retire(container)  # started before the daemon restarted: gone with it
+
+    # ---------------------------------------------------------------- the daemon going away
+    async def _wait_for_daemon(self) -> bool:
+        """Returns ``False`` at once if the daemon answers; else waits for it to answer again
+        (one wait shared by every caller, said on stderr) and returns ``True``, or raises
+        :class:`DockerUnavailable` once ``daemon_wait_s`` has passed without an answer."""
+        if self._daemon_waiter is None:
+            if await self._daemon_answers():
+                return False
+            self._daemon_waiter = asyncio.create_task(self._await_daemon())
+            self._background.add(self._daemon_waiter)
+        waiter = self._daemon_waiter
+        # A wait that failed stays: every later caller gets its DockerUnavailable at once.
+        await asyncio.shield(waiter)
+        if self._daemon_waiter is waiter:
+            self._daemon_waiter = None
+        return True
+
+    async def _daemon_answers(self) -> bool:
+        try:
+            await asyncio.wait_for(self._call(self._client.api.ping), PING_TIMEOUT_S)
+        except Exception:  # any failure to answer: refused, reset, timed out, a 5xx
+            return False
+        return True
+
+    async def _await_daemon(self) -> None:
+        where = self.config.docker_host or "the default socket"
+        limit = self.config.daemon_wait_s
+        print(
+            f"sandbox: the Docker daemon at {where} stopped answering; waiting up to "
+            f"{limit:g} s for it to come back",
+            file=sys.stderr,
+            flush=True,
+        )
+        started = time.monotonic()
+        while not await self._daemon_answers():
+            if time.monotonic() - started >= limit:
+                message = (
+                    f"the Docker daemon at {where} stopped answering mid-run and was not back "
+                    f"within {limit:g} s: start it again (everything finished so far is saved) "
+                    "and rerun, or raise the wait"
+                )
+                self._broken = message
+                self._idle.put_nowait(None)
+                raise DockerUnavailable(message)
+            await asyncio.sleep(PING_EVERY_S)
+        self._epoch += 1  # every container started before this is gone with the old daemon
+        print(
+            f"sandbox: the Docker daemon is back after {time.monotonic() - started:.1f} s; "
+            "starting new containers and running the interrupted jobs again",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def _unusable(self) -> str:
         if self._broken:
@@ -197,11 +280,14 @@ class SandboxPool:
         timeout_s = job.timeout_s or limits.timeout_s
         payload = job.model_dump(mode="json")
         payload["timeout_s"] = timeout_s
+        payload["cpu_timeout_s"] = job.cpu_timeout_s or limits.cpu_timeout_s or timeout_s
         payload["output_limit_bytes"] = limits.output_limit_bytes
         memory_mb = job.memory_mb or limits.memory_mb
         last_error = ""
         container = await self._take()
-        for attempt in (1, 2):
+        attempt = 0
+        while attempt < 2:
+            attempt += 1
             started = time.time()
             try:
                 if memory_mb != container.memory_mb:  # else set_memory would not touch Docker
@@ -209,6 +295,11 @@ class SandboxPool:
                 raw = await self._call(
                     container.request, {"op": "run", "job": payload}, timeout_s + OVERDUE_GRACE_S
                 )
+                if raw["op"] != "result":
+                    raise MalformedReply(f"a {raw['op']} reply to a run request")
+            except MalformedReply as exc:
+                self._retire(container)
+                return _malformed_result(job, attempt, str(exc))
             except WorkerOverdue as exc:
                 self._retire(container)
                 return Result(
@@ -218,9 +309,17 @@ class SandboxPool:
                     error=f"exceeded the {timeout_s:g} s time limit and starved the "
                     f"sandbox worker ({exc}); the container was replaced",
                     duration_s=timeout_s,
+                    limit="wall",
                     sandbox_attempts=attempt,
                 )
             except Exception as exc:  # our infrastructure, never the job's verdict
+                if isinstance(exc, WorkerLost) and await self._wait_for_daemon():
+                    # The daemon restarted under the job: not the job's doing, and no attempt
+                    # of its own spent. It runs again on a container of the new daemon.
+                    self._retire(container)
+                    attempt -= 1
+                    container = await self._take()
+                    continue
                 if isinstance(exc, WorkerLost) and await self._call(
                     container.was_oom_killed, started
                 ):
@@ -241,11 +340,14 @@ class SandboxPool:
             container.jobs_run += 1
             # "dirty": the worker could not clean up after this job; the verdict stands, but the
             # container must not serve another job.
-            if container.jobs_run >= self.config.recycle_after or raw.get("dirty"):
+            if container.jobs_run >= self.config.recycle_after or raw["dirty"]:
                 self._retire(container)
             else:
                 self._idle.put_nowait(container)
-            result = classify(job, raw, timeout_s, limits.output_limit_bytes)
+            try:
+                result = classify(job, raw, timeout_s, limits.output_limit_bytes)
+            except Exception as exc:  # whatever the job made of its report: its own verdict
+                return _malformed_result(job, attempt, f"{type(exc).__name__}: {exc}")
             result.sandbox_attempts = attempt
             return result
         return Result(
@@ -304,6 +406,19 @@ def _worker_oom_result(job: Job, attempt: int, duration_s: float) -> Result:
         error="the job exhausted the container's memory and the sandbox worker was killed; "
         "the container was replaced",
         duration_s=round(duration_s, 6),
+        sandbox_attempts=attempt,
+    )
+
+
+def _malformed_result(job: Job, attempt: int, why: str) -> Result:
+    """The verdict on a job whose report cannot be read: only the job's own process can
+    write to its report channel, so what is malformed there is the job's doing, and no
+    verdict but ``error`` can rest on it."""
+    return Result(
+        id=job.id,
+        status=Status.ERROR,
+        passed=False,
+        error=f"the sandbox's report on this job is malformed ({why}); no verdict can rest on it",
         sandbox_attempts=attempt,
     )
 

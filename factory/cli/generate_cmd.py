@@ -16,6 +16,7 @@ from factory.cli.options import (
     BenchmarkFile,
     Concurrency,
     Count,
+    CpuTimeout,
     Decontaminate,
     DedupThreshold,
     ForceConfig,
@@ -36,6 +37,7 @@ from factory.cli.options import (
     ModelName,
     MutantTimeout,
     NoDedup,
+    NoForgeryGate,
     NoGates,
     Quiet,
     RequestTimeout,
@@ -87,6 +89,7 @@ def generate(
     quiet: Quiet = False,
     workers: Workers = None,
     timeout: Timeout = RUN.sandbox.limits.timeout_s,
+    cpu_timeout: CpuTimeout = RUN.sandbox.limits.cpu_timeout_s,
     memory: Memory = RUN.sandbox.limits.memory_mb,
     runtime: Runtime = None,
     image: Image = None,
@@ -97,6 +100,7 @@ def generate(
     max_mutants: MaxMutants = QUALITY.max_mutants,
     mutant_timeout: MutantTimeout = QUALITY.mutant_timeout_s,
     no_gates: NoGates = False,
+    no_forgery_gate: NoForgeryGate = False,
     dedup_threshold: DedupThreshold = DEDUP.threshold,
     no_dedup: NoDedup = False,
     decontaminate: Decontaminate = DECONTAMINATION.enabled,
@@ -164,7 +168,7 @@ def generate_request(params: dict[str, Any]) -> GenerateRequest:
         force_config=p["force_config"],
         sandbox=pool_config(
             p["workers"], p["timeout"], p["memory"], p["runtime"], p["image"],
-            limits=RUN.sandbox.limits,
+            cpu_timeout=p["cpu_timeout"], limits=RUN.sandbox.limits,
         ),
     )  # fmt: skip
     llm = LLMConfig.from_flags(
@@ -187,7 +191,7 @@ def generate_request(params: dict[str, Any]) -> GenerateRequest:
         ),
         quality=quality_config(
             p["min_coverage"], p["min_mutation_score"], p["min_tests"], p["min_asserts"],
-            p["max_mutants"], p["mutant_timeout"], p["no_gates"],
+            p["max_mutants"], p["mutant_timeout"], p["no_gates"], p["no_forgery_gate"],
         ),
     )  # fmt: skip
 

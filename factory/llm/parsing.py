@@ -12,6 +12,8 @@ import re
 import textwrap
 from typing import Any
 
+from sandbox.text import representable
+
 # A fence opens at the start of a line with ``` plus an optional info string, and closes at
 # the next line starting with ```. An unclosed fence (a truncated reply) runs to the end.
 _FENCE = re.compile(
@@ -53,9 +55,11 @@ def parse_json_reply(text: str) -> dict[str, Any]:
 
 
 def _loads(text: str) -> Any | None:
+    """The JSON value of ``text``, its strings made representable (JSON's lone surrogates
+    could never be stored), or ``None`` if it is not JSON (or nests too deep to parse)."""
     try:
-        return _DECODER.decode(text)
-    except ValueError:
+        return representable(_DECODER.decode(text))
+    except (ValueError, RecursionError):
         return None
 
 

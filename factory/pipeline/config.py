@@ -93,7 +93,9 @@ def run_fingerprint(
             few_shot=config.few_shot,
         ),
         sandbox=SandboxSettings(
-            timeout_s=config.sandbox.limits.timeout_s, memory_mb=config.sandbox.limits.memory_mb
+            timeout_s=config.sandbox.limits.timeout_s,
+            memory_mb=config.sandbox.limits.memory_mb,
+            cpu_timeout_s=config.sandbox.limits.cpu_timeout_s,
         ),
         quality=quality if quality is not None and quality.enabled else None,
         hygiene=hygiene,

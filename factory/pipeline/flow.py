@@ -262,6 +262,8 @@ async def _attempt(
     static = ctx.precheck(problem, solution, tests) if ctx.precheck else None
     if static is not None:
         verdict, rejection = static
+        if rejection.gate != STATIC_GATE:  # a gate before the sandbox (the forgery gate)
+            ctx.counters.gate_rejections[f"{rejection.gate}:{rejection.reason}"] += 1
         return attempt(verdict=verdict, rejection=rejection)
     result = await _judge(ctx, plan, index, solution, tests)
     verdict = Verdict.from_result(result)
@@ -271,7 +273,10 @@ async def _attempt(
         )
         return attempt(verdict=verdict, rejection=rejection)
     candidate = Candidate(plan.slot, problem, solution, tests, result, index)
+    measured_before = quality.strength
     rejection = await apply_gates(ctx.gates, candidate, quality)
+    if quality.strength is not None and quality.strength is not measured_before:
+        ctx.counters.sandbox_runs += quality.strength.sandbox_runs  # the gates' runs
     if rejection is not None:
         ctx.counters.gate_rejections[f"{rejection.gate}:{rejection.reason}"] += 1
     return attempt(verdict=verdict, rejection=rejection)
@@ -286,6 +291,8 @@ def _failure_text(attempt: Attempt) -> str:
         return f"static check {rejection.reason}: {verdict.error.partition(': ')[2]}"
     if rejection.gate == SANDBOX_GATE:
         return f"{verdict.status.value}: {verdict.error or 'tests did not pass'}"
+    if verdict.sandbox_attempts == 0:  # a gate before the sandbox: its finding, not a status
+        return f"rejected by gate {rejection.gate}: {verdict.error.partition(': ')[2]}"
     return f"rejected by gate {rejection.gate}: {rejection.reason}"
 
 

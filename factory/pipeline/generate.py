@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import Sequence
 from importlib import metadata
@@ -184,7 +185,7 @@ class _Run:
                 identity=self.identity(pool.image_id or ""),
                 max_repairs=config.max_repairs,
                 screen=screen.resume(store.iter_records(Split.TRAIN)) if screen else None,
-                precheck=static_precheck if strength else None,
+                precheck=_precheck_for(quality, strength),
             )
             plan = StratifiedPlan(self.taxonomy, load_seeds(), config.seed, config.few_shot)
             settings = LoopSettings(
@@ -219,6 +220,7 @@ class _Run:
                 image=self.config.sandbox.image,
                 image_id=image_id,
                 timeout_s=limits.timeout_s,
+                cpu_timeout_s=limits.cpu_timeout_s,
                 memory_mb=limits.memory_mb,
                 cpus=limits.cpus,
                 network=limits.network,
@@ -247,3 +249,12 @@ async def _export(
         llm=llm_stats,
         structured_outputs=structured,
     )
+
+
+def _precheck_for(quality: QualityConfig | None, strength: bool):
+    """The checks before each sandbox run: the static checks with the gates, the forgery gate
+    unless it is switched off (also when the other gates are)."""
+    forgery = quality is None or quality.forgery_gate
+    if not strength and not forgery:
+        return None
+    return functools.partial(static_precheck, static=strength, forgery=forgery)

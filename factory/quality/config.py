@@ -25,6 +25,11 @@ class QualityConfig(BaseModel):
         5.0, gt=0, le=600, description="upper bound on one mutant's run (a timeout kills it)"
     )
     seed: int = Field(0, description="mutant sampling seed (combined with the solution's hash)")
+    forgery_gate: bool = Field(
+        True,
+        description="reject, before any sandbox run, code that uses what only forging a "
+        "verdict needs (off: --no-forgery-gate); applies with --no-gates too",
+    )
     fail_fast: bool = Field(
         True, description="skip the costlier sandbox checks once a cheaper check has failed"
     )

@@ -65,6 +65,7 @@ def library(path: str, flag: str):
     }
     evaluate = {
         "--timeout": EVAL.pool.limits.timeout_s,
+        "--cpu-timeout": EVAL.pool.limits.cpu_timeout_s,
         "--memory": EVAL.pool.limits.memory_mb,
         "--k": ",".join(map(str, EVAL.ks)),
         "--split": inspect.signature(_load_benchmark()).parameters["split"].default,
@@ -75,6 +76,7 @@ def library(path: str, flag: str):
         **dict.fromkeys(EVAL_COMMANDS, evaluate),
         "sandbox run": {
             "--timeout": Limits().timeout_s,
+            "--cpu-timeout": Limits().cpu_timeout_s,
             "--memory": Limits().memory_mb,
             "--mode": Job.model_fields["mode"].default,
         },

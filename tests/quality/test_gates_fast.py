@@ -72,7 +72,10 @@ def test_config_rejects_bad_values(field, value):
 
 class ScriptedRunner:
     """A runner (our JobRunner interface) that answers each job from a script, by job id:
-    the real solution passes under coverage, every stand-in fails, mutants get ``mutants``."""
+    the real solution passes under coverage, every stand-in fails, mutants get ``mutants``.
+
+    It speaks the one-job-per-variant path (``one_job=False``), whose verdicts the one-job
+    path must reproduce (``tests/quality/test_gates_one_job.py`` checks that in the sandbox)."""
 
     def __init__(self, mutants: Result | None, missing_lines: list[int]):
         self.mutants = mutants
@@ -111,7 +114,7 @@ TESTS = "from solution import f\n\ndef test_f():\n    assert f(2) == 2\n    asse
 )
 def test_mutant_outcomes(status, passed, outcome):
     runner = ScriptedRunner(Result(id="m", status=status, passed=passed), missing_lines=[])
-    report = asyncio.run(assess(runner, PROBLEM, SOLUTION, TESTS, LENIENT)).mutation
+    report = asyncio.run(assess(runner, PROBLEM, SOLUTION, TESTS, LENIENT, one_job=False)).mutation
     n = report.n_mutants
     assert n > 0 and runner.mutant_jobs == n
     counts = {"killed": report.killed, "survived": report.survived, "unknown": report.unknown}
@@ -124,7 +127,7 @@ def test_mutant_outcomes(status, passed, outcome):
 def test_a_mutant_on_a_line_no_test_runs_survives_without_a_run():
     line = generate_mutants(SOLUTION, 1)[0].line
     runner = ScriptedRunner(Result(id="m", status=Status.FAILED, passed=False), [line])
-    report = asyncio.run(assess(runner, PROBLEM, SOLUTION, TESTS, LENIENT)).mutation
+    report = asyncio.run(assess(runner, PROBLEM, SOLUTION, TESTS, LENIENT, one_job=False)).mutation
     skipped = [s for s in report.survivors if s.line == line]
     assert skipped and all(s.executed is False for s in skipped)
     assert all(s.status == "not_run: no test executes this line" for s in skipped)
@@ -132,6 +135,8 @@ def test_a_mutant_on_a_line_no_test_runs_survives_without_a_run():
 
 
 def test_a_mutant_the_pool_lost_is_unknown():
-    report = asyncio.run(assess(ScriptedRunner(None, []), PROBLEM, SOLUTION, TESTS, LENIENT))
+    report = asyncio.run(
+        assess(ScriptedRunner(None, []), PROBLEM, SOLUTION, TESTS, LENIENT, one_job=False)
+    )
     assert report.mutation.unknown == report.mutation.n_mutants > 0
     assert report.failed_checks == ["mutation_score"]

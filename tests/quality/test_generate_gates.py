@@ -153,7 +153,25 @@ def test_static_precheck_spends_no_sandbox_run_on_a_syntax_error(run):
     assert "syntax error in the solution, line 4" in first.feedback
     assert second.repair_target == "solution"  # the tests-side draft was re-asked
     assert "this repair must rewrite the solution" in coder.repair_requests[1]
-    assert report.this_run["sandbox_runs"] == 1  # only the accepted attempt was judged
+    # only the accepted attempt was judged: its plain run, then the gates' runs
+    gate_runs = record.quality.strength.sandbox_runs
+    assert gate_runs > 1 and report.this_run["sandbox_runs"] == 1 + gate_runs
+
+
+def test_the_forgery_gate_rejects_before_any_sandbox_run_and_counts(run):
+    """Also with the other gates off: a solution that sets a tracing hook is sent back with
+    the reason, without a sandbox run, and the rejection is counted as the forgery gate's."""
+    forging = "import sys\nsys.settrace(None)\n" + SOLUTION
+    coder = ScriptedCoder(forging, STRONG_TESTS, [("solution", SOLUTION)])
+    report, rows = run(coder, QualityConfig(enabled=False))
+    [record] = rows["train"]
+    first, second = record.attempts
+    assert first.verdict.sandbox_attempts == 0 and first.rejection.gate == "forgery"
+    assert first.rejection.reason == "tracing"
+    assert "forgery gate" in first.verdict.error and "sys.settrace" in first.verdict.error
+    assert second.repair_target == "solution" and second.verdict.passed
+    assert report.this_run["gate_rejections"] == {"forgery:tracing": 1}
+    assert report.this_run["sandbox_runs"] == 1
 
 
 def test_without_gates_weak_tests_are_accepted(run):

@@ -204,3 +204,19 @@ def test_every_mbpp_solution_yields_valid_distinct_mutants(mbpp_path):
     assert [m.source for m in generate_mutants(sample, 30, seed=1)] == [
         m.source for m in generate_mutants(sample, 30, seed=1)
     ]
+
+
+def test_mutants_the_compiler_folds_away_are_recorded_not_run():
+    # `2 ** 2` -> `2 * 2` compiles to the original's constant 4: equivalent. `3 + 1` -> `4 + 1`
+    # and `3 + 1` -> `3 + 2` both compile to 5: the second is a duplicate.
+    source = "def f(x):\n    y = 2 ** 2\n    z = 3 + 1\n    return x * y * z\n"
+    skipped = []
+    mutants = generate_mutants(source, max_mutants=30, seed=0, skipped=skipped)
+    kinds = sorted(mutant.equivalence_hint.split(":")[0] for mutant in skipped)
+    assert kinds == ["duplicate", "duplicate", "equivalent"]
+    assert any(m.original == "2 ** 2" and m.mutated == "2 * 2" for m in skipped)
+    sources = [mutant.source for mutant in mutants]
+    assert all(m.source not in sources for m in skipped)  # none of them is run
+    assert len(set(sources)) == len(sources)
+    # without the list the same mutants come out, and the skipped ones do not take a place
+    assert [m.source for m in generate_mutants(source, 30, 0)] == sources
