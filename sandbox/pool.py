@@ -46,6 +46,9 @@ class PoolConfig(BaseModel):
     recycle_after: int = Field(200, ge=1, description="jobs per container before it is replaced")
     docker_host: str | None = None
     start_timeout_s: float = Field(60.0, gt=0)
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="extra Docker labels on every container (a node's name)"
+    )
 
 
 class SandboxPool:
@@ -116,7 +119,11 @@ class SandboxPool:
 
     async def _start_container(self) -> WorkerContainer:
         container = WorkerContainer(
-            self._client, self.config.image, self.config.limits, runtime=self.config.runtime
+            self._client,
+            self.config.image,
+            self.config.limits,
+            runtime=self.config.runtime,
+            labels=self.config.labels,
         )
         self._live.add(container)
         try:
