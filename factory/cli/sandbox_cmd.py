@@ -26,6 +26,14 @@ Runtime = Annotated[
 Image = Annotated[
     str | None, typer.Option("--image", help="Runner image (default: built for this version).")
 ]
+Ray = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        help="Run the sandbox jobs on a Ray cluster: its address (host:6379) or auto; "
+        "--workers is then containers per node (default: the node's CPUs).",
+    ),
+]
 FLAGS = {
     "workers": "--workers",
     "limits.timeout_s": "--timeout",
@@ -42,6 +50,19 @@ def pool_config(workers, timeout, memory, runtime=None, image=None):
     return build_config(
         PoolConfig, FLAGS, workers=workers, limits=limits, runtime=runtime, image=image
     )
+
+
+def cluster_config(ray: str | None, workers: int | None):
+    """The Ray cluster to run on, or None; says in one line how to install Ray if it is absent."""
+    if ray is None:
+        return None
+    from sandbox.cluster import ClusterConfig, require_ray
+
+    require_ray()
+    return build_config(
+        ClusterConfig, {"workers_per_node": "--workers", "address": "--ray"},
+        address=ray, workers_per_node=workers,
+    )  # fmt: skip
 
 
 @app.command("run")
@@ -61,6 +82,7 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     runtime: Runtime = None,
     image: Image = None,
+    ray: Ray = None,
 ) -> None:
     """Run one solution with its tests (exit 0 passed, 1 not), or a JSONL file of jobs."""
     if mode not in ("pytest", "script"):
@@ -68,8 +90,11 @@ def run(
     if jobs is not None:
         if solution or tests:
             fail("give either --jobs or --solution/--tests, not both")
-        _run_batch(jobs, out, pool_config(workers, timeout, memory, runtime, image))
+        config = pool_config(workers, timeout, memory, runtime, image)
+        _run_batch(jobs, out, config, cluster_config(ray, workers))
         return
+    if ray is not None:
+        fail("--ray runs a --jobs file; a single --solution runs here")
     if solution is None or tests is None:
         fail("give --solution and --tests (or --jobs FILE)")
     _run_one(solution, tests, mode, pool_config(1, timeout, memory, runtime, image), as_json)
@@ -122,7 +147,7 @@ def _print_result(result) -> None:
         console.print(table)
 
 
-def _run_batch(jobs: Path, out: Path | None, config) -> None:
+def _run_batch(jobs: Path, out: Path | None, config, cluster=None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sandbox.aio import run as run_async
@@ -149,7 +174,9 @@ def _run_batch(jobs: Path, out: Path | None, config) -> None:
 
     try:
         with progress:
-            written = run_async(run_jobs_file(jobs, handle, config, on_result, total=total))
+            written = run_async(
+                run_jobs_file(jobs, handle, config, on_result, total=total, cluster=cluster)
+            )
     finally:
         if out:
             handle.close()

@@ -25,7 +25,8 @@ from factory.evaluate.benchmarks import Benchmark
 from factory.evaluate.pass_at_k import pass_at_k
 from factory.evaluate.records import EvalSummary, SampleResult
 from factory.evaluate.samples import Sample, canonical_samples, iter_samples, scan_samples
-from sandbox import Job, PoolConfig, Result, SandboxPool, Status
+from sandbox import Job, PoolConfig, Result, Status
+from sandbox.cluster import ClusterConfig, open_pool
 
 
 class EvalConfig(BaseModel):
@@ -35,6 +36,7 @@ class EvalConfig(BaseModel):
 
     pool: PoolConfig = Field(default_factory=PoolConfig)
     ks: list[int] = Field(default_factory=lambda: [1, 10, 100], min_length=1)
+    cluster: ClusterConfig | None = Field(None, description="run on this Ray cluster (--ray)")
 
 
 class Progress(Protocol):
@@ -95,7 +97,7 @@ async def evaluate_samples(
     tally = _Tally()
     handle = _open_results(out_path)
     try:
-        async with SandboxPool(config.pool) as pool:
+        async with open_pool(config.pool, config.cluster) as pool:
             jobs = _JobStream(benchmark, config.pool.limits.timeout_s)
             held: list[Sample] = []
             async for result in pool.map(jobs.build(samples)):

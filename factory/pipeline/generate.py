@@ -34,7 +34,8 @@ from factory.quality.generation import StrengthGate, static_precheck
 from factory.records import SandboxInfo, Split
 from factory.stages.base import Asker
 from problems import Taxonomy, load_seeds, load_taxonomy
-from sandbox import PoolConfig, SandboxPool
+from sandbox import PoolConfig
+from sandbox.cluster import ClusterConfig, open_pool
 from sandbox.errors import SandboxError
 
 
@@ -70,12 +71,14 @@ async def generate(
     hygiene: HygieneConfig | None = None,
     quality: QualityConfig | None = None,
     console: Any = None,
+    cluster: ClusterConfig | None = None,
 ) -> GenerateReport:
     """Fills ``config.out`` with ``config.count`` finished problems and exports the dataset.
 
     Resumes what is already in ``config.out``. ``console`` (a rich Console) gets the live
     display; None runs silently. ``quality`` (when enabled) adds the static precheck and the
-    test-strength gate to ``gates``, and joins the run's fingerprint.
+    test-strength gate to ``gates``, and joins the run's fingerprint. ``cluster`` runs the
+    sandbox jobs on a Ray cluster; the LLM client, plan, store and export stay here.
     """
     taxonomy = taxonomy or load_taxonomy()
     prompts = load_prompts(config.prompt_version)
@@ -110,7 +113,7 @@ async def generate(
         store = RunStore.open(config.out, fingerprint, force_config=config.force_config)
         with contextlib.closing(store):
             try:
-                async with SandboxPool(pool_config) as pool:
+                async with open_pool(pool_config, cluster) as pool:
                     identity = RunIdentity(
                         generator=generator_version(),
                         model=llm_config.model,
@@ -154,7 +157,8 @@ async def generate(
                     settings = LoopSettings(
                         count=config.count,
                         in_flight=config.problems_in_flight(
-                            llm_config.concurrency, pool_config.workers
+                            llm_config.concurrency,
+                            getattr(pool, "workers", pool_config.workers),
                         ),
                     )
                     display = (

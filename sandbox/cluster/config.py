@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from sandbox.errors import SandboxError
@@ -20,8 +18,10 @@ class RayMissing(SandboxError):
 
 def require_ray() -> None:
     """Raises :class:`RayMissing` (one line saying how to install it) when Ray is absent."""
-    if importlib.util.find_spec("ray") is None:
-        raise RayMissing(RAY_MISSING)
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise RayMissing(RAY_MISSING) from None
 
 
 class ClusterConfig(BaseModel):

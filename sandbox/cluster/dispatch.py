@@ -144,6 +144,11 @@ class ClusterPool:
         return [node for node in self.nodes.values() if node.alive]
 
     @property
+    def workers(self) -> int:
+        """Containers warm over the cluster's alive nodes."""
+        return sum(node.workers for node in self._alive())
+
+    @property
     def capacity(self) -> int:
         """Jobs the cluster holds at once right now (at least 1, so ``map`` makes progress)."""
         return max(1, sum(node.capacity for node in self._alive()))
