@@ -109,8 +109,11 @@ def dataset(
 @app.command("model")
 def model(
     base_url: Annotated[
-        str | None,
-        typer.Option("--base-url", help="OpenAI-compatible API root (env: OPENAI_BASE_URL)."),
+        list[str] | None,
+        typer.Option(
+            "--base-url",
+            help="OpenAI-compatible API root (env: OPENAI_BASE_URL); repeat it for replicas.",
+        ),
     ] = None,
     model_name: Annotated[
         str | None, typer.Option("--model", help="Model name as the server knows it.")

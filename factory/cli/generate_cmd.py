@@ -30,8 +30,12 @@ from factory.cli.quality_options import (
 from factory.cli.sandbox_cmd import Image, Memory, Ray, Runtime, Workers
 
 BaseUrl = Annotated[
-    str | None,
-    typer.Option("--base-url", help="OpenAI-compatible API root (or set OPENAI_BASE_URL)."),
+    list[str] | None,
+    typer.Option(
+        "--base-url",
+        help="OpenAI-compatible API root (or set OPENAI_BASE_URL); repeat it for replicas "
+        "of the same model, which share the requests by load.",
+    ),
 ]
 Model = Annotated[str, typer.Option("--model", help="Model name as the server knows it.")]
 ApiKey = Annotated[

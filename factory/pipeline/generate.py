@@ -117,7 +117,7 @@ async def generate(
                     identity = RunIdentity(
                         generator=generator_version(),
                         model=llm_config.model,
-                        endpoint=llm_config.endpoint_host,
+                        endpoint=", ".join(llm_config.endpoint_hosts),
                         prompt_version=prompts.version,
                         prompt_hash=prompts.hash,
                         taxonomy=taxonomy.name,
