@@ -57,12 +57,15 @@ def cluster_config(ray: str | None, workers: int | None):
     if ray is None:
         return None
     from sandbox.cluster import ClusterConfig, require_ray
+    from sandbox.cluster.config import probe
 
     require_ray()
-    return build_config(
+    cluster = build_config(
         ClusterConfig, {"workers_per_node": "--workers", "address": "--ray"},
         address=ray, workers_per_node=workers,
     )  # fmt: skip
+    probe(cluster)
+    return cluster
 
 
 @app.command("run")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import socket
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sandbox.errors import SandboxError
 
@@ -47,3 +49,40 @@ class ClusterConfig(BaseModel):
     )
     stop_timeout_s: float = Field(60.0, gt=0, description="how long a node gets to clean up")
     run_label: str = Field("", description="label value shared by every container of this run")
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        value = value.strip()
+        if value == "auto" or value.startswith("ray://"):
+            return value
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("give the head's host:port (such as 10.0.0.1:6379), ray://... or auto")
+        return value
+
+    @property
+    def gcs_endpoint(self) -> tuple[str, int] | None:
+        """(host, port) to probe before connecting; None for auto and ray:// addresses."""
+        if self.address == "auto" or self.address.startswith("ray://"):
+            return None
+        host, _, port = self.address.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
+PROBE_TIMEOUT_S = 5.0
+
+
+def probe(cluster: ClusterConfig) -> None:
+    """Fails in seconds, not minutes, when nothing listens at the head's address (Ray itself
+    keeps retrying a dead address for minutes). Needs no Ray: the CLI calls it at the edge."""
+    endpoint = cluster.gcs_endpoint
+    if endpoint is None:
+        return
+    try:
+        socket.create_connection(endpoint, timeout=PROBE_TIMEOUT_S).close()
+    except OSError as exc:
+        raise SandboxError(
+            f"cannot reach the Ray cluster at {cluster.address} ({exc.strerror or exc}): start "
+            f"its head with `ray start --head --port {endpoint[1]}`, or check the address"
+        ) from None

@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 
-from sandbox.cluster.config import ClusterConfig
+from sandbox.cluster.config import ClusterConfig, probe
 from sandbox.cluster.node_pool import NodePool
 from sandbox.cluster.placement import Node, Placer, alive_nodes
 from sandbox.errors import SandboxError
@@ -90,6 +90,7 @@ class ClusterPool:
 
         if ray.is_initialized():
             return
+        probe(self.cluster)
         # ray.init installs its own SIGTERM handler (sys.exit); keep ours, which unwinds the
         # run through cancellation so every node's pool is stopped.
         main = threading.current_thread() is threading.main_thread()

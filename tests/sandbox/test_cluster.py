@@ -88,6 +88,22 @@ def test_without_ray_installed_one_line_and_exit_2(tmp_path):
     assert len(lines) == 1 and "pip install 'codefactory[ray]'" in lines[0], done.stderr
 
 
+@pytest.mark.parametrize(
+    ("address", "fragment"),
+    [
+        ("127.0.0.1:1", "cannot reach the Ray cluster at 127.0.0.1:1"),
+        ("nowhere", "invalid --ray (got 'nowhere'): give the head's host:port"),
+    ],
+)
+def test_a_bad_cluster_address_is_one_line_and_exit_2(tmp_path, address, fragment):
+    jobs = tmp_path / "jobs.jsonl"
+    write_jobs(jobs, honest_jobs(1))
+    done = run_cli("sandbox", "run", "--jobs", jobs, "--ray", address, timeout_s=60)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], done.stderr
+
+
 def test_jobs_file_on_the_cluster_same_verdicts_as_the_local_pool(
     ray_cluster, runner_image, docker_client, tmp_path
 ):
@@ -99,12 +115,12 @@ def test_jobs_file_on_the_cluster_same_verdicts_as_the_local_pool(
 
     on_ray = run_cli(
         "sandbox", "run", "--jobs", jobs, "--out", tmp_path / "ray.jsonl", "--ray",
-        ray_cluster.address, "--workers", 2, "--timeout", 10, "--image", runner_image,
+        ray_cluster.address, "--workers", 2, "--timeout", 30, "--image", runner_image,
     )  # fmt: skip
     assert on_ray.returncode == 0, on_ray.stderr
     local = run_cli(
         "sandbox", "run", "--jobs", local_jobs, "--out", tmp_path / "local.jsonl",
-        "--workers", 2, "--timeout", 10, "--image", runner_image,
+        "--workers", 2, "--timeout", 30, "--image", runner_image,
     )  # fmt: skip
     assert local.returncode == 0, local.stderr
 
@@ -133,8 +149,11 @@ def sleepy_job(job_id: str, seconds: float, passes: bool) -> Job:
     return script_job(job_id, program, timeout_s=20)
 
 
-def test_ctrl_c_on_the_driver_leaves_no_container_on_any_node(
-    ray_cluster, runner_image, docker_client, tmp_path
+@pytest.mark.parametrize(
+    ("stop", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
+)
+def test_stopping_the_driver_leaves_no_container_on_any_node(
+    ray_cluster, runner_image, docker_client, tmp_path, stop, status
 ):
     jobs = tmp_path / "slow.jsonl"
     write_jobs(jobs, [sleepy_job(f"slow-{i}", 4, True) for i in range(40)])
@@ -149,12 +168,12 @@ def test_ctrl_c_on_the_driver_leaves_no_container_on_any_node(
             f"never saw {WORKERS} containers"
         )
         time.sleep(1.0)  # jobs in flight on every node
-        driver.send_signal(signal.SIGINT)
+        driver.send_signal(stop)
         _, err = driver.communicate(timeout=120)
     finally:
         if driver.poll() is None:
             driver.kill()
-    assert driver.returncode == 130, err
+    assert driver.returncode == status, err
     assert "Traceback" not in err, err
     assert wait_until(lambda: ray_cluster.containers(docker_client) == [], 30), [
         c["Labels"] for c in ray_cluster.containers(docker_client)
