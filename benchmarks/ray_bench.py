@@ -10,8 +10,10 @@
    the total CPU is the same in every configuration and what differs is Ray's own cost: the
    round trip driver -> actor -> pool. Start-up is timed apart; configurations are
    interleaved for ``--rounds`` rounds and the best round counts (other work on the machine
-   only ever adds time), the median is shown too. "Per job" is the wall time a container
-   spends on one job: wall x containers / jobs. Target: Ray on one node within 10% of local.
+   only ever adds time), the median is shown too, and each Ray run is also compared with
+   the local run of its own round (paired), which a load that swings between minutes
+   distorts less. "Per job" is the wall time a container spends on one job: wall x
+   containers / jobs. Target: Ray on one node within 10% of local.
    Then one job at a time through one container, local and on Ray: the median round trip
    of a job, whose difference is what Ray adds to each job's latency.
 2. **The driver's ceiling.** No-op jobs through Ray (an actor that answers at once without
@@ -156,6 +158,14 @@ def cost_per_job(args, cluster, log) -> dict:
     local = out["local"]["per_job_ms_best"]
     for name in ("ray, 1 node", "ray, 2 nodes"):
         out[name]["vs_local"] = round(out[name]["per_job_ms_best"] / local, 3)
+    # Under a load that swings from minute to minute, the fairer comparison is each Ray run
+    # against the local run next to it (same round, a minute apart).
+    n = args.rounds
+    pairs = {"ray, 1 node": walls["local"][:n], "ray, 2 nodes": walls["local"][n:]}
+    for name, locals_ in pairs.items():
+        ratios = [ray_ / loc for ray_, loc in zip(walls[name], locals_, strict=True)]
+        out[name]["paired_vs_local"] = [round(r, 3) for r in ratios]
+        out[name]["paired_vs_local_median"] = round(statistics.median(ratios), 3)
     return out
 
 

@@ -9,6 +9,7 @@ from the driver or built, the containers warm; or why the node is skipped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,6 +95,10 @@ class Placer:
             started = await actor.start.remote(config.model_dump(mode="json"))
         except ray.exceptions.RayError as exc:
             return self._skip(actor, node_id, short, _first_line(exc))
+        except BaseException:  # cancelled (the run stops): the half-ready pool must not stay
+            with contextlib.suppress(Exception):
+                ray.kill(actor, no_restart=True)
+            raise
         self.log(f"node {short}: {report['detail']}, {workers} containers warm")
         return Node(
             node_id=node_id,
