@@ -250,7 +250,9 @@ class Provenance(_Record):
 
     generator: str = Field(description="codefactory and its version")
     model: str
-    endpoint: str = Field(description="scheme://host[:port] of the API, never credentials")
+    endpoint: str = Field(
+        description="scheme://host[:port] of the API (replicas: comma-separated), never credentials"
+    )
     sampling: Sampling
     prompt_version: str
     prompt_hash: str

@@ -15,9 +15,10 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
+from sandbox.cluster import ClusterConfig, open_pool
 from sandbox.errors import JobFileError
 from sandbox.models import Job, Result
-from sandbox.pool import PoolConfig, SandboxPool
+from sandbox.pool import PoolConfig
 
 JOB_FIELDS = frozenset(Job.model_fields)
 
@@ -96,6 +97,7 @@ async def run_jobs_file(
     *,
     total: int | None = None,
     tally: BatchTally | None = None,
+    cluster: ClusterConfig | None = None,
 ) -> int:
     """Runs every job of ``path`` and writes one result line each to ``out``; returns the count.
 
@@ -105,11 +107,12 @@ async def run_jobs_file(
     ``total`` is what :func:`count_and_validate` returned for ``path``, for a caller that has
     already checked the file (to size a progress bar, say): the file is then not checked again.
     Without it the whole file is checked here first, before any container starts.
+    With ``cluster`` the jobs run on every node of that Ray cluster.
     """
     if total is None:
         count_and_validate(path)
     written = 0
-    async with SandboxPool(config) as pool:
+    async with open_pool(config, cluster) as pool:
         async for result in pool.map(job for _, job in _read(path)):
             out.write(result.model_dump_json() + "\n")
             out.flush()

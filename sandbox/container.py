@@ -74,13 +74,14 @@ class WorkerContainer:
         image: str,
         limits: Limits,
         runtime: str | None = None,
+        labels: dict[str, str] | None = None,
     ):
         self.client = client
         self.image = image
         self.limits = limits
         self.memory_mb = limits.memory_mb
         self.runtime = runtime
-        self.labels = {LABEL: "1", "codefactory.owner_pid": str(os.getpid())}
+        self.labels = {**(labels or {}), LABEL: "1", "codefactory.owner_pid": str(os.getpid())}
         self.id: str | None = None
         self.jobs_run = 0
         self.epoch = 0  # which daemon lifetime of the pool started it (see SandboxPool)

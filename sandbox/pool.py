@@ -56,6 +56,9 @@ class PoolConfig(BaseModel):
         description="how long a run waits for a Docker daemon that stopped answering (a "
         "restart) before it stops with one clear error",
     )
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="extra Docker labels on every container (a node's name)"
+    )
 
 
 class SandboxPool:
@@ -133,7 +136,11 @@ class SandboxPool:
         :meth:`_wait_for_daemon`) and starts one on the daemon that came back."""
         while True:
             container = WorkerContainer(
-                self._client, self.config.image, self.config.limits, runtime=self.config.runtime
+                self._client,
+                self.config.image,
+                self.config.limits,
+                runtime=self.config.runtime,
+                labels=self.config.labels,
             )
             container.epoch = self._epoch
             self._live.add(container)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up codefactory on this machine, idempotently:
-#   1. a virtual environment in .venv with codefactory and its test tools;
+#   1. a virtual environment in .venv with codefactory, its test tools and Ray (for --ray);
 #   2. a running Docker engine (installs Debian's docker.io and starts dockerd when run as
 #      root on a machine that has none);
 #   3. the runner image (official Python base, or bootstrapped offline when no registry answers);
@@ -18,7 +18,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 say "installing codefactory into .venv"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2>&1 \
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev,ray]' 2>&1 \
   | grep -v "^WARNING: Location" >&2 || true
 .venv/bin/python -c "import factory, sandbox" || { say "installing the package failed"; exit 1; }
 

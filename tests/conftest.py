@@ -17,6 +17,8 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 REPO = Path(__file__).resolve().parent.parent
 SHARED_BENCHMARKS = REPO.parent / "shared" / "benchmarks"
 
+from tests.support.ray_cluster import ray_cluster  # noqa: E402, F401  (the --ray tests' cluster)
+
 
 def _docker_or_skip():
     from sandbox.docker_client import connect

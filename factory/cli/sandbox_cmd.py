@@ -14,9 +14,11 @@ from factory.cli.options import (
     CpuTimeout,
     Image,
     Memory,
+    Ray,
     Runtime,
     Timeout,
     Workers,
+    cluster_config,
     defaults,
     pool_config,
 )
@@ -54,6 +56,7 @@ def run(
     memory: Memory = LIMITS.memory_mb,
     runtime: Runtime = None,
     image: Image = None,
+    ray: Ray = None,
 ) -> None:
     """Run one solution with its tests (exit 0 passed, 1 not), or a JSONL file of jobs."""
     if mode not in ("pytest", "script"):
@@ -62,8 +65,10 @@ def run(
         if solution or tests:
             fail("give either --jobs or --solution/--tests, not both")
         config = pool_config(workers, timeout, memory, runtime, image, cpu_timeout=cpu_timeout)
-        _run_batch(jobs, out, config)
+        _run_batch(jobs, out, config, cluster_config(ray, workers))
         return
+    if ray is not None:
+        fail("--ray runs a --jobs file; a single --solution runs here")
     if solution is None or tests is None:
         fail("give --solution and --tests (or --jobs FILE)")
     config = pool_config(1, timeout, memory, runtime, image, cpu_timeout=cpu_timeout)
@@ -117,7 +122,7 @@ def _print_result(result) -> None:
         console.print(table)
 
 
-def _run_batch(jobs: Path, out: Path | None, config) -> None:
+def _run_batch(jobs: Path, out: Path | None, config, cluster=None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sandbox.aio import run as run_async
@@ -142,7 +147,9 @@ def _run_batch(jobs: Path, out: Path | None, config) -> None:
     try:
         with progress:
             written = run_async(
-                run_jobs_file(jobs, handle, config, on_result, total=total, tally=tally)
+                run_jobs_file(
+                    jobs, handle, config, on_result, total=total, tally=tally, cluster=cluster
+                )
             )
     finally:
         if out:

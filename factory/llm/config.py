@@ -1,4 +1,4 @@
-"""Validated settings for talking to one OpenAI-compatible endpoint.
+"""Validated settings for talking to an OpenAI-compatible endpoint (or replicas of one).
 
 Built once at the edge (the CLI calls :meth:`LLMConfig.from_flags`, tests construct it
 directly); everything below takes the config object and never reads the environment.
@@ -6,7 +6,7 @@ directly); everything below takes the config object and never reads the environm
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,22 +34,36 @@ class LLMConfig(BaseModel):
     retry_after_max_s: float = Field(
         120.0, ge=0, le=3600, description="longest Retry-After wait honoured as given"
     )
+    replicas: tuple[str, ...] = Field(
+        (), description="more API roots serving the same model (--base-url given again)"
+    )
+    rest_s: float = Field(
+        5.0, ge=0, le=600, description="first rest of a failing replica (doubles, to 60 s)"
+    )
 
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        value = value.strip()
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(
-                "must be an http(s) URL of an OpenAI-compatible API, such as "
-                "http://127.0.0.1:8000/v1"
-            )
-        try:
-            parts.port  # noqa: B018 - raises ValueError on a malformed port
-        except ValueError:
-            raise ValueError("the port in the URL is not a number between 0 and 65535") from None
-        return value.rstrip("/")
+        return _check_url(value)
+
+    @field_validator("replicas")
+    @classmethod
+    def _http_urls(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_url(value) for value in values)
+
+    @property
+    def base_urls(self) -> list[str]:
+        """Every API root of the run: the first ``--base-url`` and its replicas."""
+        return [self.base_url, *self.replicas]
+
+    def replica(self, base_url: str) -> LLMConfig:
+        """This config for one API root alone (its messages name that endpoint)."""
+        return self.model_copy(update={"base_url": base_url, "replicas": ()})
+
+    @property
+    def endpoint_hosts(self) -> list[str]:
+        """``scheme://host[:port]`` of each endpoint, without credentials (provenance)."""
+        return [self.replica(url).endpoint_host for url in self.base_urls]
 
     @field_validator("model")
     @classmethod
@@ -85,18 +99,21 @@ class LLMConfig(BaseModel):
         cls,
         *,
         environ: Mapping[str, str],
-        base_url: str | None = None,
+        base_url: str | Sequence[str] | None = None,
         api_key: str | None = None,
         flag_names: Mapping[str, str] | None = None,
         **fields: Any,
     ) -> LLMConfig:
         """Builds the config from CLI flags, falling back to OPENAI_BASE_URL / OPENAI_API_KEY.
 
-        Only the CLI calls this, passing ``os.environ``; a flag always wins over the
-        environment. ``fields`` with value None are left at their defaults. Any invalid value
+        ``base_url`` may list several API roots (``--base-url`` repeated): replicas of the
+        same model that share the requests. Only the CLI calls this, passing ``os.environ``; a
+        flag always wins over the environment. ``fields`` with value None are left at their defaults. Any invalid value
         becomes a one-line :class:`ConfigError` naming the flag.
         """
-        base_url = base_url or environ.get(BASE_URL_ENV) or None
+        urls = [base_url] if isinstance(base_url, str) else list(base_url or [])
+        urls = [url for url in urls if url] or [environ.get(BASE_URL_ENV) or ""]
+        base_url, replicas = urls[0] or None, tuple(urls[1:])
         if base_url is None:
             raise ConfigError(
                 f"no LLM endpoint given: pass --base-url URL or set {BASE_URL_ENV} "
@@ -105,7 +122,22 @@ class LLMConfig(BaseModel):
         api_key = api_key or environ.get(API_KEY_ENV) or None
         values = {key: value for key, value in fields.items() if value is not None}
         try:
-            return cls(base_url=base_url, api_key=api_key, **values)
+            return cls(base_url=base_url, replicas=replicas, api_key=api_key, **values)
         except ValidationError as exc:
-            message = describe_validation_error(exc, flag_names or {}, secret={"api_key"})
+            flags = {"replicas": "--base-url", **(flag_names or {})}
+            message = describe_validation_error(exc, flags, secret={"api_key"})
             raise ConfigError(message) from None
+
+
+def _check_url(value: str) -> str:
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            "must be an http(s) URL of an OpenAI-compatible API, such as http://127.0.0.1:8000/v1"
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        raise ValueError("the port in the URL is not a number between 0 and 65535") from None
+    return value.rstrip("/")

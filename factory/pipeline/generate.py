@@ -36,7 +36,7 @@ from factory.run_fingerprint import RunFingerprint
 from factory.stages.base import Asker
 from problems import Taxonomy, load_seeds, load_taxonomy
 from problems.plan import StratifiedPlan
-from sandbox import SandboxPool
+from sandbox.cluster import ClusterConfig, open_pool
 from sandbox.errors import SandboxError
 
 
@@ -71,13 +71,15 @@ async def generate(
     hygiene: HygieneConfig | None = None,
     quality: QualityConfig | None = None,
     console: Any = None,
+    cluster: ClusterConfig | None = None,
 ) -> GenerateReport:
     """Fills ``config.out`` with ``config.count`` finished problems and exports the dataset.
 
     Resumes what is already in ``config.out``. ``console`` (a rich Console) gets the live
     display; None runs silently. ``quality`` (when enabled) adds the static precheck and the
     test-strength gate to ``gates``; ``hygiene`` screens accepted rows. Both join the run's
-    fingerprint.
+    fingerprint. ``cluster`` runs the sandbox jobs on a Ray cluster; the LLM client, plan,
+    store and export stay here.
     """
     taxonomy = taxonomy or load_taxonomy()
     prompts = load_prompts(config.prompt_version)
@@ -108,7 +110,7 @@ async def generate(
                 store = RunStore.open(config.out, fingerprint, force_config=config.force_config)
                 closing.callback(store.close)
             store.record_config()  # a forced configuration, now that the run goes ahead
-            run = _Run(config, llm_config, llm, store, counters, prompts, taxonomy)
+            run = _Run(config, llm_config, llm, store, counters, prompts, taxonomy, cluster)
             try:
                 structured = await run.loop(gates, quality, screen, console)
             except (FactoryError, SandboxError):
@@ -147,8 +149,10 @@ class _Run:
         counters: RunCounters,
         prompts: PromptSet,
         taxonomy: Taxonomy,
+        cluster: ClusterConfig | None = None,
     ) -> None:
         self.config = config
+        self.cluster = cluster
         self.llm_config = llm_config
         self.llm = llm
         self.store = store
@@ -174,7 +178,7 @@ class _Run:
             max_reasks=config.max_reasks,
             on_reask=counters.on_reask,
         )
-        async with SandboxPool(config.sandbox) as pool:
+        async with open_pool(config.sandbox, self.cluster) as pool:
             ctx = FlowContext(
                 asker=asker,
                 judge=pool.run,
@@ -210,7 +214,7 @@ class _Run:
         return RunIdentity(
             generator=generator_version(),
             model=self.llm_config.model,
-            endpoint=self.llm_config.endpoint_host,
+            endpoint=", ".join(self.llm_config.endpoint_hosts),
             prompt_version=self.prompts.version,
             prompt_hash=self.prompts.hash,
             taxonomy=self.taxonomy.name,

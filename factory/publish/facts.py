@@ -156,7 +156,7 @@ class _Pass:
         limits += ", network on" if p.sandbox.network else ", no network"
         for key, value in (
             ("models", p.model),
-            ("endpoints", p.endpoint),
+            *(("endpoints", endpoint) for endpoint in p.endpoint.split(", ")),
             ("generators", p.generator),
             ("prompt_versions", p.prompt_version),
             ("prompt_hashes", p.prompt_hash),
