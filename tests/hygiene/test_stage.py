@@ -6,15 +6,15 @@ import json
 
 from factory.hygiene.stage import HygieneConfig, HygieneScreen
 from factory.records import DropReason, Split
-from tests.support.hygiene_records import make_record
 from tests.support.hygiene_rows import HAS_CLOSE_ELEMENTS, MERGE_INTERVALS, RUN_LENGTH, variant
+from tests.support.records import record_from_row
 
 
 def test_kept_rows_pass_unchanged_and_later_copies_are_dropped():
     screen = HygieneScreen.load(HygieneConfig())
-    first = make_record(RUN_LENGTH, slot=0)
+    first = record_from_row(RUN_LENGTH, slot=0)
     assert screen(first) is first
-    copy = screen(make_record(variant(RUN_LENGTH, id="cf-again", title="RLE again"), slot=1))
+    copy = screen(record_from_row(variant(RUN_LENGTH, id="cf-again", title="RLE again"), slot=1))
     assert copy.split == Split.DROPPED
     assert copy.quality.near_duplicate_of == RUN_LENGTH["id"]
     assert copy.drop.reason is DropReason.EXACT_DUPLICATE
@@ -24,7 +24,7 @@ def test_kept_rows_pass_unchanged_and_later_copies_are_dropped():
 
 def test_a_benchmark_copy_is_dropped_with_the_task_named():
     screen = HygieneScreen.load(HygieneConfig())
-    row = screen(make_record(HAS_CLOSE_ELEMENTS))
+    row = screen(record_from_row(HAS_CLOSE_ELEMENTS))
     assert row.split == Split.DROPPED
     assert row.quality.contamination_match == "humaneval:HumanEval/0"
     assert row.drop.stage == "decontamination"
@@ -35,15 +35,15 @@ def test_a_benchmark_copy_is_dropped_with_the_task_named():
 
 def test_failures_are_not_screened():
     screen = HygieneScreen.load(HygieneConfig())
-    failure = make_record(HAS_CLOSE_ELEMENTS, split=Split.FAILURES)
+    failure = record_from_row(HAS_CLOSE_ELEMENTS, split=Split.FAILURES)
     assert screen(failure) is failure
 
 
 def test_a_resumed_screen_knows_the_rows_kept_before():
     screen = HygieneScreen.load(HygieneConfig()).resume(
-        [make_record(RUN_LENGTH), make_record(MERGE_INTERVALS, slot=1)]
+        [record_from_row(RUN_LENGTH), record_from_row(MERGE_INTERVALS, slot=1)]
     )
-    again = screen(make_record(variant(MERGE_INTERVALS, id="cf-other"), slot=2))
+    again = screen(record_from_row(variant(MERGE_INTERVALS, id="cf-other"), slot=2))
     assert again.quality.near_duplicate_of == MERGE_INTERVALS["id"]
 
 

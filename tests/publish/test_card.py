@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import yaml
 from huggingface_hub import DatasetCard
@@ -13,16 +10,12 @@ from factory.dataset.stats import stats_for_dir
 from factory.publish.card import size_category
 from factory.publish.facts import collect_facts
 from factory.records import DropReason, Split
+from tests.support.cli import assert_one_line_error, codefactory
 
 
 @pytest.fixture(scope="module")
 def card_text(generated) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "factory.cli.main", "card", str(generated), "--license", "mit"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = codefactory("card", generated, "--license", "mit", timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(generated / "README.md")
     return (generated / "README.md").read_text()
@@ -115,12 +108,4 @@ def test_size_category(rows, category):
 
 
 def test_a_directory_that_is_no_dataset_is_one_clear_error(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "factory.cli.main", "card", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 2
-    assert done.stderr.startswith("error: ") and "not a codefactory dataset" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert_one_line_error(codefactory("card", tmp_path, timeout=120), "not a codefactory dataset")

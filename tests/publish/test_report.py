@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from factory.dataset.stats import stats_for_dir
 from factory.publish import svg
 from factory.publish.facts import collect_facts
 from factory.publish.report import render_report
+from tests.support.cli import codefactory
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PLOTS = ("funnel", "failures", "repairs", "coverage", "mutation", "topics")
@@ -58,12 +58,7 @@ def browse(page: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedProce
 @pytest.fixture(scope="module")
 def report_page(generated, tmp_path_factory) -> Path:
     page = tmp_path_factory.mktemp("report") / "report.html"
-    done = subprocess.run(
-        [sys.executable, "-m", "factory.cli.main", "report", str(generated), "--out", str(page)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = codefactory("report", generated, "--out", page, timeout=120)
     assert done.returncode == 0, done.stderr
     return page
 

@@ -1,4 +1,4 @@
-"""Building valid records for the store and export tests."""
+"""Building valid records for the store, export and hygiene tests."""
 
 from __future__ import annotations
 
@@ -99,4 +99,34 @@ def abandoned(slot: int) -> AbandonedSlot:
         reason="no valid reply",
         usage=Usage(problem=TokenUsage(calls=3, reasks=2, prompt_tokens=300)),
         finished_at="2026-01-01T00:00:01.000+00:00",
+    )
+
+
+def record_from_row(row: dict, *, slot: int = 0, split: Split = Split.TRAIN) -> ProblemRecord:
+    """A train row (one passing attempt) from a hygiene test row (``hygiene_rows``)."""
+    verdict = Verdict(status=Status.PASSED, passed=True, n_tests=1, n_passed=1)
+    return ProblemRecord(
+        id=row["id"],
+        split=split,
+        title=row["title"],
+        description=row["description"],
+        entry_point=row["entry_point"],
+        signature=row["signature"],
+        topic=row["topic"],
+        subtopic="general",
+        difficulty=row["difficulty"],
+        solution=row["solution"],
+        tests=row["tests"],
+        n_repairs=0,
+        attempts=[
+            Attempt(
+                index=0,
+                origin="initial",
+                solution=row["solution"],
+                tests=row["tests"],
+                verdict=verdict,
+            )
+        ],
+        usage=Usage(),
+        provenance=provenance(slot),
     )
