@@ -93,6 +93,7 @@ async def evaluate_samples(
     if progress is not None:
         progress.start(total)
     tally = _Tally()
+    await benchmark.prepare(config.pool)
     handle = _open_results(out_path)
     try:
         async with SandboxPool(config.pool) as pool:
@@ -103,14 +104,14 @@ async def evaluate_samples(
                 if result.status == Status.TIMEOUT:
                     held.append(sample)
                     continue
-                tally.add(_record(sample, result, 1), handle, progress)
+                tally.add(_record(benchmark, sample, result, 1), handle, progress)
             if held:
                 tally.timeouts_rerun = len(held)
                 async for result in pool.map(jobs.build(held)):
                     sample = jobs.finish(result.id)
                     if result.status != Status.TIMEOUT:
                         tally.timeouts_recovered += 1
-                    tally.add(_record(sample, result, 2), handle, progress)
+                    tally.add(_record(benchmark, sample, result, 2), handle, progress)
     finally:
         if handle is not None:
             handle.close()
@@ -137,9 +138,16 @@ class _JobStream:
         return self.in_flight.pop(job_id)
 
 
-def _record(sample: Sample, result: Result, attempts: int) -> SampleResult:
+def _record(benchmark: Benchmark, sample: Sample, result: Result, attempts: int) -> SampleResult:
+    details = benchmark.details(benchmark.tasks[sample.task_id], result)
     return SampleResult.from_result(
-        sample.task_id, sample.completion_id, sample.completion, sample.solution, result, attempts
+        sample.task_id,
+        sample.completion_id,
+        sample.completion,
+        sample.solution,
+        result,
+        attempts,
+        **details,
     )
 
 
@@ -158,6 +166,7 @@ class _Tally:
 
     def __init__(self) -> None:
         self.scored: dict[str, list[int]] = {}
+        self.base_passed: dict[str, int] = {}  # benchmarks with base and plus tests
         self.seen_tasks: set[str] = set()
         self.statuses: Counter[str] = Counter()
         self.n_samples = 0
@@ -175,6 +184,9 @@ class _Tally:
             counts = self.scored.setdefault(record.task_id, [0, 0])
             counts[0] += 1
             counts[1] += int(record.passed)
+            if record.base_status is not None:
+                passed = record.base_status == "pass"
+                self.base_passed[record.task_id] = self.base_passed.get(record.task_id, 0) + passed
         if progress is not None:
             progress.advance(record)
 
@@ -182,6 +194,10 @@ class _Tally:
         self, benchmark: Benchmark, config: EvalConfig, out_path: Path | None, wall: float
     ) -> EvalSummary:
         report = pass_at_k({t: (n, c) for t, (n, c) in self.scored.items()}, config.ks)
+        base = None
+        if self.base_passed:
+            base_counts = {t: (n, self.base_passed.get(t, 0)) for t, (n, _) in self.scored.items()}
+            base = pass_at_k(base_counts, config.ks).values
         expected = set(benchmark.default_task_ids())
         return EvalSummary(
             benchmark=benchmark.name,
@@ -189,6 +205,7 @@ class _Tally:
             n_samples=self.n_samples,
             n_scored=sum(n for n, _ in self.scored.values()),
             pass_at_k=report.values,
+            base_pass_at_k=base,
             k_omitted=report.omitted,
             status_counts={status.value: self.statuses.get(status.value, 0) for status in Status},
             sandbox_errors=self.statuses.get(Status.SANDBOX_ERROR.value, 0),

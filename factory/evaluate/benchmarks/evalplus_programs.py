@@ -1,0 +1,454 @@
+"""The programs HumanEval+ / MBPP+ run in the sandbox: the reference run and the judge.
+
+Both are built from trusted text only: :mod:`evalplus_rules` (pasted whole), the task's data
+(inputs, expected outputs, limits, encoded as JSON inside a string literal) and the benchmark's
+own prompt and reference solution. The sample's code is a string literal too, executed by the
+judge in a fresh ``{}`` namespace as EvalPlus executes it, after EvalPlus's reliability guard
+(``builtins.open`` and the destructive ``os``/``shutil``/``subprocess`` functions disabled,
+4 GiB address-space, data and stack limits) and with its input and output swallowed.
+
+- The reference program runs ``canonical_solution`` on a deep copy of every input (as
+  EvalPlus's ``trusted_exec`` does), times each call and writes the encoded outputs to stdout,
+  compressed, behind a marker. An output too large to ship with every sample (HumanEval/15's
+  strings reach 7 MB) is left out and recomputed by the judge from the same reference.
+- The judge program calls the sample's function on the base inputs, then, in a freshly
+  executed namespace (EvalPlus uses a new process), on the plus inputs, each call under its
+  per-input limit and the run of inputs under EvalPlus's total limit, min(60 s, sum of the
+  limits) + 2 s; it stops at the first wrong output. What it found is written as one marked
+  line (``status``, the failing input, expected and actual output, shortened); a failure ends
+  the program with an ``AssertionError``, so the sandbox's verdict is ``failed``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import zlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from factory.evaluate.benchmarks.base import Task
+from sandbox import Job, Result, Status
+
+if TYPE_CHECKING:
+    from factory.evaluate.benchmarks.evalplus import EvalPlusBenchmark
+
+RULES_SOURCE = (Path(__file__).parent / "evalplus_rules.py").read_text(encoding="utf-8")
+REFERENCE_MARKER = "EVALPLUS-REFERENCE "
+BIG_OUTPUT_CHARS = 256 * 1024
+"""An expected output whose encoding is longer is recomputed by the judge, not shipped."""
+TASK_OUTPUT_CHARS = 8 * 1024 * 1024
+PART_CAP_S = 60.0
+"""EvalPlus's EVALPLUS_TIMEOUT_PER_TASK default: the cap on one run of inputs' limits."""
+PART_SLACK_S = 2.0
+START_SLACK_S = 2.0
+REFERENCE_TIMEOUT_S = 900.0
+
+_PRELUDE = """\
+import base64 as _base64, contextlib as _contextlib, copy as _copy, hashlib as _hashlib
+import io as _io, os as _os
+import signal as _signal, sys as _sys, time as _time, zlib as _zlib
+"""
+
+_REFERENCE_BODY = """
+_namespace = {}
+exec(_PROGRAM, _namespace)
+_function = _namespace[_ENTRY]
+_result = {"base": [], "plus": [], "base_time": [], "plus_time": []}
+_used = 0
+for _part in ("base", "plus"):
+    for _inp in _INPUTS[_part]:
+        _args = _copy.deepcopy(_inp)
+        with _contextlib.redirect_stdout(_io.StringIO()):
+            _start = _time.perf_counter()
+            _value = _function(*_args)
+            _elapsed = _time.perf_counter() - _start
+        if _NOT_NONE:
+            _value = _value is not None
+        try:
+            _text = dumps(_value)
+        except (TypeError, ValueError, RecursionError):
+            _text = None
+        if _text is not None and (len(_text) > _BIG or _used + len(_text) > _TOTAL):
+            if _ORACLE is None and "nan" not in _text:
+                _digest = _hashlib.sha256(_text.encode("utf-8")).hexdigest()
+                _text = json.dumps({"sha256": _digest, "floats": is_floats(_value)})
+            else:
+                _text = None
+        _used += len(_text or "")
+        _result[_part].append(_text)
+        _result[_part + "_time"].append(_elapsed)
+_payload = _base64.b64encode(_zlib.compress(json.dumps(_result).encode("utf-8"))).decode()
+_os.write(1, ("\\n" + _MARKER + _payload + "\\n").encode())
+"""
+
+_JUDGE_BODY = """
+class _TimedOut(Exception):
+    pass
+
+
+def _on_alarm(signum, frame):
+    raise _TimedOut("Timed out!")
+
+
+class _WriteOnly(_io.StringIO):
+    def read(self, *args, **kwargs):
+        raise IOError
+
+    readline = readlines = read
+
+    def readable(self, *args, **kwargs):
+        return False
+
+
+class _RedirectStdin(_contextlib._RedirectStream):
+    _stream = "stdin"
+
+
+@_contextlib.contextmanager
+def _swallow_io():
+    stream = _WriteOnly()
+    with _contextlib.redirect_stdout(stream), _contextlib.redirect_stderr(stream):
+        with _RedirectStdin(stream):
+            yield
+
+
+def _emit(kind, fields):
+    line = "\\n" + _NONCE + " " + kind + " " + json.dumps(fields) + "\\n"
+    _os.write(1, line.encode("utf-8", "replace"))
+
+
+def _guard():
+    import builtins, faulthandler, resource, shutil, subprocess
+    limit = 4 * 1024 ** 3
+    for name in ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_STACK"):
+        try:
+            resource.setrlimit(getattr(resource, name), (limit, limit))
+        except (ValueError, OSError):
+            pass
+    faulthandler.disable()
+    builtins.exit = None
+    builtins.quit = None
+    _os.environ["OMP_NUM_THREADS"] = "1"
+    for name in _DISABLED_OS:
+        setattr(_os, name, None)
+    builtins.open = None
+    shutil.rmtree = None
+    shutil.move = None
+    shutil.chown = None
+    subprocess.Popen = None
+    builtins.help = None
+    for name in ("ipdb", "joblib", "resource", "psutil", "tkinter"):
+        _sys.modules[name] = None
+
+
+_reference_function = None
+_poly = None
+if _TASK["recompute"]["base"] or _TASK["recompute"]["plus"]:
+    _reference_namespace = {}
+    exec(_REFERENCE, _reference_namespace)
+    _reference_function = _reference_namespace[_TASK["entry"]]
+if _HELPERS:
+    _helper_namespace = {}
+    exec(_HELPERS, _helper_namespace)
+    _poly = _helper_namespace["poly"]
+
+
+def _reference(inp):
+    value = _reference_function(*inp)
+    return (value is not None) if _TASK["oracle"] == "not_none" else value
+
+
+class _Large:
+    def __repr__(self):
+        return "<a large output, not shown>"
+
+
+_LARGE = _Large()
+
+
+def _matches_digest(out, record):
+    try:
+        text = dumps(out)
+    except Exception:
+        return False
+    return _hashlib.sha256(text.encode("utf-8")).hexdigest() == record["sha256"]
+
+
+def _load():
+    namespace = {}
+    with _swallow_io():
+        exec(_CANDIDATE, namespace)
+        return namespace[_TASK["entry"]]
+
+
+def _call(function, inp, limit):
+    _signal.setitimer(_signal.ITIMER_REAL, limit)
+    try:
+        with _swallow_io():
+            return function(*inp)
+    finally:
+        _signal.setitimer(_signal.ITIMER_REAL, 0)
+
+
+def _failure(part, index, shown, exp, reason, actual=None):
+    return {
+        "failed_part": part,
+        "failed_index": index,
+        "failing_input": shown,
+        "expected": None if index is None else shorten(exp),
+        "actual": actual,
+        "reason": reason,
+    }
+
+
+def _run(part):
+    try:
+        function = _load()
+    except BaseException as exc:
+        return _failure(part, None, None, None, "the program did not load: " + shorten(exc, 300))
+    atol = _TASK["atol"]
+    inputs = _TASK["inputs"][part]
+    limits = _TASK["limits"][part]
+    started = _time.monotonic()
+    for index, inp in enumerate(inputs):
+        exp = _TASK["expected"][part][index]
+        digest = None
+        if index in _TASK["recompute"][part]:
+            if isinstance(exp, dict):  # too large to ship: its digest, the reference for the rest
+                digest, exp, pristine = exp, _LARGE, _copy.deepcopy(inp)
+            else:
+                exp = _reference(_copy.deepcopy(inp))
+        remaining = _TASK["cap"][part] - (_time.monotonic() - started)
+        limit = min(limits[index], remaining)
+        shown = shorten(inp)
+        if limit <= 0:
+            reason = "the %s inputs exceeded their total time limit (%.1f s)" % (part, _TASK["cap"][part])
+            return _failure(part, index, shown, exp, reason)
+        try:
+            out = _call(function, inp, limit)
+        except _TimedOut:
+            return _failure(part, index, shown, exp, "timed out after %.1f s" % limit)
+        except BaseException as exc:
+            return _failure(part, index, shown, exp, "raised " + type(exc).__name__ + ": " + shorten(str(exc), 200))
+        if digest is not None:
+            if _matches_digest(out, digest):
+                atol = 1e-6 if atol == 0 and digest["floats"] else atol
+                continue
+            exp = _reference(pristine)
+        try:
+            ok, atol = check_output(out, exp, inp, _TASK["oracle"], atol, _poly)
+        except BaseException:
+            ok = False
+        if not ok:
+            return _failure(part, index, shown, exp, "wrong output", shorten(out))
+    return None
+
+
+_signal.signal(_signal.SIGALRM, _on_alarm)
+_guard()
+_found = _run("base")
+if _found is None:
+    _emit("base", {"status": "pass"})
+    _found = _run("plus")
+if _found is not None:
+    _found["base_status"] = "fail" if _found["failed_part"] == "base" else "pass"
+    _found["plus_status"] = "fail"
+    _emit("report", _found)
+    raise AssertionError(
+        "%s input #%s %s" % (_found["failed_part"], _found["failed_index"], _found["reason"])
+    )
+_emit("report", {"base_status": "pass", "plus_status": "pass"})
+"""
+
+_DISABLED_OS = (
+    "kill",
+    "system",
+    "putenv",
+    "remove",
+    "removedirs",
+    "rmdir",
+    "fchdir",
+    "setuid",
+    "fork",
+    "forkpty",
+    "killpg",
+    "rename",
+    "renames",
+    "truncate",
+    "replace",
+    "unlink",
+    "fchmod",
+    "fchown",
+    "chmod",
+    "chown",
+    "chroot",
+    "lchflags",
+    "lchmod",
+    "lchown",
+    "getcwd",
+    "chdir",
+)
+
+
+def reference_job(bench: EvalPlusBenchmark, task_id: str) -> Job:
+    """The job that runs ``task_id``'s reference on all its inputs (expected outputs, times)."""
+    task, plus = bench.tasks[task_id], bench.plus[task_id]
+    from factory.evaluate.benchmarks.evalplus_rules import dumps
+
+    inputs = dumps({"base": plus.base_input, "plus": plus.plus_input})
+    program = "".join(
+        [
+            _PRELUDE,
+            RULES_SOURCE,
+            f"\n_INPUTS = decode_json({inputs!r})\n",
+            f"_PROGRAM = {task.canonical_solution!r}\n",
+            f"_ENTRY = {plus.entry_point!r}\n",
+            f"_NOT_NONE = {plus.oracle == 'not_none'!r}\n",
+            f"_ORACLE = {plus.oracle!r}\n",
+            f"_BIG = {BIG_OUTPUT_CHARS}\n_TOTAL = {TASK_OUTPUT_CHARS}\n",
+            f"_MARKER = {REFERENCE_MARKER!r}\n",
+            _REFERENCE_BODY,
+        ]
+    )
+    return Job(
+        id=f"reference:{task_id}",
+        solution="",
+        tests=program,
+        mode="script",
+        timeout_s=REFERENCE_TIMEOUT_S,
+    )
+
+
+def read_reference(result: Result) -> dict[str, list]:
+    """The reference program's outputs (JSON texts, None where left out) and times."""
+    if result.status != Status.PASSED:
+        raise ValueError(f"{result.status.value}: {result.error or result.stderr[-500:]}")
+    for line in reversed(result.stdout.splitlines()):
+        if line.startswith(REFERENCE_MARKER):
+            payload = zlib.decompress(base64.b64decode(line[len(REFERENCE_MARKER) :]))
+            return json.loads(payload)
+    raise ValueError("the reference run wrote no outputs (stdout cut short?)")
+
+
+def time_limits(bench: EvalPlusBenchmark, times: list[float], floor_s: float) -> list[float]:
+    """EvalPlus's per-input limits: max(floor, factor x the reference's time)."""
+    return [round(max(floor_s, bench.time_factor * t), 3) for t in times]
+
+
+def part_cap(limits: list[float]) -> float:
+    return min(PART_CAP_S, sum(limits)) + PART_SLACK_S
+
+
+def task_data(bench: EvalPlusBenchmark, task_id: str, floor_s: float) -> tuple[str, float, bool]:
+    """The judge's data for one task as JSON text (memoised), the job's time limit, and
+    whether the judge recomputes some expected outputs from the reference."""
+    key = (task_id, floor_s)
+    if key in bench.judge_data:
+        return bench.judge_data[key]
+    from factory.evaluate.benchmarks.evalplus_rules import dumps
+
+    plus = bench.plus[task_id]
+    outputs = bench.expected.outputs[task_id]
+    limits = {part: time_limits(bench, outputs[f"{part}_time"], floor_s) for part in PARTS}
+    caps = {part: part_cap(limits[part]) for part in PARTS}
+    expected = {
+        part: "[" + ",".join("null" if t is None else t for t in outputs[part]) + "]"
+        for part in PARTS
+    }
+    recompute = {
+        part: [i for i, t in enumerate(outputs[part]) if t is None or t.startswith('{"sha256"')]
+        for part in PARTS
+    }
+    text = (
+        '{"entry":'
+        + json.dumps(plus.entry_point)
+        + ',"oracle":'
+        + json.dumps(plus.oracle)
+        + ',"atol":'
+        + json.dumps(plus.atol)
+        + ',"inputs":'
+        + dumps({"base": plus.base_input, "plus": plus.plus_input})
+        + ',"expected":{"base":'
+        + expected["base"]
+        + ',"plus":'
+        + expected["plus"]
+        + '},"recompute":'
+        + json.dumps(recompute)
+        + ',"limits":'
+        + json.dumps(limits)
+        + ',"cap":'
+        + json.dumps(caps)
+        + "}"
+    )
+    timeout = caps["base"] + caps["plus"] + START_SLACK_S
+    needs_reference = any(recompute.values())
+    bench.judge_data[key] = (text, timeout, needs_reference)
+    return text, timeout, needs_reference
+
+
+PARTS = ("base", "plus")
+
+
+def judge_job(bench: EvalPlusBenchmark, task: Task, solution: str, job_id: str, floor_s: float):
+    """The job that judges one sample of ``task``."""
+    data, timeout, recomputes = task_data(bench, task.task_id, floor_s)
+    plus = bench.plus[task.task_id]
+    nonce = secrets.token_hex(8)
+    bench.nonces[job_id] = nonce
+    program = "".join(
+        [
+            _PRELUDE,
+            RULES_SOURCE,
+            f"\n_TASK = decode_json({data!r})\n",
+            "_TASK['recompute'] = {k: set(v) for k, v in _TASK['recompute'].items()}\n",
+            f"_CANDIDATE = {solution!r}\n",
+            f"_REFERENCE = {task.canonical_solution if recomputes else ''!r}\n",
+            f"_HELPERS = {plus.helpers!r}\n",
+            f"_NONCE = {nonce!r}\n",
+            f"_DISABLED_OS = {_DISABLED_OS!r}\n",
+            _JUDGE_BODY,
+        ]
+    )
+    return Job(id=job_id, solution="", tests=program, mode="script", timeout_s=min(timeout, 3600))
+
+
+def read_report(result: Result, nonce: str | None) -> dict[str, Any]:
+    """The per-sample fields: base/plus status and, for a failure, what failed and how."""
+    if result.status == Status.SANDBOX_ERROR:
+        return {}
+    report: dict[str, Any] = {}
+    base_passed = False
+    if nonce:
+        prefix = nonce + " "
+        for line in result.stdout.splitlines():
+            if not line.startswith(prefix):
+                continue
+            kind, _, body = line[len(prefix) :].partition(" ")
+            try:
+                fields = json.loads(body)
+            except ValueError:
+                continue
+            if kind == "base":
+                base_passed = True
+            elif kind == "report" and isinstance(fields, dict):
+                report = fields
+    if result.passed:
+        return {"base_status": "pass", "plus_status": "pass"}
+    base_passed = base_passed or report.get("base_status") == "pass"
+    out: dict[str, Any] = {
+        "base_status": "pass" if base_passed else "fail",
+        "plus_status": "fail",
+    }
+    for key in ("failing_input", "expected", "actual"):
+        if isinstance(report.get(key), str):
+            out[key] = report[key]
+    if isinstance(report.get("reason"), str):
+        part = report.get("failed_part")
+        index = report.get("failed_index")
+        where = f"{part} input #{index}: " if index is not None else f"{part}: "
+        out["failure"] = where + report["reason"]
+    elif result.status == Status.TIMEOUT:
+        out["failure"] = "the sample exceeded the job's time limit"
+    return out
