@@ -5,7 +5,7 @@ pipeline and the evaluation harness call.
 """
 
 from sandbox.errors import DockerUnavailable, ImageMissing, SandboxError
-from sandbox.models import Job, Limits, Result, Status, TestOutcome
+from sandbox.models import Job, Limits, Result, Status, TestOutcome, Variant
 from sandbox.pool import PoolConfig, SandboxPool
 
 __all__ = [
@@ -19,4 +19,5 @@ __all__ = [
     "SandboxPool",
     "Status",
     "TestOutcome",
+    "Variant",
 ]

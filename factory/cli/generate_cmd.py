@@ -51,7 +51,13 @@ Topics = Annotated[
     Path | None,
     typer.Option("--topics", help="Your own taxonomy, TOML or JSON (default: the built-in one)."),
 ]
-JobTimeout = Annotated[float, typer.Option("--timeout", help="Sandbox seconds per test run.")]
+JobTimeout = Annotated[
+    float, typer.Option("--timeout", help="Sandbox wall-clock seconds per test run.")
+]
+JobCpuTimeout = Annotated[
+    float | None,
+    typer.Option("--cpu-timeout", help="Sandbox CPU seconds per test run (default: --timeout)."),
+]
 RequestTimeout = Annotated[
     float | None, typer.Option("--request-timeout", help="Seconds per LLM request (default: 120).")
 ]
@@ -89,6 +95,7 @@ def generate(
     topics: Topics = None,
     workers: Workers = None,
     timeout: JobTimeout = 10.0,
+    cpu_timeout: JobCpuTimeout = None,
     memory: Memory = None,
     runtime: Runtime = None,
     image: Image = None,
@@ -146,7 +153,7 @@ def generate(
         timeout_s=request_timeout,
         max_retries=max_retries,
     )
-    pools = pool_config(workers, timeout, memory, runtime, image)
+    pools = pool_config(workers, timeout, memory, runtime, image, cpu_timeout)
     taxonomy = load_taxonomy(topics)
     hygiene = hygiene_config(dedup_threshold, no_dedup, decontaminate, mbpp, benchmark_file)
     quality = quality_config(

@@ -18,7 +18,15 @@ app = typer.Typer(
 Workers = Annotated[
     int | None, typer.Option("--workers", "-w", help="Containers (default: CPU count).")
 ]
-Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds per job (default: 30).")]
+Timeout = Annotated[
+    float | None, typer.Option("--timeout", help="Wall-clock seconds per job (default: 30).")
+]
+CpuTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--cpu-timeout", help="CPU seconds per job, all its processes (default: the --timeout)."
+    ),
+]
 Memory = Annotated[int | None, typer.Option("--memory", help="MiB per container (default: 512).")]
 Runtime = Annotated[
     str | None, typer.Option("--runtime", help="Container runtime, e.g. runsc (gVisor).")
@@ -29,16 +37,20 @@ Image = Annotated[
 FLAGS = {
     "workers": "--workers",
     "limits.timeout_s": "--timeout",
+    "limits.cpu_timeout_s": "--cpu-timeout",
     "limits.memory_mb": "--memory",
     "timeout_s": "--timeout",
+    "cpu_timeout_s": "--cpu-timeout",
     "memory_mb": "--memory",
 }
 
 
-def pool_config(workers, timeout, memory, runtime=None, image=None):
+def pool_config(workers, timeout, memory, runtime=None, image=None, cpu_timeout=None):
     from sandbox import Limits, PoolConfig
 
-    limits = build_config(Limits, FLAGS, timeout_s=timeout, memory_mb=memory)
+    limits = build_config(
+        Limits, FLAGS, timeout_s=timeout, memory_mb=memory, cpu_timeout_s=cpu_timeout
+    )
     return build_config(
         PoolConfig, FLAGS, workers=workers, limits=limits, runtime=runtime, image=image
     )
@@ -57,6 +69,7 @@ def run(
     ] = None,
     workers: Workers = None,
     timeout: Timeout = None,
+    cpu_timeout: CpuTimeout = None,
     memory: Memory = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     runtime: Runtime = None,
@@ -68,11 +81,12 @@ def run(
     if jobs is not None:
         if solution or tests:
             fail("give either --jobs or --solution/--tests, not both")
-        _run_batch(jobs, out, pool_config(workers, timeout, memory, runtime, image))
+        _run_batch(jobs, out, pool_config(workers, timeout, memory, runtime, image, cpu_timeout))
         return
     if solution is None or tests is None:
         fail("give --solution and --tests (or --jobs FILE)")
-    _run_one(solution, tests, mode, pool_config(1, timeout, memory, runtime, image), as_json)
+    config = pool_config(1, timeout, memory, runtime, image, cpu_timeout)
+    _run_one(solution, tests, mode, config, as_json)
 
 
 def _read_text(path: Path, flag: str) -> str:
@@ -126,10 +140,10 @@ def _run_batch(jobs: Path, out: Path | None, config) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sandbox.aio import run as run_async
-    from sandbox.batch import count_and_validate, run_jobs_file
+    from sandbox.batch import BatchTally, count_and_validate, run_jobs_file
 
     total = count_and_validate(jobs)  # the only full check: before --out is opened
-    counts: dict[str, int] = {}
+    tally = BatchTally()
     handle = open(out, "w", encoding="utf-8") if out else sys.stdout
     progress = Progress(
         TextColumn("sandbox"),
@@ -142,18 +156,17 @@ def _run_batch(jobs: Path, out: Path | None, config) -> None:
     task = progress.add_task("", total=total)
 
     def on_result(result) -> None:
-        counts[result.status.value] = counts.get(result.status.value, 0) + 1
-        progress.update(
-            task, advance=1, description=" ".join(f"{k}={v}" for k, v in sorted(counts.items()))
-        )
+        progress.update(task, advance=1, description=tally.line())
 
     try:
         with progress:
-            written = run_async(run_jobs_file(jobs, handle, config, on_result, total=total))
+            written = run_async(
+                run_jobs_file(jobs, handle, config, on_result, total=total, tally=tally)
+            )
     finally:
         if out:
             handle.close()
-    stderr.print(json.dumps({"jobs": written, **counts}))
+    print(json.dumps(tally.summary()), file=sys.stderr)
     raise typer.Exit(0 if written == total else 1)
 
 
@@ -194,7 +207,7 @@ def build(
         base_image=base_image,
         mirror=mirror,
         force=force,
-        log=lambda line: stderr.print(line, markup=False, highlight=False),
+        log=lambda line: print(line, file=sys.stderr, flush=True),  # Docker's text, raw
     )
     print(tag)
 

@@ -31,7 +31,8 @@ class SampleResult(BaseModel):
     status: Status
     error: str = ""
     duration_s: float = 0.0
-    attempts: int = Field(1, description="2 when a timeout was run again before being final")
+    cpu_s: float = Field(0.0, description="CPU seconds the sample's processes used")
+    limit: str | None = Field(None, description="the limit that ended it: cpu, wall or memory")
     base_status: Literal["pass", "fail"] | None = Field(
         None, description="HumanEval+/MBPP+: the original benchmark's inputs alone"
     )
@@ -52,7 +53,6 @@ class SampleResult(BaseModel):
         completion: str | None,
         solution: str | None,
         result: Result,
-        attempts: int,
         **details: str,
     ) -> SampleResult:
         error = (
@@ -68,7 +68,8 @@ class SampleResult(BaseModel):
             status=result.status,
             error=error,
             duration_s=round(result.duration_s, 4),
-            attempts=attempts,
+            cpu_s=round(result.cpu_s, 4),
+            limit=result.limit,
             **details,
         )
 
@@ -116,12 +117,14 @@ class EvalSummary(BaseModel):
     k_omitted: dict[str, str] = Field(description="k not reported, with the reason")
     status_counts: dict[str, int]
     sandbox_errors: int = Field(description="samples the sandbox could not run; not scored")
-    timeouts_rerun: int = Field(description="timeouts run a second time before being final")
-    timeouts_recovered: int = Field(description="of those, how many did not time out again")
+    timeouts_by_limit: dict[str, int] = Field(
+        default_factory=dict, description="timeouts by the limit that ended them: cpu or wall"
+    )
     tasks_not_evaluated: int = Field(description="tasks of the benchmark with no sample")
     tasks_without_scored_samples: list[str] = Field(default_factory=list)
     results_path: str | None = None
     workers: int
-    timeout_s: float
+    timeout_s: float = Field(description="wall-clock limit per sample")
+    cpu_timeout_s: float = Field(description="CPU-time limit per sample")
     wall_time_s: float
     generation: GenerationStats | None = None

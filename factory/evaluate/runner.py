@@ -2,12 +2,12 @@
 
 Samples stream through :meth:`SandboxPool.map`: jobs are built only as pool slots free up and
 each result is written (one flushed JSONL line) as soon as it is final, so memory stays flat and
-an interrupted run keeps what it finished. Two rules keep the numbers honest:
-
-- a timeout is run once more, after the first pass, before it is final, so one moment of load
-  on the machine does not decide a verdict;
-- a ``sandbox_error`` is our infrastructure failing, not the sample: it is reported and left
-  out of pass@k (its task's n shrinks), never scored as a failure.
+an interrupted run keeps what it finished. Every verdict is final the first time: a sample's
+time is its CPU time, measured by the kernel outside the sample (``--cpu-timeout``), so a
+moment of load on the machine cannot turn a correct sample into a timeout and nothing needs a
+second run; the wall-clock limit (``--timeout``) only stops code that sleeps or blocks. A
+``sandbox_error`` is our infrastructure failing, not the sample: it is reported and left out
+of pass@k (its task's n shrinks), never scored as a failure.
 """
 
 from __future__ import annotations
@@ -98,20 +98,9 @@ async def evaluate_samples(
     try:
         async with SandboxPool(config.pool) as pool:
             jobs = _JobStream(benchmark, config.pool.limits.timeout_s)
-            held: list[Sample] = []
             async for result in pool.map(jobs.build(samples)):
                 sample = jobs.finish(result.id)
-                if result.status == Status.TIMEOUT:
-                    held.append(sample)
-                    continue
-                tally.add(_record(benchmark, sample, result, 1), handle, progress)
-            if held:
-                tally.timeouts_rerun = len(held)
-                async for result in pool.map(jobs.build(held)):
-                    sample = jobs.finish(result.id)
-                    if result.status != Status.TIMEOUT:
-                        tally.timeouts_recovered += 1
-                    tally.add(_record(benchmark, sample, result, 2), handle, progress)
+                tally.add(_record(benchmark, sample, result), handle, progress)
     finally:
         if handle is not None:
             handle.close()
@@ -138,7 +127,7 @@ class _JobStream:
         return self.in_flight.pop(job_id)
 
 
-def _record(benchmark: Benchmark, sample: Sample, result: Result, attempts: int) -> SampleResult:
+def _record(benchmark: Benchmark, sample: Sample, result: Result) -> SampleResult:
     details = benchmark.details(benchmark.tasks[sample.task_id], result)
     return SampleResult.from_result(
         sample.task_id,
@@ -146,7 +135,6 @@ def _record(benchmark: Benchmark, sample: Sample, result: Result, attempts: int)
         sample.completion,
         sample.solution,
         result,
-        attempts,
         **details,
     )
 
@@ -170,8 +158,7 @@ class _Tally:
         self.seen_tasks: set[str] = set()
         self.statuses: Counter[str] = Counter()
         self.n_samples = 0
-        self.timeouts_rerun = 0
-        self.timeouts_recovered = 0
+        self.timeout_limits: Counter[str] = Counter()
 
     def add(self, record: SampleResult, handle: IO[str] | None, progress: Progress | None):
         if handle is not None:
@@ -179,6 +166,8 @@ class _Tally:
             handle.flush()
         self.n_samples += 1
         self.statuses[record.status.value] += 1
+        if record.status == Status.TIMEOUT:
+            self.timeout_limits[record.limit or "wall"] += 1
         self.seen_tasks.add(record.task_id)
         if record.status != Status.SANDBOX_ERROR:
             counts = self.scored.setdefault(record.task_id, [0, 0])
@@ -209,12 +198,12 @@ class _Tally:
             k_omitted=report.omitted,
             status_counts={status.value: self.statuses.get(status.value, 0) for status in Status},
             sandbox_errors=self.statuses.get(Status.SANDBOX_ERROR.value, 0),
-            timeouts_rerun=self.timeouts_rerun,
-            timeouts_recovered=self.timeouts_recovered,
+            timeouts_by_limit=dict(self.timeout_limits),
             tasks_not_evaluated=len(expected - self.seen_tasks),
             tasks_without_scored_samples=sorted(self.seen_tasks - set(self.scored)),
             results_path=str(out_path) if out_path else None,
             workers=config.pool.workers,
             timeout_s=config.pool.limits.timeout_s,
+            cpu_timeout_s=config.pool.limits.cpu_timeout_s or config.pool.limits.timeout_s,
             wall_time_s=round(wall, 3),
         )

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from factory.errors import InputFileError
 from factory.evaluate.benchmarks.base import COMMAND_HINTS, Benchmark, guess_benchmark
+from sandbox.text import representable
 
 
 class Sample(BaseModel):
@@ -124,7 +125,7 @@ def _object(line: str, where: str) -> dict[str, Any]:
         raise InputFileError(f"{where}: malformed line, not JSON ({message}{at})") from None
     if not isinstance(data, dict):
         raise InputFileError(f"{where}: malformed line, a sample must be a JSON object")
-    return data
+    return representable(data)  # a lone surrogate in a completion could never be written back
 
 
 def _task_id(data: dict[str, Any], where: str, path: Path, benchmark: Benchmark) -> str:

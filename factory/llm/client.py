@@ -37,6 +37,7 @@ from factory.errors import (
 )
 from factory.llm.config import API_KEY_ENV, LLMConfig
 from factory.llm.slots import PrioritySlots
+from sandbox.text import representable
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,8 @@ class LLMClient:
         for choice in choices:
             message = choice.get("message")
             content = message.get("content") if isinstance(message, dict) else None
-            texts.append(content if isinstance(content, str) else "")
+            # A lone surrogate ("\ud800" in the JSON) could never be stored: replaced here.
+            texts.append(representable(content) if isinstance(content, str) else "")
             reason = choice.get("finish_reason")
             reasons.append(reason if isinstance(reason, str) and reason else "unknown")
         usage = reply.get("usage") if isinstance(reply.get("usage"), dict) else {}

@@ -191,7 +191,10 @@ async def _solve_and_judge(
                 required = static.target
             elif result.passed:
                 candidate = Candidate(plan.slot, problem, solution, tests, result, index)
+                measured_before = quality.strength
                 rejection = await apply_gates(ctx.gates, candidate, quality)
+                if quality.strength is not None and quality.strength is not measured_before:
+                    ctx.counters.sandbox_runs += quality.strength.sandbox_runs  # the gates' runs
                 if rejection is None:
                     return attempts, _metrics_or_none(quality), ""
                 ctx.counters.gate_rejections[f"{rejection.gate}:{rejection.reason}"] += 1

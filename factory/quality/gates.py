@@ -4,10 +4,15 @@
     if not report.passed:
         ...  # repair report.target with report.feedback, or reject with report.reason
 
-Order, cheapest first: static checks and the hollow-test counts (no sandbox), then one sandbox
-batch (the real solution under coverage, the trivial stand-ins, the emptied module), then the
-mutants. With ``fail_fast`` a failed gate skips the later, costlier stages; their gates are
-recorded as not evaluated (``passed=None``).
+Order, cheapest first: static checks and the hollow-test counts (no sandbox), then the sandbox:
+the real solution under coverage, the trivial stand-ins, the emptied module and the mutants,
+all in ONE sandbox job (the job process prepares pytest once and runs each in a fresh forked
+child; a mutant's CPU budget is a few times the real solution's CPU time, and a mutant stopped
+by it counts as killed, as a timeout always did). Mutants whose compiled code equals the
+original's or another mutant's are recorded and never run. With ``fail_fast`` a failed gate
+skips the later stages' verdicts; their gates are recorded as not evaluated (``passed=None``).
+``one_job=False`` runs each variant as a job of its own under wall-clock limits, as before:
+the same reports, kept to check that.
 """
 
 from __future__ import annotations
@@ -30,9 +35,10 @@ from factory.quality.report import (
     TrivialResult,
 )
 from factory.quality.static import StaticReport, check_static
-from sandbox.models import CoverageReport, Job, Result, Status
+from sandbox.models import CoverageReport, Job, Result, Status, Variant
 
 MIN_MUTANT_TIMEOUT_S = 2.0
+MIN_MUTANT_CPU_S = 0.5
 MUTANT_TIMEOUT_FACTOR = 5.0
 
 
@@ -48,12 +54,16 @@ async def assess(
     solution: str,
     tests: str,
     config: QualityConfig | None = None,
+    *,
+    one_job: bool = True,
 ) -> QualityReport:
     """Measures how strongly ``tests`` pin down ``solution`` and applies the gates.
 
     ``problem`` is anything with ``entry_point`` and ``signature`` (a mapping or a record).
     The solution is expected to pass its tests already; if it does not pass again here, the
     ``baseline`` gate fails. Untrusted behaviour never raises: it is recorded in the report.
+    ``one_job``: the real solution and all its variants run in one sandbox job (each variant
+    in a forked child with a CPU budget); otherwise one job each, under wall-clock limits.
     """
     config = config or QualityConfig()
     entry_point, signature = _field(problem, "entry_point"), _field(problem, "signature")
@@ -74,17 +84,32 @@ async def assess(
         return run.finish(started)
 
     trivial = trivial_solutions(solution, entry_point)
-    jobs = [Job(id="baseline", solution=solution, tests=tests, coverage=True)]
-    jobs += [
-        Job(id=f"trivial:{name}", solution=code, tests=tests, timeout_s=config.mutant_timeout_s)
-        for name, code in trivial.items()
-    ]
-    jobs.append(
-        Job(id="emptied", solution=EMPTIED_MODULE, tests=tests, timeout_s=config.mutant_timeout_s)
+    skipped: list[Mutant] = []  # the compiler's equivalents and duplicates, never run
+    mutants = (
+        generate_mutants(solution, config.max_mutants, config.seed, skipped)
+        if config.max_mutants
+        else []
     )
-    results = await _run(pool, jobs)
-    run.sandbox_runs += len(jobs)
-    baseline = results["baseline"]
+    if one_job:
+        baseline, results = await _run_one_job(pool, solution, tests, trivial, mutants, config)
+        run.sandbox_runs += 1 + len(baseline.variants)
+    else:
+        jobs = [Job(id="baseline", solution=solution, tests=tests, coverage=True)]
+        jobs += [
+            Job(id=f"trivial:{name}", solution=code, tests=tests, timeout_s=config.mutant_timeout_s)
+            for name, code in trivial.items()
+        ]
+        jobs.append(
+            Job(
+                id="emptied",
+                solution=EMPTIED_MODULE,
+                tests=tests,
+                timeout_s=config.mutant_timeout_s,
+            )
+        )
+        results = await _run(pool, jobs)
+        run.sandbox_runs += len(jobs)
+        baseline = results["baseline"]
     if not baseline.passed:
         run.gate("baseline", False, detail=f"the tests did not pass again: {baseline.error}")
         return run.finish(started, target=None, feedback=baseline.feedback())
@@ -95,22 +120,102 @@ async def assess(
     if run.stop() or config.max_mutants == 0:
         return run.finish(started)
 
-    mutants = generate_mutants(solution, config.max_mutants, config.seed)
-    timeout_s = min(
-        config.mutant_timeout_s,
-        max(MIN_MUTANT_TIMEOUT_S, MUTANT_TIMEOUT_FACTOR * baseline.duration_s),
-    )
-    # A mutant on a line no test executes survives for certain: no need to run it.
-    unexecuted = run.unexecuted_lines()
-    mutant_jobs = [
-        Job(id=f"mutant:{mutant.index}", solution=mutant.source, tests=tests, timeout_s=timeout_s)
-        for mutant in mutants
-        if mutant.line not in unexecuted
-    ]
-    results = await _run(pool, mutant_jobs)
-    run.sandbox_runs += len(mutant_jobs)
-    run.judge_mutants(mutants, results, timeout_s)
+    if one_job:  # the mutants ran in the same job, each under a CPU budget
+        timeout_s = mutant_cpu_budget(config, baseline.cpu_s)
+    else:
+        timeout_s = min(
+            config.mutant_timeout_s,
+            max(MIN_MUTANT_TIMEOUT_S, MUTANT_TIMEOUT_FACTOR * baseline.duration_s),
+        )
+        # A mutant on a line no test executes survives for certain: no need to run it.
+        unexecuted = run.unexecuted_lines()
+        mutant_jobs = [
+            Job(
+                id=f"mutant:{mutant.index}",
+                solution=mutant.source,
+                tests=tests,
+                timeout_s=timeout_s,
+            )
+            for mutant in mutants
+            if mutant.line not in unexecuted
+        ]
+        results = await _run(pool, mutant_jobs)
+        run.sandbox_runs += len(mutant_jobs)
+    run.judge_mutants(mutants, results, timeout_s, skipped)
     return run.finish(started)
+
+
+def mutant_cpu_budget(config: QualityConfig, baseline_cpu_s: float) -> float:
+    """CPU seconds a mutant may use: a few times what the real solution's session used.
+
+    Measured by the kernel, not the clock, so the budget needs no floor for a loaded machine;
+    ``MIN_MUTANT_CPU_S`` only keeps pytest's own start-up from deciding.
+    """
+    return min(
+        config.mutant_timeout_s, max(MIN_MUTANT_CPU_S, MUTANT_TIMEOUT_FACTOR * baseline_cpu_s)
+    )
+
+
+async def _run_one_job(
+    pool: JobRunner,
+    solution: str,
+    tests: str,
+    trivial: dict[str, str],
+    mutants: list[Mutant],
+    config: QualityConfig,
+) -> tuple[Result, dict[str, Result]]:
+    """Runs the solution under coverage and every variant of it in one sandbox job."""
+    wall = config.mutant_timeout_s
+    common = {
+        "timeout_s": wall,
+        "cpu_timeout_s": wall,
+        "cpu_factor": MUTANT_TIMEOUT_FACTOR,
+        "cpu_floor_s": MIN_MUTANT_CPU_S,
+    }
+    # The do-nothing solutions and the emptied module keep today's limit: they are judged on
+    # whether they pass, and a budget tied to the real solution's time would change nothing.
+    variants = [
+        Variant(
+            id=f"trivial:{name}",
+            solution=code,
+            timeout_s=wall,
+            cpu_timeout_s=wall,
+            cpu_floor_s=wall,
+        )
+        for name, code in trivial.items()
+    ]
+    variants.append(
+        Variant(
+            id="emptied",
+            solution=EMPTIED_MODULE,
+            timeout_s=wall,
+            cpu_timeout_s=wall,
+            cpu_floor_s=wall,
+        )
+    )
+    variants += [
+        Variant(id=f"mutant:{mutant.index}", solution=mutant.source, line=mutant.line, **common)
+        for mutant in mutants
+    ]
+    own = _own_limit_s(pool)
+    job = Job(
+        id="quality-gates",
+        solution=solution,
+        tests=tests,
+        coverage=True,
+        timeout_s=min(3600.0, own + sum(v.timeout_s for v in variants) + 0.1 * len(variants)),
+        cpu_timeout_s=min(3600.0, own + sum(v.cpu_timeout_s for v in variants)),
+        variants=variants,
+    )
+    result = await _run(pool, [job])
+    baseline = result[job.id]
+    return baseline, {variant.id: variant for variant in baseline.variants}
+
+
+def _own_limit_s(pool: JobRunner) -> float:
+    """The time the pool gives a plain run (the real solution's share of the gates' job)."""
+    limits = getattr(getattr(pool, "config", None), "limits", None)
+    return float(getattr(limits, "timeout_s", 30.0))
 
 
 def _field(problem: Mapping[str, Any] | Any, name: str) -> str:
@@ -195,7 +300,11 @@ class _Assessment:
         return set(self.coverage.missing_lines) if measured else set()
 
     def judge_mutants(
-        self, mutants: list[Mutant], results: dict[str, Result], timeout_s: float
+        self,
+        mutants: list[Mutant],
+        results: dict[str, Result],
+        timeout_s: float,
+        skipped: list[Mutant] = (),
     ) -> None:
         measured = self.coverage is not None and not self.coverage.error
         missing = set(self.coverage.missing_lines) if measured else None
@@ -216,6 +325,8 @@ class _Assessment:
             unknown=len(outcomes) - judged,
             score=round(score, 4) if score is not None else None,
             likely_equivalent=sum(1 for s in survivors if s.equivalence_hint),
+            equivalent=sum(1 for m in skipped if m.equivalence_hint.startswith("equivalent")),
+            duplicates=sum(1 for m in skipped if m.equivalence_hint.startswith("duplicate")),
             operators=_operator_scores(outcomes),
             survivors=survivors,
         )

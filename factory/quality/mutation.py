@@ -4,6 +4,10 @@ Each mutant changes exactly one place: the node's source span is replaced by the
 mutated node (in parentheses when it is an expression), so the rest of the file, comments
 included, stays byte for byte and the change reads as a one-line diff. Candidates that do not
 compile, or whose syntax tree equals the original's or an earlier mutant's, are skipped.
+So are those whose compiled code equals the original's (the compiler folded the change away:
+*equivalent*) or an earlier mutant's (*duplicate*): trivial compiler equivalence, decided
+before anything runs. They do not count towards the cap and are handed back apart
+(``skipped``), so a report can say how many there were.
 
 Selection is deterministic for a given seed and solution: candidates are grouped by operator,
 each group is shuffled by a generator seeded from both, and mutants are taken round-robin
@@ -17,9 +21,10 @@ import copy
 import difflib
 import hashlib
 import random
+import types
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 OPERATORS = (
     "arithmetic",
@@ -92,8 +97,14 @@ class _Candidate:
     statement: bool = False
 
 
-def generate_mutants(source: str, max_mutants: int = 30, seed: int = 0) -> list[Mutant]:
-    """Up to ``max_mutants`` distinct, compilable mutants of ``source``, evenly across operators."""
+def generate_mutants(
+    source: str, max_mutants: int = 30, seed: int = 0, skipped: list[Mutant] | None = None
+) -> list[Mutant]:
+    """Up to ``max_mutants`` distinct, compilable mutants of ``source``, evenly across operators.
+
+    ``skipped``, when given, receives the mutants left out because their compiled code equals
+    the original's or an earlier mutant's (``equivalence_hint`` says which).
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tree = ast.parse(source)
@@ -106,6 +117,7 @@ def generate_mutants(source: str, max_mutants: int = 30, seed: int = 0) -> list[
     for name in OPERATORS:
         rng.shuffle(groups[name])
     seen = {ast.dump(tree)}
+    compiled = {_fingerprint(source): "equivalent"}
     spans = _LineOffsets(source)
     mutants: list[Mutant] = []
     queues = [groups[name] for name in OPERATORS if groups[name]]
@@ -116,11 +128,64 @@ def generate_mutants(source: str, max_mutants: int = 30, seed: int = 0) -> list[
             mutant = None
             while queue and mutant is None:  # one valid mutant per operator per round
                 mutant = _realise(queue.pop(), spans, seen, len(mutants))
+                if mutant is not None:
+                    mutant = _unless_same_code(mutant, compiled, skipped)
             if mutant is not None:
                 mutants.append(mutant)
             if not queue:
                 queues.remove(queue)
     return mutants
+
+
+def _unless_same_code(
+    mutant: Mutant, compiled: dict[bytes, str], skipped: list[Mutant] | None
+) -> Mutant | None:
+    """``mutant``, or None when its bytecode was seen (recorded in ``skipped`` as
+    equivalent to the original or duplicate of an earlier mutant)."""
+    fingerprint = _fingerprint(mutant.source)
+    kind = compiled.get(fingerprint)
+    if kind is None:
+        compiled[fingerprint] = "duplicate"
+        return mutant
+    if skipped is not None:
+        why = (
+            "its compiled code is the original's"
+            if kind == "equivalent"
+            else "its compiled code is an earlier mutant's"
+        )
+        skipped.append(replace(mutant, index=-1, equivalence_hint=f"{kind}: {why}"))
+    return None
+
+
+def _fingerprint(source: str) -> bytes:
+    """What the interpreter executes of ``source``, without positions or the file name."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        code = compile(source, "solution.py", "exec", dont_inherit=True)
+    return hashlib.sha256(repr(_code_key(code)).encode()).digest()
+
+
+def _code_key(code: types.CodeType) -> tuple:
+    consts = tuple(
+        _code_key(const)
+        if isinstance(const, types.CodeType)
+        else (type(const).__name__, repr(const))
+        for const in code.co_consts
+    )
+    return (
+        code.co_code,
+        consts,
+        code.co_names,
+        code.co_varnames,
+        code.co_freevars,
+        code.co_cellvars,
+        code.co_argcount,
+        code.co_posonlyargcount,
+        code.co_kwonlyargcount,
+        code.co_flags,
+        code.co_exceptiontable,
+        code.co_name,
+    )
 
 
 # ------------------------------------------------------------------------- candidate sites

@@ -75,6 +75,10 @@ class MutationReport(BaseModel):
     unknown: int = Field(0, description="the sandbox itself failed; not counted in the score")
     score: float | None = Field(None, description="killed / (killed + survived)")
     likely_equivalent: int = Field(0, description="survivors that look equivalent")
+    equivalent: int = Field(
+        0, description="not run: compiled to the original's code (trivial compiler equivalence)"
+    )
+    duplicates: int = Field(0, description="not run: compiled to an earlier mutant's code")
     operators: list[OperatorScore] = Field(default_factory=list)
     survivors: list[MutantResult] = Field(default_factory=list)
 

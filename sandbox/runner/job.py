@@ -11,17 +11,23 @@ to watch for. Coverage, when asked for, is measured here too.
 
 from __future__ import annotations
 
+import ast
 import ctypes
 import fcntl
 import json
 import os
 import signal
+import socket
 import sys
 import traceback
 from collections.abc import Callable
 
+import candidate
 import pytest
+import trusted
+import variants
 from cleanup import WORK_ROOT
+from identity import CANDIDATE, JUDGE, become
 
 try:  # imported before any job can put files on sys.path
     import coverage
@@ -29,6 +35,9 @@ except ImportError:  # an image without coverage.py still runs every other job
     coverage = None
 
 RUN_DIR = os.path.join(WORK_ROOT, "run")
+JUDGE_DIR = os.path.join(WORK_ROOT, "judge")  # the judge's own directory, mode 0700
+TRUSTED_HEADER = b"T"  # the first byte of the job pipe: a trusted-mode job (else b"-")
+JUDGE_OOM_SCORE_ADJ = "900"  # the OOM killer takes the candidate (1000) before its judge
 SOLUTION_PATH = os.path.join(RUN_DIR, "solution.py")
 JOB_ENV = {
     "PATH": "/opt/venv/bin:/usr/local/bin:/usr/bin:/bin",
@@ -47,7 +56,18 @@ MAX_COVERAGE_ITEMS = 5000
 EVENTS_FD = 3
 PR_SET_NAME = 15
 PR_SET_DUMPABLE = 4
-RUNNER_MODULES = ("cleanup", "job", "zygote")
+RUNNER_MODULES = (
+    "candidate",
+    "cleanup",
+    "cputime",
+    "identity",
+    "job",
+    "plain",
+    "protocol",
+    "trusted",
+    "variants",
+    "zygote",
+)
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -142,7 +162,15 @@ def _run_pytest(job: dict, events: _EventWriter) -> None:
         except UNCOMPILABLE as exc:
             events.emit(event="syntax_error", file=name, message=_syntax_message(exc))
             return
-    sys.path.insert(0, RUN_DIR)
+    if job.get("variants"):  # the solution, then each variant, each in a forked child
+        variants.run_all(job, events, RUN_DIR, _pytest_session)
+        return
+    _pytest_session(job, events, RUN_DIR)
+
+
+def _pytest_session(job: dict, events: _EventWriter, run_dir: str) -> None:
+    """One pytest session over ``run_dir``'s test_solution.py; ``completed`` once it is over."""
+    sys.path.insert(0, run_dir)
     args = [
         "-q",
         "-s",
@@ -153,7 +181,7 @@ def _run_pytest(job: dict, events: _EventWriter) -> None:
         "-p",
         "no:junitxml",
         "--rootdir",
-        RUN_DIR,
+        run_dir,
         "--import-mode=prepend",
         "test_solution.py",
     ]
@@ -280,6 +308,125 @@ def _forget_runner() -> None:
         sys.modules.pop(name, None)
 
 
+def _job_environment(signals: dict) -> None:
+    """What every process running a job's code starts with: the signal dispositions the zygote
+    had, the job's environment variables, text stdout and stderr, no runner on the path."""
+    for sig, handler in signals.items():
+        signal.signal(sig, handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    os.environ.clear()
+    os.environ.update(JOB_ENV)
+    sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)
+    sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
+    _forget_runner()
+
+
+def _split_trusted(job_fd: int, signals: dict) -> None:
+    """A trusted-mode job: forks the candidate before anything of the job is read, then becomes
+    the judge (see ``trusted.py``). The candidate keeps stdout, stderr and its socket only."""
+    judge_end, candidate_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    pid = os.fork()
+    if pid == 0:
+        judge_end.close()
+        os.close(job_fd)
+        os.close(EVENTS_FD)
+        become(CANDIDATE)
+        _job_environment(signals)
+        sys.stdout.reconfigure(line_buffering=True)  # the judge ends it without waiting
+        os.makedirs(RUN_DIR, exist_ok=True)
+        os.chdir(RUN_DIR)
+        candidate.main(candidate_end, SOLUTION_PATH)
+    candidate_end.close()
+    with open("/proc/self/oom_score_adj", "w") as fh:
+        fh.write(JUDGE_OOM_SCORE_ADJ)
+    become(JUDGE)
+    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # no /proc/<pid>/mem, fd or ptrace for the candidate
+    request = json.loads(_read_all(job_fd))
+    os.close(job_fd)
+    events = _EventWriter(EVENTS_FD, request["token"])
+    job = request["job"]
+    del request
+    events.emit(event="forked", pid=os.getpid())
+    os.environ.clear()
+    os.environ.update(JOB_ENV)
+    sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)
+    sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
+    _forget_runner()
+    os.makedirs(JUDGE_DIR, mode=0o700, exist_ok=True)
+    os.chdir(JUDGE_DIR)
+    events.emit(event="started")
+    peer = trusted.Candidate(judge_end, pid)
+    try:
+        trusted.run_judge(
+            job,
+            peer,
+            events,
+            lambda source: _judge_pytest(source, events),
+            lambda text: _excerpt(text, MESSAGE_CHARS),
+        )
+    finally:
+        peer.stop("the judge program ended")
+
+
+def _judge_pytest(source: str, events: _EventWriter) -> int:
+    """``judge.run_pytest``: a pytest session in the judge over tests held in memory only.
+
+    pytest collects an empty file of the judge's own directory, and the module it imports for
+    it is compiled from ``source`` (asserts rewritten as pytest would), so the tests exist in
+    no file the candidate could read. Raises ``AssertionError`` unless the session passed.
+    """
+    placeholder = os.path.join(JUDGE_DIR, "test_solution.py")
+    with open(placeholder, "w", encoding="utf-8"):
+        pass
+    args = ["-q", "-s", "-p", "no:cacheprovider", "-p", "no:pastebin", "-p", "no:junitxml"]
+    args += ["--rootdir", JUDGE_DIR, placeholder]
+    status = pytest.main(args, plugins=[_Reporter(events), _InMemoryTests(placeholder, source)])
+    if status != 0:
+        raise AssertionError(f"the tests did not all pass (pytest exit status {int(status)})")
+    return int(status)
+
+
+class _InMemoryTests:
+    """pytest plugin: the module collected for ``path`` is built from ``source``."""
+
+    def __init__(self, path: str, source: str):
+        self.path = path
+        self.source = source
+
+    def pytest_pycollect_makemodule(self, module_path, parent):
+        if str(module_path) != self.path:
+            return None
+        source = self.source
+
+        class InMemoryModule(pytest.Module):
+            def _getobj(self):
+                import linecache
+                import types
+
+                from _pytest.assertion.rewrite import rewrite_asserts
+
+                try:
+                    tree = ast.parse(source, str(self.path))
+                    rewrite_asserts(tree, source.encode(), str(self.path), self.config)
+                    code = compile(tree, str(self.path), "exec", dont_inherit=True)
+                    module = types.ModuleType("test_solution")
+                    module.__file__ = str(self.path)
+                    linecache.cache[str(self.path)] = (
+                        len(source),
+                        None,
+                        source.splitlines(True),
+                        str(self.path),
+                    )
+                    sys.modules["test_solution"] = module
+                    exec(code, module.__dict__)
+                except Exception as exc:
+                    raise self.CollectError(f"{type(exc).__name__}: {exc}") from exc
+                self.config.pluginmanager.consider_module(module)
+                return module
+
+        return InMemoryModule.from_parent(parent, path=module_path)
+
+
 def main(pipes: Callable[[], list[int] | None], signals: dict, comm: bytes) -> None:
     """Runs in the forked job process; never returns.
 
@@ -298,20 +445,19 @@ def main(pipes: Callable[[], list[int] | None], signals: dict, comm: bytes) -> N
         if fds is None:
             return
         job_fd = _take_fds(*fds)
+        if os.read(job_fd, 1) == TRUSTED_HEADER:
+            _split_trusted(job_fd, signals)
+            return
+        if not become(CANDIDATE):  # never the worker's uid: the job would reach the worker
+            os.write(2, b"the job process cannot switch to the jobs' uid\n")
+            return
         request = json.loads(_read_all(job_fd))
         os.close(job_fd)
         events = _EventWriter(EVENTS_FD, request["token"])
         job = request["job"]
         del request
         events.emit(event="forked", pid=os.getpid())
-        for sig, handler in signals.items():
-            signal.signal(sig, handler)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        os.environ.clear()
-        os.environ.update(JOB_ENV)
-        sys.stdout = open(1, "w", encoding="utf-8", errors="replace", closefd=False)
-        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)
-        _forget_runner()
+        _job_environment(signals)
         _write_files(job)
         os.chdir(RUN_DIR)
         events.emit(event="started")

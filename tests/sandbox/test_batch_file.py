@@ -66,3 +66,14 @@ def test_bad_files_name_the_line(tmp_path, lines, expected):
 def test_missing_file_says_so(tmp_path):
     with pytest.raises(JobFileError, match=r"cannot read jobs file .*nope\.jsonl"):
         count_and_validate(tmp_path / "nope.jsonl")
+
+
+def test_batch_tally_counts_by_status():
+    from sandbox import Result, Status
+    from sandbox.batch import BatchTally
+
+    tally = BatchTally()
+    for status in (Status.PASSED, Status.FAILED, Status.PASSED):
+        tally.add(Result(id="x", status=status, passed=status == Status.PASSED))
+    assert tally.line() == "failed=1 passed=2"
+    assert tally.summary() == {"jobs": 3, "failed": 1, "passed": 2}

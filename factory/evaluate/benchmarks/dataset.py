@@ -11,7 +11,9 @@ evaluation needs only these columns, so other datasets shaped the same way work 
 
 and uses these when present: ``description`` and ``signature`` (the model's prompt),
 ``entry_point`` (the function the tests call), ``title``. Samples are full solutions (a
-``completion`` is taken as the whole solution too), run in pytest mode: a sample passes only
+``completion`` is taken as the whole solution too). The row's accepted tests are the
+benchmark, so they are trusted: pytest runs them in the judge of a trusted-mode job, the
+sample's functions called in its own process (see :mod:`trusted_exec`); a sample passes only
 if every test of the row runs and passes. How outputs are compared is in the row's tests.
 """
 
@@ -22,6 +24,7 @@ from typing import Any
 
 from factory.errors import InputFileError
 from factory.evaluate.benchmarks.base import SYSTEM_PROMPT, Benchmark, Task
+from factory.evaluate.benchmarks.trusted_exec import imported_from_solution, pytest_job
 from sandbox import Job
 
 REQUIRED_COLUMNS = ("id", "solution", "tests")
@@ -53,6 +56,7 @@ class DatasetBenchmark(Benchmark):
                     canonical_solution=row["solution"],
                     tests=row["tests"],
                     entry_point=row.get("entry_point") or None,
+                    entry_points=imported_from_solution(row["tests"], row["solution"]) or [],
                 )
             )
         if not tasks:
@@ -65,6 +69,12 @@ class DatasetBenchmark(Benchmark):
         return str(raw) if str(raw) in self.tasks else None
 
     def build_job(self, task: Task, solution: str, job_id: str, timeout_s: float) -> Job:
+        """The row's accepted tests, trusted, run by pytest in the judge of a trusted-mode job
+        (``from solution import f`` gives a proxy of the sample's ``f``); a row whose tests use
+        more of the solution than its functions (a class, a constant) runs in pytest mode,
+        tests and sample in one process."""
+        if task.entry_points:
+            return pytest_job(job_id, solution, task.tests, task.entry_points, timeout_s)
         return Job(
             id=job_id, solution=solution, tests=task.tests, mode="pytest", timeout_s=timeout_s
         )

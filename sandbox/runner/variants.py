@@ -1,0 +1,271 @@
+"""Variants: other solutions judged by the same tests inside one job (the quality gates' do-nothing
+solutions, emptied module and mutants), each in a fresh forked child with its own CPU budget.
+
+Why one job: each variant as a job of its own pays a round trip to the host, a container
+clean-up and a wall-clock limit with a floor high enough for a loaded machine. Here the job
+process, which already has pytest and its plugins imported and the tests checked, forks one
+child per variant. The job's own solution runs first (under coverage when asked); its CPU
+time sets every variant's budget (``cpu_factor`` x, at least ``cpu_floor_s``, at most
+``cpu_timeout_s``), so a mutant that loops is stopped after a few multiples of what the real
+solution needed, measured by the kernel's accounting (``cputime.py``), not by the clock. Each
+child runs in a directory of its own holding a copy of the job's files, and after it ends
+every process it left is killed and the scratch space emptied, so no variant sees another's
+effects. A variant whose ``line`` the job's own solution never executed is not run.
+
+The variants' outcomes go through the job's event channel, tagged with the variant's id: like
+coverage they are a quality measurement of code that is trusted to behave, never the verdict
+of the job itself, which the host decides from the job's own solution's events as always.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import time
+from collections.abc import Callable
+
+from cleanup import WORK_ROOT, remove_sysv_ipc, wipe_dir
+from cputime import CpuMeter
+
+VARIANTS_DIR = os.path.join(WORK_ROOT, "variants")
+SCRATCH = ("/tmp", "/dev/shm", "/dev/mqueue")
+POLL_S = 0.01
+SWEEP_LIMIT = 2000
+
+
+class Tagged:
+    """An event writer for one variant: adds its id, leaves out tracebacks (only outcomes and
+    messages are needed to judge a variant, and the channel's size is shared)."""
+
+    def __init__(self, events, variant: str, coverage_pipe: int | None = None):
+        self._events = events
+        self._variant = variant
+        self._coverage_pipe = coverage_pipe
+
+    def emit(self, **event) -> None:
+        if self._coverage_pipe is not None and event.get("event") in (
+            "coverage",
+            "session_finished",
+        ):
+            # What the supervising job process needs of the baseline: did it pass, which
+            # lines did it never run. One short line each, far below a pipe's capacity.
+            fact = {"missing": event.get("missing_lines", [])}
+            if event["event"] == "session_finished":
+                fact = {"exitstatus": event.get("exitstatus"), "collected": event.get("collected")}
+            os.write(self._coverage_pipe, (json.dumps(fact) + "\n").encode())
+        if self._variant:
+            event["variant"] = self._variant
+            event.pop("traceback", None)
+        self._events.emit(**event)
+
+
+def run_all(job: dict, events, run_dir: str, session: Callable[[dict, object, str], None]) -> None:
+    """Runs the job's own solution, then each variant; ``session(job, events, run_dir)`` runs
+    one pytest session in ``run_dir`` and emits its events (``completed`` last)."""
+    keep = {1, os.getpid(), os.getppid()}
+    pristine = os.path.join(VARIANTS_DIR, "pristine")  # the job's files before anything ran
+    shutil.copytree(run_dir, pristine, symlinks=True)
+    baseline = _run_child(
+        lambda pipe: session(job, Tagged(events, "", pipe), run_dir),
+        cpu_budget=None,
+        wall_s=None,
+        keep=keep,
+    )
+    events.emit(event="baseline_end", cpu_s=round(baseline.cpu_s, 4))
+    if not baseline.passed_cleanly:
+        return  # the gates judge no variant of a solution its tests do not pass
+    executed_missing = set(baseline.missing_lines or [])
+    for index, variant in enumerate(job["variants"]):
+        name = variant["id"]
+        if variant.get("line") is not None and variant["line"] in executed_missing:
+            events.emit(event="variant_skipped", variant=name, why="line never executed")
+            continue
+        budget = min(
+            float(variant["cpu_timeout_s"]),
+            max(float(variant["cpu_floor_s"]), float(variant["cpu_factor"]) * baseline.cpu_s),
+        )
+        where = os.path.join(VARIANTS_DIR, str(index))
+        events.emit(event="variant_start", variant=name, cpu_budget_s=round(budget, 3))
+        outcome = _run_child(
+            lambda pipe, v=variant, d=where: _variant_session(job, v, events, pristine, d, session),
+            cpu_budget=budget,
+            wall_s=float(variant["timeout_s"]),
+            keep=keep,
+        )
+        _wipe(where)
+        events.emit(
+            event="variant_end",
+            variant=name,
+            limit=outcome.limit,
+            cpu_s=round(outcome.cpu_s, 4),
+            duration_s=round(outcome.duration_s, 4),
+            exit_code=outcome.exit_code,
+            signal=outcome.signal,
+        )
+
+
+def _variant_session(job: dict, variant: dict, events, pristine: str, where: str, session):
+    """In the variant's child: its own copy of the job's files, its solution, one session."""
+    shutil.copytree(pristine, where, symlinks=True)
+    with open(os.path.join(where, "solution.py"), "w", encoding="utf-8") as fh:
+        fh.write(variant["solution"])
+    os.chdir(where)
+    own = {key: value for key, value in job.items() if key != "variants"}
+    own["coverage"] = False
+    session(own, Tagged(events, variant["id"]), where)
+
+
+class _Outcome:
+    def __init__(self):
+        self.limit: str | None = None
+        self.cpu_s = 0.0
+        self.duration_s = 0.0
+        self.exit_code: int | None = None
+        self.signal: int | None = None
+        self.missing_lines: list[int] | None = None
+        self.exitstatus: int | None = None
+        self.collected = 0
+
+    @property
+    def passed_cleanly(self) -> bool:
+        """Ran to its end, every test passed (pytest's exit status 0), at least one ran."""
+        return (
+            self.limit is None and self.exit_code == 0 and self.exitstatus == 0 and self.collected
+        )
+
+
+def _run_child(body, cpu_budget: float | None, wall_s: float | None, keep: set[int]) -> _Outcome:
+    """Forks a child that runs ``body(coverage_pipe)``, stops it at its CPU or wall limit,
+    then kills whatever it left and empties the scratch space."""
+    outcome = _Outcome()
+    meter = CpuMeter(excluded=sorted(keep))
+    read_end, write_end = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_end)
+            if cpu_budget is not None:  # a backstop the child cannot raise, in whole seconds
+                hard = int(cpu_budget) + 2
+                resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
+            body(write_end)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    waiter = _pidfd(pid)
+    status = None
+    try:
+        while status is None:
+            done, status_word = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status = status_word
+                break
+            if cpu_budget is not None and meter.used() >= cpu_budget:
+                outcome.limit = "cpu"
+            elif wall_s is not None and time.monotonic() - started >= wall_s:
+                outcome.limit = "wall"
+            if outcome.limit:
+                os.kill(pid, signal.SIGKILL)
+                _, status = os.waitpid(pid, 0)
+                break
+            if waiter is not None:
+                select.select([waiter], [], [], POLL_S)
+            else:
+                time.sleep(POLL_S / 4)
+    finally:
+        if waiter is not None:
+            os.close(waiter)
+    outcome.duration_s = time.monotonic() - started
+    _sweep(keep)
+    outcome.cpu_s = meter.used()
+    if os.WIFEXITED(status):
+        outcome.exit_code = os.WEXITSTATUS(status)
+    elif os.WIFSIGNALED(status):
+        outcome.signal = os.WTERMSIG(status)
+    data = _read_all(read_end)
+    os.close(read_end)
+    for line in data.splitlines():
+        try:
+            fact = json.loads(line)
+            if "missing" in fact:
+                outcome.missing_lines = [int(number) for number in fact["missing"]]
+            else:
+                outcome.exitstatus = int(fact["exitstatus"])
+                outcome.collected = int(fact["collected"] or 0)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue
+    for path in SCRATCH:
+        _wipe(path)
+    remove_sysv_ipc()
+    return outcome
+
+
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _read_all(fd: int) -> bytes:
+    os.set_blocking(fd, False)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _sweep(keep: set[int]) -> None:
+    """SIGKILLs every process but ``keep`` until only zombies (already dead) are left."""
+    for _ in range(SWEEP_LIMIT):
+        _reap()
+        alive = [pid for pid in _pids() if pid not in keep and not _dead(pid)]
+        if not alive:
+            return
+        for pid in alive:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.001)
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _pids() -> list[int]:
+    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
+
+
+def _dead(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rpartition(b")")[2].split()[0] in (b"Z", b"X")
+    except (OSError, IndexError):
+        return True
+
+
+def _wipe(path: str) -> None:
+    try:
+        wipe_dir(path)
+        if path.startswith(VARIANTS_DIR):
+            os.rmdir(path)
+    except OSError:
+        pass
