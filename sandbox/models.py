@@ -54,7 +54,10 @@ class Variant(BaseModel):
     CPU budget: ``cpu_factor`` times the CPU time the job's own solution took, at least
     ``cpu_floor_s``, at most ``cpu_timeout_s``, and ``timeout_s`` of wall-clock time. Variants
     run only if the job's own solution passed. ``line``: run only if the job's own solution,
-    measured under coverage, executed that line of it (a change there cannot matter otherwise).
+    measured under coverage, executed that line of it (a change there cannot matter otherwise);
+    ``min_line_rate`` / ``min_branch_rate``: run only if that coverage reached these rates.
+    ``unless_passed`` / ``unless_any_test_passed``: run only if none of these earlier variants
+    passed / had a test pass (a gate has failed already, so its result would not be used).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -71,6 +74,10 @@ class Variant(BaseModel):
     cpu_factor: float = Field(5.0, gt=0, le=1000)
     cpu_floor_s: float = Field(0.5, gt=0, le=3600)
     line: int | None = Field(None, ge=1)
+    min_line_rate: float | None = Field(None, ge=0, le=1)
+    min_branch_rate: float | None = Field(None, ge=0, le=1)
+    unless_passed: list[str] = Field(default_factory=list, max_length=1000)
+    unless_any_test_passed: list[str] = Field(default_factory=list, max_length=1000)
 
 
 class Job(BaseModel):

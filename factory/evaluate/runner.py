@@ -35,6 +35,10 @@ class EvalConfig(BaseModel):
 
     pool: PoolConfig = Field(default_factory=PoolConfig)
     ks: list[int] = Field(default_factory=lambda: [1, 10, 100], min_length=1)
+    task_cpu_timeouts: dict[str, float] = Field(
+        default_factory=dict,
+        description="per-task CPU limits (a calibration); other tasks get the pool's",
+    )
 
 
 class Progress(Protocol):
@@ -97,7 +101,7 @@ async def evaluate_samples(
     handle = _open_results(out_path)
     try:
         async with SandboxPool(config.pool) as pool:
-            jobs = _JobStream(benchmark, config.pool.limits.timeout_s)
+            jobs = _JobStream(benchmark, config.pool.limits.timeout_s, config.task_cpu_timeouts)
             async for result in pool.map(jobs.build(samples)):
                 sample = jobs.finish(result.id)
                 tally.add(_record(benchmark, sample, result), handle, progress)
@@ -110,9 +114,12 @@ async def evaluate_samples(
 class _JobStream:
     """Builds sandbox jobs lazily and remembers the samples in flight (bounded by the pool)."""
 
-    def __init__(self, benchmark: Benchmark, timeout_s: float):
+    def __init__(
+        self, benchmark: Benchmark, timeout_s: float, cpu_timeouts: dict[str, float] | None = None
+    ):
         self.benchmark = benchmark
         self.timeout_s = timeout_s
+        self.cpu_timeouts = cpu_timeouts or {}
         self.in_flight: dict[str, Sample] = {}
 
     def build(self, samples: Iterable[Sample]) -> Iterator[Job]:
@@ -121,7 +128,9 @@ class _JobStream:
             job_id = f"{sample.task_id}#{sample.completion_id}"
             program = self.benchmark.solution_of(task, sample.completion, sample.solution)
             self.in_flight[job_id] = sample
-            yield self.benchmark.build_job(task, program, job_id, self.timeout_s)
+            job = self.benchmark.build_job(task, program, job_id, self.timeout_s)
+            cpu = self.cpu_timeouts.get(sample.task_id)
+            yield job if cpu is None else job.model_copy(update={"cpu_timeout_s": cpu})
 
     def finish(self, job_id: str) -> Sample:
         return self.in_flight.pop(job_id)

@@ -193,6 +193,12 @@ async def _run_one_job(
             cpu_floor_s=wall,
         )
     )
+    if config.fail_fast:  # no mutant runs once a cheaper gate has failed: its score is unused
+        common["unless_passed"] = [variant.id for variant in variants[:-1]]
+        common["unless_any_test_passed"] = ["emptied"]
+        common["min_line_rate"] = config.min_coverage
+        if config.min_branch_coverage > 0:
+            common["min_branch_rate"] = config.min_branch_coverage
     variants += [
         Variant(id=f"mutant:{mutant.index}", solution=mutant.source, line=mutant.line, **common)
         for mutant in mutants

@@ -38,29 +38,47 @@ SWEEP_LIMIT = 2000
 
 
 class Tagged:
-    """An event writer for one variant: adds its id, leaves out tracebacks (only outcomes and
-    messages are needed to judge a variant, and the channel's size is shared)."""
+    """An event writer for one session: adds the variant's id (none for the job's own
+    solution), leaves a variant's tracebacks out (only outcomes and messages judge a variant,
+    and the channel's size is shared), and tells the supervising process, through ``facts``,
+    what it needs to know of the session: whether it passed, whether any test passed, and the
+    coverage measured."""
 
-    def __init__(self, events, variant: str, coverage_pipe: int | None = None):
+    def __init__(self, events, variant: str, facts: int | None = None):
         self._events = events
         self._variant = variant
-        self._coverage_pipe = coverage_pipe
+        self._facts = facts
+        self._failed: set[str] = set()
+        self._called: set[str] = set()
 
     def emit(self, **event) -> None:
-        if self._coverage_pipe is not None and event.get("event") in (
-            "coverage",
-            "session_finished",
-        ):
-            # What the supervising job process needs of the baseline: did it pass, which
-            # lines did it never run. One short line each, far below a pipe's capacity.
-            fact = {"missing": event.get("missing_lines", [])}
-            if event["event"] == "session_finished":
-                fact = {"exitstatus": event.get("exitstatus"), "collected": event.get("collected")}
-            os.write(self._coverage_pipe, (json.dumps(fact) + "\n").encode())
+        kind = event.get("event")
+        if kind == "test_phase":
+            if event.get("outcome") != "passed" or event.get("xfail"):
+                self._failed.add(event["name"])
+            elif event.get("phase") == "call":
+                self._called.add(event["name"])
+        elif self._facts is not None and kind == "session_finished":
+            self._tell(
+                exitstatus=event.get("exitstatus"),
+                collected=event.get("collected"),
+                any_test_passed=bool(self._called - self._failed),
+            )
+        elif self._facts is not None and kind == "coverage" and not event.get("error"):
+            self._tell(
+                missing=event.get("missing_lines", []),
+                statements=event.get("statements", 0),
+                branches=event.get("branches", 0),
+                missing_branches=event.get("missing_branches", 0),
+            )
         if self._variant:
             event["variant"] = self._variant
             event.pop("traceback", None)
         self._events.emit(**event)
+
+    def _tell(self, **fact) -> None:
+        # One short line each, far below a pipe's capacity.
+        os.write(self._facts, (json.dumps(fact) + "\n").encode())
 
 
 def run_all(job: dict, events, run_dir: str, session: Callable[[dict, object, str], None]) -> None:
@@ -70,7 +88,7 @@ def run_all(job: dict, events, run_dir: str, session: Callable[[dict, object, st
     pristine = os.path.join(VARIANTS_DIR, "pristine")  # the job's files before anything ran
     shutil.copytree(run_dir, pristine, symlinks=True)
     baseline = _run_child(
-        lambda pipe: session(job, Tagged(events, "", pipe), run_dir),
+        lambda facts: session(job, Tagged(events, "", facts), run_dir),
         cpu_budget=None,
         wall_s=None,
         keep=keep,
@@ -79,10 +97,13 @@ def run_all(job: dict, events, run_dir: str, session: Callable[[dict, object, st
     if not baseline.passed_cleanly:
         return  # the gates judge no variant of a solution its tests do not pass
     executed_missing = set(baseline.missing_lines or [])
+    passed: set[str] = set()  # variants that passed
+    some_passed: set[str] = set()  # variants of which at least one test passed
     for index, variant in enumerate(job["variants"]):
         name = variant["id"]
-        if variant.get("line") is not None and variant["line"] in executed_missing:
-            events.emit(event="variant_skipped", variant=name, why="line never executed")
+        why = _not_worth_running(variant, baseline, executed_missing, passed, some_passed)
+        if why:
+            events.emit(event="variant_skipped", variant=name, why=why)
             continue
         budget = min(
             float(variant["cpu_timeout_s"]),
@@ -91,7 +112,9 @@ def run_all(job: dict, events, run_dir: str, session: Callable[[dict, object, st
         where = os.path.join(VARIANTS_DIR, str(index))
         events.emit(event="variant_start", variant=name, cpu_budget_s=round(budget, 3))
         outcome = _run_child(
-            lambda pipe, v=variant, d=where: _variant_session(job, v, events, pristine, d, session),
+            lambda facts, v=variant, d=where: _variant_session(
+                job, v, events, facts, pristine, d, session
+            ),
             cpu_budget=budget,
             wall_s=float(variant["timeout_s"]),
             keep=keep,
@@ -106,9 +129,36 @@ def run_all(job: dict, events, run_dir: str, session: Callable[[dict, object, st
             exit_code=outcome.exit_code,
             signal=outcome.signal,
         )
+        if outcome.passed_cleanly:
+            passed.add(name)
+        if outcome.any_test_passed:
+            some_passed.add(name)
 
 
-def _variant_session(job: dict, variant: dict, events, pristine: str, where: str, session):
+def _not_worth_running(
+    variant: dict, baseline: _Outcome, missing: set[int], passed: set[str], some: set[str]
+) -> str:
+    """Why ``variant`` need not run, from the job's own solution's coverage and the earlier
+    variants' outcomes, or ``""``."""
+    if variant.get("line") is not None and variant["line"] in missing:
+        return "line never executed"
+    for earlier in variant.get("unless_passed") or ():
+        if earlier in passed:
+            return f"not run: {earlier} passed, so a gate has already failed"
+    for earlier in variant.get("unless_any_test_passed") or ():
+        if earlier in some:
+            return f"not run: a test passed against {earlier}, so a gate has already failed"
+    for key, rate in (
+        ("min_line_rate", baseline.line_rate),
+        ("min_branch_rate", baseline.branch_rate),
+    ):
+        wanted = variant.get(key)
+        if wanted is not None and (rate is None or rate < wanted):
+            return f"not run: the coverage is below {wanted:g}, so a gate has already failed"
+    return ""
+
+
+def _variant_session(job: dict, variant: dict, events, facts, pristine: str, where: str, session):
     """In the variant's child: its own copy of the job's files, its solution, one session."""
     shutil.copytree(pristine, where, symlinks=True)
     with open(os.path.join(where, "solution.py"), "w", encoding="utf-8") as fh:
@@ -116,7 +166,7 @@ def _variant_session(job: dict, variant: dict, events, pristine: str, where: str
     os.chdir(where)
     own = {key: value for key, value in job.items() if key != "variants"}
     own["coverage"] = False
-    session(own, Tagged(events, variant["id"]), where)
+    session(own, Tagged(events, variant["id"], facts), where)
 
 
 class _Outcome:
@@ -129,12 +179,18 @@ class _Outcome:
         self.missing_lines: list[int] | None = None
         self.exitstatus: int | None = None
         self.collected = 0
+        self.any_test_passed = False
+        self.line_rate: float | None = None
+        self.branch_rate: float | None = None
 
     @property
     def passed_cleanly(self) -> bool:
         """Ran to its end, every test passed (pytest's exit status 0), at least one ran."""
         return (
-            self.limit is None and self.exit_code == 0 and self.exitstatus == 0 and self.collected
+            self.limit is None
+            and self.exit_code == 0
+            and self.exitstatus == 0
+            and self.collected > 0
         )
 
 
@@ -191,11 +247,18 @@ def _run_child(body, cpu_budget: float | None, wall_s: float | None, keep: set[i
     for line in data.splitlines():
         try:
             fact = json.loads(line)
-            if "missing" in fact:
-                outcome.missing_lines = [int(number) for number in fact["missing"]]
+            if "missing" in fact:  # the same arithmetic as the host's CoverageReport
+                missing = sorted({int(number) for number in fact["missing"]})
+                statements, branches = int(fact["statements"]), int(fact["branches"])
+                outcome.missing_lines = missing
+                covered = max(0, statements - len(missing))
+                outcome.line_rate = covered / statements if statements else 1.0
+                covered = max(0, branches - int(fact["missing_branches"]))
+                outcome.branch_rate = covered / branches if branches else 1.0
             else:
                 outcome.exitstatus = int(fact["exitstatus"])
                 outcome.collected = int(fact["collected"] or 0)
+                outcome.any_test_passed = bool(fact["any_test_passed"])
         except (ValueError, TypeError, KeyError, AttributeError):
             continue
     for path in SCRATCH:

@@ -155,7 +155,9 @@ def test_static_precheck_spends_no_sandbox_run_on_a_syntax_error(run):
     assert "syntax error in the solution, line 4" in first.feedback
     assert second.repair_target == "solution"  # the tests-side draft was re-asked
     assert "this repair must rewrite the solution" in coder.repair_requests[1]
-    assert report.this_run["sandbox_runs"] == 1  # only the accepted attempt was judged
+    # only the accepted attempt was judged: its plain run, then the gates' runs
+    gate_runs = record.quality.strength.sandbox_runs
+    assert gate_runs > 1 and report.this_run["sandbox_runs"] == 1 + gate_runs
 
 
 def test_without_gates_weak_tests_are_accepted(run):
