@@ -83,7 +83,7 @@ _payload = _base64.b64encode(_zlib.compress(json.dumps(_result).encode("utf-8"))
 _os.write(1, ("\\n" + _MARKER + _payload + "\\n").encode())
 """
 
-_JUDGE_BODY = """
+_SCRIPT_HEADER = """
 class _TimedOut(Exception):
     pass
 
@@ -143,6 +143,51 @@ def _guard():
         _sys.modules[name] = None
 
 
+def _begin(part):
+    global _function
+    namespace = {}
+    with _swallow_io():
+        exec(_CANDIDATE, namespace)
+        _function = namespace[_TASK["entry"]]
+
+
+def _invoke(inp, limit):
+    _signal.setitimer(_signal.ITIMER_REAL, limit)
+    try:
+        with _swallow_io():
+            return _function(*inp)
+    finally:
+        _signal.setitimer(_signal.ITIMER_REAL, 0)
+
+
+_signal.signal(_signal.SIGALRM, _on_alarm)
+_guard()
+
+"""
+
+_TRUSTED_HEADER = """
+import judge
+
+_TimedOut = judge.CallTimeout
+
+
+def _emit(kind, fields):
+    judge.report(kind, fields)
+
+
+def _begin(part):
+    # The candidate process loaded the program before the judge started (base inputs); the
+    # plus inputs get a freshly executed namespace, as EvalPlus's second process does.
+    if part == "plus":
+        judge.call("__evalplus_fresh__", timeout_s=_TASK["cap"][part])
+
+
+def _invoke(inp, limit):
+    return judge.call("__evalplus_call__", *inp, timeout_s=limit)
+
+"""
+
+_JUDGE_BODY = """
 _reference_function = None
 _poly = None
 if _TASK["recompute"]["base"] or _TASK["recompute"]["plus"]:
@@ -176,22 +221,6 @@ def _matches_digest(out, record):
     return _hashlib.sha256(text.encode("utf-8")).hexdigest() == record["sha256"]
 
 
-def _load():
-    namespace = {}
-    with _swallow_io():
-        exec(_CANDIDATE, namespace)
-        return namespace[_TASK["entry"]]
-
-
-def _call(function, inp, limit):
-    _signal.setitimer(_signal.ITIMER_REAL, limit)
-    try:
-        with _swallow_io():
-            return function(*inp)
-    finally:
-        _signal.setitimer(_signal.ITIMER_REAL, 0)
-
-
 def _failure(part, index, shown, exp, reason, actual=None):
     return {
         "failed_part": part,
@@ -205,7 +234,7 @@ def _failure(part, index, shown, exp, reason, actual=None):
 
 def _run(part):
     try:
-        function = _load()
+        _begin(part)
     except BaseException as exc:
         return _failure(part, None, None, None, "the program did not load: " + shorten(exc, 300))
     atol = _TASK["atol"]
@@ -227,7 +256,7 @@ def _run(part):
             reason = "the %s inputs exceeded their total time limit (%.1f s)" % (part, _TASK["cap"][part])
             return _failure(part, index, shown, exp, reason)
         try:
-            out = _call(function, inp, limit)
+            out = _invoke(inp, limit)
         except _TimedOut:
             return _failure(part, index, shown, exp, "timed out after %.1f s" % limit)
         except BaseException as exc:
@@ -246,8 +275,6 @@ def _run(part):
     return None
 
 
-_signal.signal(_signal.SIGALRM, _on_alarm)
-_guard()
 _found = _run("base")
 if _found is None:
     _emit("base", {"status": "pass"})
@@ -318,6 +345,7 @@ def reference_job(bench: EvalPlusBenchmark, task_id: str) -> Job:
         tests=program,
         mode="script",
         timeout_s=REFERENCE_TIMEOUT_S,
+        cpu_timeout_s=REFERENCE_TIMEOUT_S,
     )
 
 
@@ -391,27 +419,145 @@ def task_data(bench: EvalPlusBenchmark, task_id: str, floor_s: float) -> tuple[s
 PARTS = ("base", "plus")
 
 
-def judge_job(bench: EvalPlusBenchmark, task: Task, solution: str, job_id: str, floor_s: float):
-    """The job that judges one sample of ``task``."""
+CANDIDATE_DRIVER = """\
+import builtins, contextlib, faulthandler, io, os, resource, shutil, subprocess, sys
+for _name in ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_STACK"):
+    try:
+        resource.setrlimit(getattr(resource, _name), (4 * 1024 ** 3, 4 * 1024 ** 3))
+    except (ValueError, OSError):
+        pass
+class _WriteOnlyStringIO(io.StringIO):
+    def read(self, *args, **kwargs):
+        raise IOError
+    readline = readlines = read
+    def readable(self, *args, **kwargs):
+        return False
+class _RedirectStdin(contextlib._RedirectStream):
+    _stream = "stdin"
+faulthandler.disable()
+builtins.exit = builtins.quit = None
+os.environ["OMP_NUM_THREADS"] = "1"
+for _name in _DISABLED_OS:
+    setattr(os, _name, None)
+builtins.open = None
+shutil.rmtree = shutil.move = shutil.chown = None
+subprocess.Popen = None
+builtins.help = None
+for _name in ("ipdb", "joblib", "resource", "psutil", "tkinter"):
+    sys.modules[_name] = None
+_stream = _WriteOnlyStringIO()
+for _redirect in (contextlib.redirect_stdout(_stream), contextlib.redirect_stderr(_stream),
+                  _RedirectStdin(_stream)):
+    _redirect.__enter__()
+_SCALARS = (type(None), bool, int, float, complex, str, bytes)
+def _plain(value):
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is list and all(type(item) in _SCALARS for item in value):
+        return value
+    if isinstance(value, bool):
+        return bool(value)
+    for base in (int, float, complex, str, bytes):
+        if isinstance(value, base):
+            return base(value)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, frozenset):
+        return frozenset(_plain(item) for item in value)
+    if isinstance(value, set):
+        return {_plain(item) for item in value}
+    return value
+def _load():
+    namespace = {}
+    exec(_PROGRAM, namespace)
+    return namespace
+_namespace = _load()
+def __evalplus_fresh__():
+    global _namespace
+    _namespace = _load()
+def __evalplus_call__(*args):
+    value = _namespace[_ENTRY](*args)
+    if _NOT_NONE and not isinstance(value, bool):
+        return value is not None
+    return _plain(value)
+"""
+"""The candidate's side in trusted mode: EvalPlus's reliability guard (its 4 GiB limits and
+``builtins.open`` disabled among them), the program run in a fresh ``{}`` namespace with its
+I/O swallowed, and two functions the judge calls. ``__evalplus_call__`` returns the entry
+point's answer with builtin subclasses as their base type (a ``Counter`` as a dict, a
+namedtuple as a tuple), which compare equal in EvalPlus too, and, for the "not None" tasks,
+whether the answer is not None (a ``re.Match`` cannot cross as plain data).
+``__evalplus_fresh__`` runs the program again in a new namespace before the plus inputs."""
+
+ENTRY_POINTS = ["__evalplus_call__", "__evalplus_fresh__"]
+
+
+def judge_job(
+    bench: EvalPlusBenchmark,
+    task: Task,
+    solution: str,
+    job_id: str,
+    floor_s: float,
+    mode: str = "trusted",
+) -> Job:
+    """The job that judges one sample of ``task`` (``mode="script"``: judge and sample in one
+    process, kept for comparison; ``"trusted"``: the sample in a process of its own)."""
     data, timeout, recomputes = task_data(bench, task.task_id, floor_s)
     plus = bench.plus[task.task_id]
+    common = [
+        _PRELUDE,
+        RULES_SOURCE,
+        f"\n_TASK = decode_json({data!r})\n",
+        "_TASK['recompute'] = {k: set(v) for k, v in _TASK['recompute'].items()}\n",
+        f"_REFERENCE = {task.canonical_solution if recomputes else ''!r}\n",
+        f"_HELPERS = {plus.helpers!r}\n",
+    ]
+    timeout = min(timeout, 3600)
+    if mode == "trusted":
+        candidate = "".join(
+            [
+                f"_DISABLED_OS = {_DISABLED_OS!r}\n",
+                f"_PROGRAM = {solution!r}\n",
+                f"_ENTRY = {plus.entry_point!r}\n",
+                f"_NOT_NONE = {plus.oracle == 'not_none'!r}\n",
+                CANDIDATE_DRIVER,
+            ]
+        )
+        judge = "".join([*common, _TRUSTED_HEADER, _JUDGE_BODY])
+        return Job(
+            id=job_id,
+            solution=candidate,
+            tests=judge,
+            mode="trusted",
+            entry_points=ENTRY_POINTS,
+            timeout_s=timeout,
+            cpu_timeout_s=timeout,
+        )
     nonce = secrets.token_hex(8)
     bench.nonces[job_id] = nonce
     program = "".join(
         [
-            _PRELUDE,
-            RULES_SOURCE,
-            f"\n_TASK = decode_json({data!r})\n",
-            "_TASK['recompute'] = {k: set(v) for k, v in _TASK['recompute'].items()}\n",
+            *common,
             f"_CANDIDATE = {solution!r}\n",
-            f"_REFERENCE = {task.canonical_solution if recomputes else ''!r}\n",
-            f"_HELPERS = {plus.helpers!r}\n",
             f"_NONCE = {nonce!r}\n",
             f"_DISABLED_OS = {_DISABLED_OS!r}\n",
+            _SCRIPT_HEADER,
             _JUDGE_BODY,
         ]
     )
-    return Job(id=job_id, solution="", tests=program, mode="script", timeout_s=min(timeout, 3600))
+    return Job(
+        id=job_id,
+        solution="",
+        tests=program,
+        mode="script",
+        timeout_s=timeout,
+        cpu_timeout_s=timeout,
+    )
 
 
 def read_report(result: Result, nonce: str | None) -> dict[str, Any]:
@@ -420,7 +566,11 @@ def read_report(result: Result, nonce: str | None) -> dict[str, Any]:
         return {}
     report: dict[str, Any] = {}
     base_passed = False
-    if nonce:
+    data = result.data or {}
+    if isinstance(data.get("report"), dict):  # trusted mode: the judge's own report
+        report = data["report"]
+        base_passed = "base" in data
+    elif nonce:
         prefix = nonce + " "
         for line in result.stdout.splitlines():
             if not line.startswith(prefix):
@@ -451,4 +601,8 @@ def read_report(result: Result, nonce: str | None) -> dict[str, Any]:
         out["failure"] = where + report["reason"]
     elif result.status == Status.TIMEOUT:
         out["failure"] = "the sample exceeded the job's time limit"
+    elif result.status in (Status.SYNTAX_ERROR, Status.ERROR):
+        out["failure"] = "the program did not load: " + result.error[:300]
+    elif result.error:
+        out["failure"] = result.error[:300]
     return out
