@@ -1,6 +1,7 @@
 """Wall time of evaluating HumanEval's canonical solutions x10 (1640 executions), two ways.
 
     .venv/bin/python benchmarks/eval_bench.py [--repeat 10] [--workers N]
+    .venv/bin/python benchmarks/eval_bench.py --benchmark humanevalplus|mbppplus  (see eval_plus_bench.py)
 
 1. codefactory: ``factory.evaluate.runner.evaluate_file`` on the samples file, with a pool of
    N warm containers (N = CPU count by default), full isolation (no network, read-only root,
@@ -48,7 +49,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=10, help="samples per task")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best of)")
+    parser.add_argument(
+        "--benchmark",
+        choices=["humaneval", "humanevalplus", "mbppplus"],
+        default="humaneval",
+        help="humanevalplus / mbppplus: against the evalplus package (eval_plus_bench.py)",
+    )
     args = parser.parse_args()
+    if args.benchmark != "humaneval":
+        from eval_plus_bench import run_plus
+
+        run_plus(args, machine, load, runner_image)
+        return
 
     with tempfile.TemporaryDirectory(prefix="eval-bench-") as tmp:
         tmp_path = Path(tmp)
