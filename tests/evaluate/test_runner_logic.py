@@ -28,7 +28,7 @@ def test_sandbox_errors_are_reported_and_not_scored(humaneval):
     ]
     for task_id, index, status in records:
         tally.add(
-            SampleResult.from_result(task_id, index, "c", None, result(status, "boom"), 1),
+            SampleResult.from_result(task_id, index, "c", None, result(status, "boom")),
             None,
             None,
         )
@@ -43,14 +43,14 @@ def test_sandbox_errors_are_reported_and_not_scored(humaneval):
 
 def test_results_use_human_evals_wording():
     def wording(status, error=""):
-        return SampleResult.from_result("t", 0, "c", None, result(status, error), 1).result
+        return SampleResult.from_result("t", 0, "c", None, result(status, error)).result
 
     assert wording(Status.PASSED) == "passed"
     assert wording(Status.TIMEOUT, "exceeded") == "timed out"
     assert wording(Status.FAILED, "AssertionError: ") == "failed: AssertionError: "
     assert wording(Status.ERROR, "NameError: x") == "failed: NameError: x"
     assert wording(Status.SANDBOX_ERROR, "lost").startswith("sandbox error: ")
-    long = SampleResult.from_result("t", 0, "c", None, result(Status.ERROR, "e" * 5000), 1)
+    long = SampleResult.from_result("t", 0, "c", None, result(Status.ERROR, "e" * 5000))
     assert len(long.error) < 400
 
 
