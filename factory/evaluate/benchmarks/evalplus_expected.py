@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 REFERENCE_OUTPUT_BYTES = 64 * 1024 * 1024
 
 
@@ -115,7 +115,8 @@ def _read_cache(path: Path, bench: EvalPlusBenchmark, image: str) -> ExpectedOut
         log.warning("%s: unreadable cache (%s); computing the expected outputs again", path, exc)
         return None
     if (
-        loaded.data_sha256 != bench.data_sha256
+        loaded.cache_version != CACHE_VERSION
+        or loaded.data_sha256 != bench.data_sha256
         or loaded.image != image
         or set(loaded.outputs) != set(bench.tasks)
     ):

@@ -73,7 +73,9 @@ for _part in ("base", "plus"):
         if _text is not None and (len(_text) > _BIG or _used + len(_text) > _TOTAL):
             if _ORACLE is None and "nan" not in _text:
                 _digest = _hashlib.sha256(_text.encode("utf-8")).hexdigest()
-                _text = json.dumps({"sha256": _digest, "floats": is_floats(_value)})
+                _text = json.dumps(
+                    {"sha256": _digest, "floats": is_floats(_value), "chars": len(_text)}
+                )
             else:
                 _text = None
         _used += len(_text or "")
@@ -360,9 +362,29 @@ def read_reference(result: Result) -> dict[str, list]:
     raise ValueError("the reference run wrote no outputs (stdout cut short?)")
 
 
-def time_limits(bench: EvalPlusBenchmark, times: list[float], floor_s: float) -> list[float]:
-    """EvalPlus's per-input limits: max(floor, factor x the reference's time)."""
-    return [round(max(floor_s, bench.time_factor * t), 3) for t in times]
+TRANSFER_S_PER_MB = 1.0
+"""Added to an input's limit per MB of its expected output: in trusted mode the answer crosses
+between processes within the call's wall-clock limit, which EvalPlus's in-process call does not
+pay (HumanEval/100's largest answers are 5 MB)."""
+
+
+def time_limits(
+    bench: EvalPlusBenchmark, times: list[float], outputs: list, floor_s: float
+) -> list[float]:
+    """EvalPlus's per-input limits, max(floor, factor x the reference's time), plus the time
+    for a large answer to cross (:data:`TRANSFER_S_PER_MB`)."""
+    return [
+        round(max(floor_s, bench.time_factor * t) + TRANSFER_S_PER_MB * _chars(text) / 1e6, 3)
+        for t, text in zip(times, outputs, strict=True)
+    ]
+
+
+def _chars(text: str | None) -> int:
+    if text is None:
+        return 0
+    if text.startswith('{"sha256"'):
+        return int(json.loads(text).get("chars", 0))
+    return len(text)
 
 
 def part_cap(limits: list[float]) -> float:
@@ -379,7 +401,9 @@ def task_data(bench: EvalPlusBenchmark, task_id: str, floor_s: float) -> tuple[s
 
     plus = bench.plus[task_id]
     outputs = bench.expected.outputs[task_id]
-    limits = {part: time_limits(bench, outputs[f"{part}_time"], floor_s) for part in PARTS}
+    limits = {
+        part: time_limits(bench, outputs[f"{part}_time"], outputs[part], floor_s) for part in PARTS
+    }
     caps = {part: part_cap(limits[part]) for part in PARTS}
     expected = {
         part: "[" + ",".join("null" if t is None else t for t in outputs[part]) + "]"
