@@ -153,7 +153,7 @@ def _begin(part):
         _function = namespace[_TASK["entry"]]
 
 
-def _invoke(inp, limit):
+def _invoke(part, index, inp, limit, remaining):
     _signal.setitimer(_signal.ITIMER_REAL, limit)
     try:
         with _swallow_io():
@@ -184,8 +184,51 @@ def _begin(part):
         judge.call("__evalplus_fresh__", timeout_s=_TASK["cap"][part])
 
 
-def _invoke(inp, limit):
-    return judge.call("__evalplus_call__", *inp, timeout_s=limit)
+_BATCH = 64
+_buffer = {}
+
+
+class _Raised(Exception):
+    pass
+
+
+def _fetch(part, start, remaining):
+    # Inputs go to the candidate in batches (one call each, not one per input): it runs them in
+    # order, each under its own limit (as EvalPlus's process does), and stops at the first one
+    # that raises or times out; the judge checks every answer. An input whose expected answer
+    # is large goes alone, so a batch's answers stay far below the message limit.
+    inputs = _TASK["inputs"][part]
+    limits = _TASK["limits"][part]
+    alone = _TASK["recompute"][part]
+    end = start + 1
+    if start not in alone:
+        while end < len(inputs) and end - start < _BATCH and end not in alone:
+            end += 1
+    batch = inputs[start:end]
+    batch_limits = limits[start:end]
+    timeout = min(sum(batch_limits) + 1.0, remaining)
+    results = judge.call("__evalplus_batch__", batch, batch_limits, timeout_s=timeout)
+    inputs[start:end] = batch  # arguments the candidate changed, as EvalPlus's checks see them
+    if type(results) is not list or not results or len(results) > end - start:
+        raise judge.CandidateError("the candidate's batch runner returned a malformed answer")
+    for offset, result in enumerate(results):
+        _buffer[start + offset] = result
+
+
+def _invoke(part, index, inp, limit, remaining):
+    if index not in _buffer:
+        _buffer.clear()
+        _fetch(part, index, remaining)
+    result = _buffer.pop(index, None)
+    if type(result) is not tuple or not result:
+        raise judge.CandidateError("the candidate's batch runner skipped an input")
+    if result[0] == "ok" and len(result) == 2:
+        return result[1]
+    if result[0] == "timeout":
+        raise _TimedOut("Timed out!")
+    if result[0] == "raise" and len(result) == 3:
+        raise _Raised(str(result[1]) + ": " + str(result[2]))
+    raise judge.CandidateError("the candidate's batch runner returned a malformed answer")
 
 """
 
@@ -258,11 +301,13 @@ def _run(part):
             reason = "the %s inputs exceeded their total time limit (%.1f s)" % (part, _TASK["cap"][part])
             return _failure(part, index, shown, exp, reason)
         try:
-            out = _invoke(inp, limit)
+            out = _invoke(part, index, inp, limit, remaining)
         except _TimedOut:
             return _failure(part, index, shown, exp, "timed out after %.1f s" % limit)
         except BaseException as exc:
-            return _failure(part, index, shown, exp, "raised " + type(exc).__name__ + ": " + shorten(str(exc), 200))
+            name = "" if type(exc).__name__ == "_Raised" else type(exc).__name__ + ": "
+            return _failure(part, index, shown, exp, "raised " + name + shorten(str(exc), 200))
+        inp = inputs[index]
         if digest is not None:
             if _matches_digest(out, digest):
                 atol = 1e-6 if atol == 0 and digest["floats"] else atol
@@ -504,6 +549,37 @@ _namespace = _load()
 def __evalplus_fresh__():
     global _namespace
     _namespace = _load()
+import signal as _signal
+class _TimedOut(Exception):
+    pass
+def _on_alarm(signum, frame):
+    raise _TimedOut("Timed out!")
+def _message(exc):
+    try:
+        return str(exc)[:300]
+    except BaseException:
+        return "<the exception's message could not be read>"
+def __evalplus_batch__(inputs, limits):
+    function = _namespace[_ENTRY]
+    results = []
+    _signal.signal(_signal.SIGALRM, _on_alarm)
+    for inp, limit in zip(inputs, limits):
+        try:
+            _signal.setitimer(_signal.ITIMER_REAL, limit)
+            try:
+                value = function(*inp)
+            finally:
+                _signal.setitimer(_signal.ITIMER_REAL, 0)
+        except _TimedOut:
+            results.append(("timeout", limit))
+            break
+        except BaseException as exc:
+            results.append(("raise", type(exc).__name__, _message(exc)))
+            break
+        if _NOT_NONE and not isinstance(value, bool):
+            value = value is not None
+        results.append(("ok", _plain(value)))
+    return results
 def __evalplus_call__(*args):
     value = _namespace[_ENTRY](*args)
     if _NOT_NONE and not isinstance(value, bool):
@@ -518,7 +594,7 @@ namedtuple as a tuple), which compare equal in EvalPlus too, and, for the "not N
 whether the answer is not None (a ``re.Match`` cannot cross as plain data).
 ``__evalplus_fresh__`` runs the program again in a new namespace before the plus inputs."""
 
-ENTRY_POINTS = ["__evalplus_call__", "__evalplus_fresh__"]
+ENTRY_POINTS = ["__evalplus_batch__", "__evalplus_call__", "__evalplus_fresh__"]
 
 
 def judge_job(
