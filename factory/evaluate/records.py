@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from sandbox import Result, Status
@@ -31,6 +33,16 @@ class SampleResult(BaseModel):
     duration_s: float = 0.0
     cpu_s: float = Field(0.0, description="CPU seconds the sample's processes used")
     limit: str | None = Field(None, description="the limit that ended it: cpu, wall or memory")
+    base_status: Literal["pass", "fail"] | None = Field(
+        None, description="HumanEval+/MBPP+: the original benchmark's inputs alone"
+    )
+    plus_status: Literal["pass", "fail"] | None = Field(
+        None, description="HumanEval+/MBPP+: base and extra inputs (EvalPlus's plus score)"
+    )
+    failure: str | None = Field(None, description="which input failed, and how")
+    failing_input: str | None = Field(None, description="the first failing input, shortened")
+    expected: str | None = Field(None, description="its expected output, shortened")
+    actual: str | None = Field(None, description="what the sample returned, shortened")
     schema_version: int = SCHEMA_VERSION
 
     @classmethod
@@ -41,6 +53,7 @@ class SampleResult(BaseModel):
         completion: str | None,
         solution: str | None,
         result: Result,
+        **details: str,
     ) -> SampleResult:
         error = (
             result.error if len(result.error) <= ERROR_CHARS else result.error[:ERROR_CHARS] + "..."
@@ -57,6 +70,7 @@ class SampleResult(BaseModel):
             duration_s=round(result.duration_s, 4),
             cpu_s=round(result.cpu_s, 4),
             limit=result.limit,
+            **details,
         )
 
     def line(self) -> str:
@@ -97,6 +111,9 @@ class EvalSummary(BaseModel):
     n_samples: int
     n_scored: int = Field(description="samples that count in pass@k (all but sandbox errors)")
     pass_at_k: dict[str, float]
+    base_pass_at_k: dict[str, float] | None = Field(
+        None, description="HumanEval+/MBPP+: pass@k on the base inputs alone"
+    )
     k_omitted: dict[str, str] = Field(description="k not reported, with the reason")
     status_counts: dict[str, int]
     sandbox_errors: int = Field(description="samples the sandbox could not run; not scored")

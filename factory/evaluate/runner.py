@@ -103,12 +103,14 @@ async def evaluate_samples(
     if progress is not None:
         progress.start(total)
     tally = ResultTally()
+    await benchmark.prepare(config.pool)
     handle = _open_results(out_path)
     try:
         async with open_pool(config.pool, config.cluster) as pool:
             jobs = _JobStream(benchmark, config.pool.limits.timeout_s, config.task_cpu_timeouts)
             async for result in pool.map(jobs.build(samples)):
-                tally.add(_record(jobs.finish(result.id), result), handle, progress)
+                sample = jobs.finish(result.id)
+                tally.add(_record(benchmark, sample, result), handle, progress)
     finally:
         if handle is not None:
             handle.close()
@@ -140,9 +142,15 @@ class _JobStream:
         return self.in_flight.pop(job_id)
 
 
-def _record(sample: Sample, result: Result) -> SampleResult:
+def _record(benchmark: Benchmark, sample: Sample, result: Result) -> SampleResult:
+    details = benchmark.details(benchmark.tasks[sample.task_id], result)
     return SampleResult.from_result(
-        sample.task_id, sample.completion_id, sample.completion, sample.solution, result
+        sample.task_id,
+        sample.completion_id,
+        sample.completion,
+        sample.solution,
+        result,
+        **details,
     )
 
 
@@ -162,6 +170,7 @@ class ResultTally:
 
     def __init__(self) -> None:
         self.scored: dict[str, list[int]] = {}
+        self.base_passed: dict[str, int] = {}  # benchmarks with base and plus tests
         self.seen_tasks: set[str] = set()
         self.statuses: Counter[str] = Counter()
         self.n_samples = 0
@@ -180,6 +189,9 @@ class ResultTally:
             counts = self.scored.setdefault(record.task_id, [0, 0])
             counts[0] += 1
             counts[1] += int(record.passed)
+            if record.base_status is not None:
+                passed = record.base_status == "pass"
+                self.base_passed[record.task_id] = self.base_passed.get(record.task_id, 0) + passed
         if progress is not None:
             progress.advance(record)
 
@@ -187,6 +199,10 @@ class ResultTally:
         self, benchmark: Benchmark, config: EvalConfig, out_path: Path | None, wall: float
     ) -> EvalSummary:
         report = pass_at_k({t: (n, c) for t, (n, c) in self.scored.items()}, config.ks)
+        base = None
+        if self.base_passed:
+            base_counts = {t: (n, self.base_passed.get(t, 0)) for t, (n, _) in self.scored.items()}
+            base = pass_at_k(base_counts, config.ks).values
         expected = set(benchmark.default_task_ids())
         return EvalSummary(
             benchmark=benchmark.name,
@@ -194,6 +210,7 @@ class ResultTally:
             n_samples=self.n_samples,
             n_scored=sum(n for n, _ in self.scored.values()),
             pass_at_k=report.values,
+            base_pass_at_k=base,
             k_omitted=report.omitted,
             status_counts={status.value: self.statuses.get(status.value, 0) for status in Status},
             sandbox_errors=self.statuses.get(Status.SANDBOX_ERROR.value, 0),

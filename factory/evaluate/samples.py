@@ -136,7 +136,7 @@ def _task_id(data: dict[str, Any], where: str, path: Path, benchmark: Benchmark)
     if task_id is not None:
         return task_id
     other = guess_benchmark(raw)
-    if other is not None and other != benchmark.name:
+    if other is not None and other not in (benchmark.name, benchmark.family):
         raise InputFileError(
             f"{path} holds {other} samples, not {benchmark.name} ones (line "
             f"{where.rsplit(':', 1)[1]} has task_id {raw!r}): evaluate it with "

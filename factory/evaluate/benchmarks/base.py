@@ -49,6 +49,8 @@ class Task(BaseModel):
 COMMAND_HINTS = {
     "humaneval": "codefactory eval humaneval --samples FILE",
     "mbpp": "codefactory eval mbpp --data MBPP_FILE --samples FILE",
+    "humanevalplus": "codefactory eval humanevalplus --samples FILE",
+    "mbppplus": "codefactory eval mbppplus --samples FILE",
     "dataset": "codefactory eval dataset --dataset DIR --samples FILE",
 }
 """How to evaluate each benchmark, shown when a samples file belongs to another one."""
@@ -73,6 +75,8 @@ class Benchmark(ABC):
     """A set of tasks and the way a sample of code is run against one of them."""
 
     name: ClassVar[str]
+    family: ClassVar[str | None] = None
+    """The benchmark whose task ids this one shares (HumanEval+ uses HumanEval's), if any."""
 
     def __init__(self, tasks: list[Task]):
         self.tasks: dict[str, Task] = {task.task_id: task for task in tasks}
@@ -117,6 +121,14 @@ class Benchmark(ABC):
                 timeout_s,
             )
         return reference_job(job_id, solution + "\n" + task.tests, timeout_s)
+
+    async def prepare(self, pool_config: Any) -> None:
+        """Work done once before any sample runs (EvalPlus: the expected outputs)."""
+        return None
+
+    def details(self, task: Task, result: Any) -> dict[str, Any]:
+        """Extra fields for a sample's result line, read from its sandbox result."""
+        return {}
 
     @abstractmethod
     def messages(self, task: Task) -> list[dict[str, str]]:

@@ -1,0 +1,137 @@
+"""Expected outputs of HumanEval+ / MBPP+, computed in the sandbox once and cached on disk.
+
+The releases carry inputs, not outputs: like EvalPlus, we run each task's reference solution on
+every base and plus input, and time each call (the per-input limits are derived from those
+times). The run happens in the same runner image the samples run in, one sandbox job per task
+in parallel, so the times are measured where the samples are judged. The result is cached under
+``cache_dir`` keyed by the data file's sha256 and the image tag: another data version or another
+image computes its own; a cache file that does not parse is recomputed, never trusted halfway.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+import re
+import sys
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from factory.errors import InputFileError
+from factory.evaluate.benchmarks.evalplus_programs import (
+    EvalPlusBenchmark,
+    read_reference,
+    reference_job,
+)
+
+log = logging.getLogger(__name__)
+
+CACHE_VERSION = 2
+REFERENCE_OUTPUT_BYTES = 64 * 1024 * 1024
+
+
+class ExpectedOutputs(BaseModel):
+    """Per task: ``base``/``plus`` (each output as JSON text, None = recomputed by the judge)
+    and ``base_time``/``plus_time`` (the reference's seconds per input)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cache_version: int = CACHE_VERSION
+    benchmark: str
+    data_sha256: str
+    image: str
+    outputs: dict[str, dict[str, list]]
+    compute_s: float = 0.0
+    cached: bool = False
+
+
+def cache_path(bench: EvalPlusBenchmark, image: str) -> Path | None:
+    if bench.cache_dir is None:
+        return None
+    safe_image = re.sub(r"[^A-Za-z0-9_.-]+", "_", image)
+    name = f"{bench.name}-{bench.data_sha256[:16]}-{safe_image}.json.gz"
+    return bench.cache_dir / "evalplus" / name
+
+
+async def load_or_compute(bench: EvalPlusBenchmark, pool_config) -> ExpectedOutputs:
+    """The expected outputs for ``bench`` in ``pool_config``'s image, from cache or computed."""
+    path = cache_path(bench, pool_config.image)
+    if path is not None and path.exists():
+        loaded = _read_cache(path, bench, pool_config.image)
+        if loaded is not None:
+            return loaded
+    expected = await compute(bench, pool_config)
+    if path is not None:
+        _write_cache(path, expected)
+    return expected
+
+
+async def compute(bench: EvalPlusBenchmark, pool_config) -> ExpectedOutputs:
+    """Runs every task's reference in the sandbox (one job per task) and collects the outputs."""
+    import time
+
+    from sandbox import SandboxPool
+
+    started = time.monotonic()
+    limits = pool_config.limits.model_copy(update={"output_limit_bytes": REFERENCE_OUTPUT_BYTES})
+    config = pool_config.model_copy(update={"limits": limits})
+    outputs: dict[str, dict[str, list]] = {}
+    failures: list[str] = []
+    order = sorted(bench.tasks, key=lambda task_id: -_input_weight(bench, task_id))
+    async with SandboxPool(config) as pool:
+        async for result in pool.map(reference_job(bench, task_id) for task_id in order):
+            task_id = result.id.split(":", 1)[1]
+            try:
+                outputs[task_id] = read_reference(result)
+            except ValueError as exc:
+                failures.append(f"{task_id}: {exc}")
+    if failures:
+        raise InputFileError(
+            f"{bench.source}: the reference solution failed in the sandbox for "
+            f"{len(failures)} task(s), so their expected outputs are unknown: {failures[0]}"
+        )
+    return ExpectedOutputs(
+        benchmark=bench.name,
+        data_sha256=bench.data_sha256,
+        image=pool_config.image,
+        outputs=outputs,
+        compute_s=round(time.monotonic() - started, 3),
+    )
+
+
+def _input_weight(bench: EvalPlusBenchmark, task_id: str) -> int:
+    """Bigger tasks first, so the slowest reference runs do not start last."""
+    plus = bench.plus[task_id]
+    return len(plus.base_input) + len(plus.plus_input)
+
+
+def _read_cache(path: Path, bench: EvalPlusBenchmark, image: str) -> ExpectedOutputs | None:
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            loaded = ExpectedOutputs.model_validate_json(handle.read())
+    except (OSError, EOFError, ValueError) as exc:
+        log.warning("%s: unreadable cache (%s); computing the expected outputs again", path, exc)
+        return None
+    if (
+        loaded.cache_version != CACHE_VERSION
+        or loaded.data_sha256 != bench.data_sha256
+        or loaded.image != image
+        or set(loaded.outputs) != set(bench.tasks)
+    ):
+        log.warning("%s: cache for other data or image; computing again", path)
+        return None
+    loaded.cached = True
+    return loaded
+
+
+def _write_cache(path: Path, expected: ExpectedOutputs) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        with gzip.open(temporary, "wt", encoding="utf-8", compresslevel=1) as handle:
+            handle.write(expected.model_dump_json(exclude={"cached"}))
+        os.replace(temporary, path)
+    except OSError as exc:
+        print(f"warning: cannot cache expected outputs in {path}: {exc}", file=sys.stderr)

@@ -1,0 +1,722 @@
+"""The programs HumanEval+ / MBPP+ run in the sandbox: the reference run and the judge.
+
+Both are built from trusted text only: :mod:`evalplus_rules` (pasted whole), the task's data
+(inputs, expected outputs, limits, encoded as JSON inside a string literal) and the benchmark's
+own prompt and reference solution. The sample's code is a string literal too, executed by the
+judge in a fresh ``{}`` namespace as EvalPlus executes it, after EvalPlus's reliability guard
+(``builtins.open`` and the destructive ``os``/``shutil``/``subprocess`` functions disabled,
+4 GiB address-space, data and stack limits) and with its input and output swallowed.
+
+- The reference program runs ``canonical_solution`` on a deep copy of every input (as
+  EvalPlus's ``trusted_exec`` does), times each call and writes the encoded outputs to stdout,
+  compressed, behind a marker. An output too large to ship with every sample (HumanEval/15's
+  strings reach 7 MB) is left out and recomputed by the judge from the same reference.
+- The judge program calls the sample's function on the base inputs, then, in a freshly
+  executed namespace (EvalPlus uses a new process), on the plus inputs, each call under its
+  per-input limit and the run of inputs under EvalPlus's total limit, min(60 s, sum of the
+  limits) + 2 s; it stops at the first wrong output. What it found is written as one marked
+  line (``status``, the failing input, expected and actual output, shortened); a failure ends
+  the program with an ``AssertionError``, so the sandbox's verdict is ``failed``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import zlib
+from pathlib import Path
+from typing import Any, Protocol
+
+from factory.evaluate.benchmarks.base import Task
+from sandbox import Job, Result, Status
+
+
+class EvalPlusBenchmark(Protocol):
+    """What the judge programs and the expected-output cache read of a HumanEval+ / MBPP+
+    benchmark (the adapter in ``evalplus.py``, which imports this module)."""
+
+    name: str
+    source: str
+    data_sha256: str
+    cache_dir: Path | None
+    plus: dict[str, Any]
+    tasks: Any
+    time_factor: float
+    judge_data: Any
+    expected: Any
+    nonces: Any
+
+
+RULES_SOURCE = (Path(__file__).parent / "evalplus_rules.py").read_text(encoding="utf-8")
+REFERENCE_MARKER = "EVALPLUS-REFERENCE "
+BIG_OUTPUT_CHARS = 256 * 1024
+"""An expected output whose encoding is longer is recomputed by the judge, not shipped."""
+TASK_OUTPUT_CHARS = 8 * 1024 * 1024
+PART_CAP_S = 60.0
+"""EvalPlus's EVALPLUS_TIMEOUT_PER_TASK default: the cap on one run of inputs' limits."""
+PART_SLACK_S = 2.0
+START_SLACK_S = 2.0
+REFERENCE_TIMEOUT_S = 900.0
+
+_PRELUDE = """\
+import base64 as _base64, contextlib as _contextlib, copy as _copy, hashlib as _hashlib
+import io as _io, os as _os
+import signal as _signal, sys as _sys, time as _time, zlib as _zlib
+"""
+
+_REFERENCE_BODY = """
+_namespace = {}
+exec(_PROGRAM, _namespace)
+_function = _namespace[_ENTRY]
+_result = {"base": [], "plus": [], "base_time": [], "plus_time": []}
+_used = 0
+for _part in ("base", "plus"):
+    for _inp in _INPUTS[_part]:
+        _args = _copy.deepcopy(_inp)
+        with _contextlib.redirect_stdout(_io.StringIO()):
+            _start = _time.perf_counter()
+            _value = _function(*_args)
+            _elapsed = _time.perf_counter() - _start
+        if _NOT_NONE:
+            _value = _value is not None
+        try:
+            _text = dumps(_value)
+        except (TypeError, ValueError, RecursionError):
+            _text = None
+        if _text is not None and (len(_text) > _BIG or _used + len(_text) > _TOTAL):
+            if _ORACLE is None and "nan" not in _text:
+                _digest = _hashlib.sha256(_text.encode("utf-8")).hexdigest()
+                _text = json.dumps(
+                    {"sha256": _digest, "floats": is_floats(_value), "chars": len(_text)}
+                )
+            else:
+                _text = None
+        _used += len(_text or "")
+        _result[_part].append(_text)
+        _result[_part + "_time"].append(_elapsed)
+_payload = _base64.b64encode(_zlib.compress(json.dumps(_result).encode("utf-8"))).decode()
+_os.write(1, ("\\n" + _MARKER + _payload + "\\n").encode())
+"""
+
+_SCRIPT_HEADER = """
+class _TimedOut(Exception):
+    pass
+
+
+def _on_alarm(signum, frame):
+    raise _TimedOut("Timed out!")
+
+
+class _WriteOnly(_io.StringIO):
+    def read(self, *args, **kwargs):
+        raise IOError
+
+    readline = readlines = read
+
+    def readable(self, *args, **kwargs):
+        return False
+
+
+class _RedirectStdin(_contextlib._RedirectStream):
+    _stream = "stdin"
+
+
+@_contextlib.contextmanager
+def _swallow_io():
+    stream = _WriteOnly()
+    with _contextlib.redirect_stdout(stream), _contextlib.redirect_stderr(stream):
+        with _RedirectStdin(stream):
+            yield
+
+
+def _emit(kind, fields):
+    line = "\\n" + _NONCE + " " + kind + " " + json.dumps(fields) + "\\n"
+    _os.write(1, line.encode("utf-8", "replace"))
+
+
+def _guard():
+    import builtins, faulthandler, resource, shutil, subprocess
+    limit = 4 * 1024 ** 3
+    for name in ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_STACK"):
+        try:
+            resource.setrlimit(getattr(resource, name), (limit, limit))
+        except (ValueError, OSError):
+            pass
+    faulthandler.disable()
+    builtins.exit = None
+    builtins.quit = None
+    _os.environ["OMP_NUM_THREADS"] = "1"
+    for name in _DISABLED_OS:
+        setattr(_os, name, None)
+    builtins.open = None
+    shutil.rmtree = None
+    shutil.move = None
+    shutil.chown = None
+    subprocess.Popen = None
+    builtins.help = None
+    for name in ("ipdb", "joblib", "resource", "psutil", "tkinter"):
+        _sys.modules[name] = None
+
+
+def _begin(part):
+    global _function
+    namespace = {}
+    with _swallow_io():
+        exec(_CANDIDATE, namespace)
+        _function = namespace[_TASK["entry"]]
+
+
+def _invoke(part, index, inp, limit, remaining):
+    _signal.setitimer(_signal.ITIMER_REAL, limit)
+    try:
+        with _swallow_io():
+            return _function(*inp)
+    finally:
+        _signal.setitimer(_signal.ITIMER_REAL, 0)
+
+
+_signal.signal(_signal.SIGALRM, _on_alarm)
+_guard()
+
+"""
+
+_TRUSTED_HEADER = """
+import judge
+
+_TimedOut = judge.CallTimeout
+
+
+def _emit(kind, fields):
+    judge.report(kind, fields)
+
+
+def _begin(part):
+    # The candidate process loaded the program before the judge started (base inputs); the
+    # plus inputs get a freshly executed namespace, as EvalPlus's second process does.
+    if part == "plus":
+        judge.call("__evalplus_fresh__", timeout_s=_TASK["cap"][part])
+
+
+_BATCH = 64
+_buffer = {}
+
+
+class _Raised(Exception):
+    pass
+
+
+def _fetch(part, start, remaining):
+    # Inputs go to the candidate in batches (one call each, not one per input): it runs them in
+    # order, each under its own limit (as EvalPlus's process does), and stops at the first one
+    # that raises or times out; the judge checks every answer. An input whose expected answer
+    # is large goes alone, so a batch's answers stay far below the message limit.
+    inputs = _TASK["inputs"][part]
+    limits = _TASK["limits"][part]
+    alone = _TASK["recompute"][part]
+    end = start + 1
+    if start not in alone:
+        while end < len(inputs) and end - start < _BATCH and end not in alone:
+            end += 1
+    batch = inputs[start:end]
+    batch_limits = limits[start:end]
+    timeout = min(sum(batch_limits) + 1.0, remaining)
+    results = judge.call("__evalplus_batch__", batch, batch_limits, timeout_s=timeout)
+    inputs[start:end] = batch  # arguments the candidate changed, as EvalPlus's checks see them
+    if type(results) is not list or not results or len(results) > end - start:
+        raise judge.CandidateError("the candidate's batch runner returned a malformed answer")
+    for offset, result in enumerate(results):
+        _buffer[start + offset] = result
+
+
+def _invoke(part, index, inp, limit, remaining):
+    if index not in _buffer:
+        _buffer.clear()
+        _fetch(part, index, remaining)
+    result = _buffer.pop(index, None)
+    if type(result) is not tuple or not result:
+        raise judge.CandidateError("the candidate's batch runner skipped an input")
+    if result[0] == "ok" and len(result) == 2:
+        return result[1]
+    if result[0] == "timeout":
+        raise _TimedOut("Timed out!")
+    if result[0] == "raise" and len(result) == 3:
+        raise _Raised(str(result[1]) + ": " + str(result[2]))
+    raise judge.CandidateError("the candidate's batch runner returned a malformed answer")
+
+"""
+
+_JUDGE_BODY = """
+_reference_function = None
+_poly = None
+if _TASK["recompute"]["base"] or _TASK["recompute"]["plus"]:
+    _reference_namespace = {}
+    exec(_REFERENCE, _reference_namespace)
+    _reference_function = _reference_namespace[_TASK["entry"]]
+if _HELPERS:
+    _helper_namespace = {}
+    exec(_HELPERS, _helper_namespace)
+    _poly = _helper_namespace["poly"]
+
+
+def _reference(inp):
+    value = _reference_function(*inp)
+    return (value is not None) if _TASK["oracle"] == "not_none" else value
+
+
+class _Large:
+    def __repr__(self):
+        return "<a large output, not shown>"
+
+
+_LARGE = _Large()
+
+
+def _matches_digest(out, record):
+    try:
+        text = dumps(out)
+    except Exception:
+        return False
+    return _hashlib.sha256(text.encode("utf-8")).hexdigest() == record["sha256"]
+
+
+def _failure(part, index, shown, exp, reason, actual=None):
+    return {
+        "failed_part": part,
+        "failed_index": index,
+        "failing_input": shown,
+        "expected": None if index is None else shorten(exp),
+        "actual": actual,
+        "reason": reason,
+    }
+
+
+def _run(part):
+    try:
+        _begin(part)
+    except BaseException as exc:
+        return _failure(part, None, None, None, "the program did not load: " + shorten(exc, 300))
+    atol = _TASK["atol"]
+    inputs = _TASK["inputs"][part]
+    limits = _TASK["limits"][part]
+    started = _time.monotonic()
+    for index, inp in enumerate(inputs):
+        exp = _TASK["expected"][part][index]
+        digest = None
+        if index in _TASK["recompute"][part]:
+            if isinstance(exp, dict):  # too large to ship: its digest, the reference for the rest
+                digest, exp, pristine = exp, _LARGE, _copy.deepcopy(inp)
+            else:
+                exp = _reference(_copy.deepcopy(inp))
+        remaining = _TASK["cap"][part] - (_time.monotonic() - started)
+        limit = min(limits[index], remaining)
+        shown = shorten(inp)
+        if limit <= 0:
+            reason = "the %s inputs exceeded their total time limit (%.1f s)" % (part, _TASK["cap"][part])
+            return _failure(part, index, shown, exp, reason)
+        try:
+            out = _invoke(part, index, inp, limit, remaining)
+        except _TimedOut:
+            return _failure(part, index, shown, exp, "timed out after %.1f s" % limit)
+        except BaseException as exc:
+            name = "" if type(exc).__name__ == "_Raised" else type(exc).__name__ + ": "
+            return _failure(part, index, shown, exp, "raised " + name + shorten(str(exc), 200))
+        inp = inputs[index]
+        if digest is not None:
+            if _matches_digest(out, digest):
+                atol = 1e-6 if atol == 0 and digest["floats"] else atol
+                continue
+            exp = _reference(pristine)
+        try:
+            ok, atol = check_output(out, exp, inp, _TASK["oracle"], atol, _poly)
+        except BaseException:
+            ok = False
+        if not ok:
+            return _failure(part, index, shown, exp, "wrong output", shorten(out))
+    return None
+
+
+_found = _run("base")
+if _found is None:
+    _emit("base", {"status": "pass"})
+    _found = _run("plus")
+if _found is not None:
+    _found["base_status"] = "fail" if _found["failed_part"] == "base" else "pass"
+    _found["plus_status"] = "fail"
+    _emit("report", _found)
+    raise AssertionError(
+        "%s input #%s %s" % (_found["failed_part"], _found["failed_index"], _found["reason"])
+    )
+_emit("report", {"base_status": "pass", "plus_status": "pass"})
+"""
+
+_DISABLED_OS = (
+    "kill",
+    "system",
+    "putenv",
+    "remove",
+    "removedirs",
+    "rmdir",
+    "fchdir",
+    "setuid",
+    "fork",
+    "forkpty",
+    "killpg",
+    "rename",
+    "renames",
+    "truncate",
+    "replace",
+    "unlink",
+    "fchmod",
+    "fchown",
+    "chmod",
+    "chown",
+    "chroot",
+    "lchflags",
+    "lchmod",
+    "lchown",
+    "getcwd",
+    "chdir",
+)
+
+
+def reference_job(bench: EvalPlusBenchmark, task_id: str) -> Job:
+    """The job that runs ``task_id``'s reference on all its inputs (expected outputs, times)."""
+    task, plus = bench.tasks[task_id], bench.plus[task_id]
+    from factory.evaluate.benchmarks.evalplus_rules import dumps
+
+    inputs = dumps({"base": plus.base_input, "plus": plus.plus_input})
+    program = "".join(
+        [
+            _PRELUDE,
+            RULES_SOURCE,
+            f"\n_INPUTS = decode_json({inputs!r})\n",
+            f"_PROGRAM = {task.canonical_solution!r}\n",
+            f"_ENTRY = {plus.entry_point!r}\n",
+            f"_NOT_NONE = {plus.oracle == 'not_none'!r}\n",
+            f"_ORACLE = {plus.oracle!r}\n",
+            f"_BIG = {BIG_OUTPUT_CHARS}\n_TOTAL = {TASK_OUTPUT_CHARS}\n",
+            f"_MARKER = {REFERENCE_MARKER!r}\n",
+            _REFERENCE_BODY,
+        ]
+    )
+    return Job(
+        id=f"reference:{task_id}",
+        solution="",
+        tests=program,
+        mode="script",
+        timeout_s=REFERENCE_TIMEOUT_S,
+        cpu_timeout_s=REFERENCE_TIMEOUT_S,
+    )
+
+
+def read_reference(result: Result) -> dict[str, list]:
+    """The reference program's outputs (JSON texts, None where left out) and times."""
+    if result.status != Status.PASSED:
+        raise ValueError(f"{result.status.value}: {result.error or result.stderr[-500:]}")
+    for line in reversed(result.stdout.splitlines()):
+        if line.startswith(REFERENCE_MARKER):
+            payload = zlib.decompress(base64.b64decode(line[len(REFERENCE_MARKER) :]))
+            return json.loads(payload)
+    raise ValueError("the reference run wrote no outputs (stdout cut short?)")
+
+
+TRANSFER_S_PER_MB = 1.0
+"""Added to an input's limit per MB of its expected output: in trusted mode the answer crosses
+between processes within the call's wall-clock limit, which EvalPlus's in-process call does not
+pay (HumanEval/100's largest answers are 5 MB)."""
+
+
+def time_limits(
+    bench: EvalPlusBenchmark, times: list[float], outputs: list, floor_s: float
+) -> list[float]:
+    """EvalPlus's per-input limits, max(floor, factor x the reference's time), plus the time
+    for a large answer to cross (:data:`TRANSFER_S_PER_MB`)."""
+    return [
+        round(max(floor_s, bench.time_factor * t) + TRANSFER_S_PER_MB * _chars(text) / 1e6, 3)
+        for t, text in zip(times, outputs, strict=True)
+    ]
+
+
+def _chars(text: str | None) -> int:
+    if text is None:
+        return 0
+    if text.startswith('{"sha256"'):
+        return int(json.loads(text).get("chars", 0))
+    return len(text)
+
+
+def part_cap(limits: list[float]) -> float:
+    return min(PART_CAP_S, sum(limits)) + PART_SLACK_S
+
+
+def task_data(bench: EvalPlusBenchmark, task_id: str, floor_s: float) -> tuple[str, float, bool]:
+    """The judge's data for one task as JSON text (memoised), the job's time limit, and
+    whether the judge recomputes some expected outputs from the reference."""
+    key = (task_id, floor_s)
+    if key in bench.judge_data:
+        return bench.judge_data[key]
+    from factory.evaluate.benchmarks.evalplus_rules import dumps
+
+    plus = bench.plus[task_id]
+    outputs = bench.expected.outputs[task_id]
+    limits = {
+        part: time_limits(bench, outputs[f"{part}_time"], outputs[part], floor_s) for part in PARTS
+    }
+    caps = {part: part_cap(limits[part]) for part in PARTS}
+    expected = {
+        part: "[" + ",".join("null" if t is None else t for t in outputs[part]) + "]"
+        for part in PARTS
+    }
+    recompute = {
+        part: [i for i, t in enumerate(outputs[part]) if t is None or t.startswith('{"sha256"')]
+        for part in PARTS
+    }
+    text = (
+        '{"entry":'
+        + json.dumps(plus.entry_point)
+        + ',"oracle":'
+        + json.dumps(plus.oracle)
+        + ',"atol":'
+        + json.dumps(plus.atol)
+        + ',"inputs":'
+        + dumps({"base": plus.base_input, "plus": plus.plus_input})
+        + ',"expected":{"base":'
+        + expected["base"]
+        + ',"plus":'
+        + expected["plus"]
+        + '},"recompute":'
+        + json.dumps(recompute)
+        + ',"limits":'
+        + json.dumps(limits)
+        + ',"cap":'
+        + json.dumps(caps)
+        + "}"
+    )
+    timeout = caps["base"] + caps["plus"] + START_SLACK_S
+    needs_reference = any(recompute.values())
+    bench.judge_data[key] = (text, timeout, needs_reference)
+    return text, timeout, needs_reference
+
+
+PARTS = ("base", "plus")
+
+
+CANDIDATE_DRIVER = """\
+import builtins, contextlib, faulthandler, io, os, resource, shutil, subprocess, sys
+for _name in ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_STACK"):
+    try:
+        resource.setrlimit(getattr(resource, _name), (4 * 1024 ** 3, 4 * 1024 ** 3))
+    except (ValueError, OSError):
+        pass
+class _WriteOnlyStringIO(io.StringIO):
+    def read(self, *args, **kwargs):
+        raise IOError
+    readline = readlines = read
+    def readable(self, *args, **kwargs):
+        return False
+class _RedirectStdin(contextlib._RedirectStream):
+    _stream = "stdin"
+faulthandler.disable()
+builtins.exit = builtins.quit = None
+os.environ["OMP_NUM_THREADS"] = "1"
+for _name in _DISABLED_OS:
+    setattr(os, _name, None)
+builtins.open = None
+shutil.rmtree = shutil.move = shutil.chown = None
+subprocess.Popen = None
+builtins.help = None
+for _name in ("ipdb", "joblib", "resource", "psutil", "tkinter"):
+    sys.modules[_name] = None
+_stream = _WriteOnlyStringIO()
+for _redirect in (contextlib.redirect_stdout(_stream), contextlib.redirect_stderr(_stream),
+                  _RedirectStdin(_stream)):
+    _redirect.__enter__()
+_SCALARS = (type(None), bool, int, float, complex, str, bytes)
+def _plain(value):
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is list and all(type(item) in _SCALARS for item in value):
+        return value
+    if isinstance(value, bool):
+        return bool(value)
+    for base in (int, float, complex, str, bytes):
+        if isinstance(value, base):
+            return base(value)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, frozenset):
+        return frozenset(_plain(item) for item in value)
+    if isinstance(value, set):
+        return {_plain(item) for item in value}
+    return value
+def _load():
+    namespace = {}
+    exec(_PROGRAM, namespace)
+    return namespace
+_namespace = _load()
+def __evalplus_fresh__():
+    global _namespace
+    _namespace = _load()
+import signal as _signal
+class _TimedOut(Exception):
+    pass
+def _on_alarm(signum, frame):
+    raise _TimedOut("Timed out!")
+def _message(exc):
+    try:
+        return str(exc)[:300]
+    except BaseException:
+        return "<the exception's message could not be read>"
+def __evalplus_batch__(inputs, limits):
+    function = _namespace[_ENTRY]
+    results = []
+    _signal.signal(_signal.SIGALRM, _on_alarm)
+    for inp, limit in zip(inputs, limits):
+        try:
+            _signal.setitimer(_signal.ITIMER_REAL, limit)
+            try:
+                value = function(*inp)
+            finally:
+                _signal.setitimer(_signal.ITIMER_REAL, 0)
+        except _TimedOut:
+            results.append(("timeout", limit))
+            break
+        except BaseException as exc:
+            results.append(("raise", type(exc).__name__, _message(exc)))
+            break
+        if _NOT_NONE and not isinstance(value, bool):
+            value = value is not None
+        results.append(("ok", _plain(value)))
+    return results
+def __evalplus_call__(*args):
+    value = _namespace[_ENTRY](*args)
+    if _NOT_NONE and not isinstance(value, bool):
+        return value is not None
+    return _plain(value)
+"""
+"""The candidate's side in trusted mode: EvalPlus's reliability guard (its 4 GiB limits and
+``builtins.open`` disabled among them), the program run in a fresh ``{}`` namespace with its
+I/O swallowed, and two functions the judge calls. ``__evalplus_call__`` returns the entry
+point's answer with builtin subclasses as their base type (a ``Counter`` as a dict, a
+namedtuple as a tuple), which compare equal in EvalPlus too, and, for the "not None" tasks,
+whether the answer is not None (a ``re.Match`` cannot cross as plain data).
+``__evalplus_fresh__`` runs the program again in a new namespace before the plus inputs."""
+
+ENTRY_POINTS = ["__evalplus_batch__", "__evalplus_call__", "__evalplus_fresh__"]
+
+
+def judge_job(
+    bench: EvalPlusBenchmark,
+    task: Task,
+    solution: str,
+    job_id: str,
+    floor_s: float,
+    mode: str = "trusted",
+) -> Job:
+    """The job that judges one sample of ``task`` (``mode="script"``: judge and sample in one
+    process, kept for comparison; ``"trusted"``: the sample in a process of its own)."""
+    data, timeout, recomputes = task_data(bench, task.task_id, floor_s)
+    plus = bench.plus[task.task_id]
+    common = [
+        _PRELUDE,
+        RULES_SOURCE,
+        f"\n_TASK = decode_json({data!r})\n",
+        "_TASK['recompute'] = {k: set(v) for k, v in _TASK['recompute'].items()}\n",
+        f"_REFERENCE = {task.canonical_solution if recomputes else ''!r}\n",
+        f"_HELPERS = {plus.helpers!r}\n",
+    ]
+    timeout = min(timeout, 3600)
+    if mode == "trusted":
+        candidate = "".join(
+            [
+                f"_DISABLED_OS = {_DISABLED_OS!r}\n",
+                f"_PROGRAM = {solution!r}\n",
+                f"_ENTRY = {plus.entry_point!r}\n",
+                f"_NOT_NONE = {plus.oracle == 'not_none'!r}\n",
+                CANDIDATE_DRIVER,
+            ]
+        )
+        judge = "".join([*common, _TRUSTED_HEADER, _JUDGE_BODY])
+        return Job(
+            id=job_id,
+            solution=candidate,
+            tests=judge,
+            mode="trusted",
+            entry_points=ENTRY_POINTS,
+            timeout_s=timeout,
+            cpu_timeout_s=timeout,
+        )
+    nonce = secrets.token_hex(8)
+    bench.nonces[job_id] = nonce
+    program = "".join(
+        [
+            *common,
+            f"_CANDIDATE = {solution!r}\n",
+            f"_NONCE = {nonce!r}\n",
+            f"_DISABLED_OS = {_DISABLED_OS!r}\n",
+            _SCRIPT_HEADER,
+            _JUDGE_BODY,
+        ]
+    )
+    return Job(
+        id=job_id,
+        solution="",
+        tests=program,
+        mode="script",
+        timeout_s=timeout,
+        cpu_timeout_s=timeout,
+    )
+
+
+def read_report(result: Result, nonce: str | None) -> dict[str, Any]:
+    """The per-sample fields: base/plus status and, for a failure, what failed and how."""
+    if result.status == Status.SANDBOX_ERROR:
+        return {}
+    report: dict[str, Any] = {}
+    base_passed = False
+    data = result.data or {}
+    if isinstance(data.get("report"), dict):  # trusted mode: the judge's own report
+        report = data["report"]
+        base_passed = "base" in data
+    elif nonce:
+        prefix = nonce + " "
+        for line in result.stdout.splitlines():
+            if not line.startswith(prefix):
+                continue
+            kind, _, body = line[len(prefix) :].partition(" ")
+            try:
+                fields = json.loads(body)
+            except ValueError:
+                continue
+            if kind == "base":
+                base_passed = True
+            elif kind == "report" and isinstance(fields, dict):
+                report = fields
+    if result.passed:
+        return {"base_status": "pass", "plus_status": "pass"}
+    base_passed = base_passed or report.get("base_status") == "pass"
+    out: dict[str, Any] = {
+        "base_status": "pass" if base_passed else "fail",
+        "plus_status": "fail",
+    }
+    for key in ("failing_input", "expected", "actual"):
+        if isinstance(report.get(key), str):
+            out[key] = report[key]
+    if isinstance(report.get("reason"), str):
+        part = report.get("failed_part")
+        index = report.get("failed_index")
+        where = f"{part} input #{index}: " if index is not None else f"{part}: "
+        out["failure"] = where + report["reason"]
+    elif result.status == Status.TIMEOUT:
+        out["failure"] = "the sample exceeded the job's time limit"
+    elif result.status in (Status.SYNTAX_ERROR, Status.ERROR):
+        out["failure"] = "the program did not load: " + result.error[:300]
+    elif result.error:
+        out["failure"] = result.error[:300]
+    return out

@@ -1,0 +1,119 @@
+"""``codefactory eval humanevalplus`` / ``mbppplus`` and ``eval model --benchmark humanevalplus``
+as a user runs them: the summary's two scores, the per-sample fields, one line on bad input."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from importlib import resources
+
+import pytest
+
+from factory.llm.scripted_server import ScriptedLLMServer, ScriptedReply
+from tests.evaluate.test_cli import bad_input, codefactory, write
+
+
+def subset(tmp_path, bundled, task_ids):
+    raw = (resources.files("factory.evaluate.benchmarks") / "data" / bundled).read_bytes()
+    lines = [
+        line
+        for line in gzip.decompress(raw).decode().splitlines()
+        if json.loads(line)["task_id"] in task_ids
+    ]
+    path = tmp_path / "subset.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path, {json.loads(line)["task_id"]: json.loads(line) for line in lines}
+
+
+@pytest.mark.parametrize(
+    ("command", "records", "message"),
+    [
+        (
+            "humanevalplus",
+            [{"task_id": "HumanEval/400", "completion": ""}],
+            "unknown task_id 'HumanEval/400' for humanevalplus",
+        ),
+        ("humanevalplus", [{"task_id": "Mbpp/2", "completion": ""}], "holds mbpp samples"),
+        ("mbppplus", [{"task_id": "Mbpp/1", "completion": ""}], "unknown task_id 'Mbpp/1'"),
+        (
+            "mbppplus",
+            [{"task_id": "HumanEval/1", "completion": ""}],
+            "holds humaneval samples, not mbppplus ones",
+        ),
+    ],
+)
+def test_bad_samples_exit_2_with_one_line(tmp_path, command, records, message):
+    samples = write(tmp_path / "s.jsonl", *records)
+    bad_input(codefactory(command, "--samples", samples), message)
+
+
+def test_bad_data_exits_2_with_one_line(tmp_path):
+    samples = write(tmp_path / "s.jsonl", {"task_id": "HumanEval/1", "completion": ""})
+    bad_input(
+        codefactory("humanevalplus", "--samples", samples, "--data", tmp_path / "none.jsonl"),
+        "data file not found",
+    )
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"task_id": "HumanEval/1"}\n')
+    bad_input(
+        codefactory("humanevalplus", "--samples", samples, "--data", broken),
+        "lacks ['prompt', 'entry_point'",
+    )
+
+
+@pytest.mark.docker
+def test_summary_has_both_scores_and_results_say_why(runner_image, tmp_path):
+    data, tasks = subset(tmp_path, "HumanEvalPlus.jsonl.gz", {"HumanEval/0", "HumanEval/53"})
+    samples = write(
+        tmp_path / "samples.jsonl",
+        {"task_id": "HumanEval/53", "completion": "    return x + y\n"},
+        # right on the base inputs, wrong on a plus input (negative numbers)
+        {"task_id": "HumanEval/53", "completion": "    return abs(x) + abs(y)\n"},
+        {"task_id": "HumanEval/0", "solution": tasks["HumanEval/0"]["prompt"] + "    return 1\n"},
+    )
+    cache = tmp_path / "cache"
+    args = ["--samples", samples, "--data", data, "--cache-dir", cache, "-w", "2", "--k", "1,2"]
+    result = codefactory("humanevalplus", *args)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["benchmark"] == "humanevalplus"
+    assert summary["base_pass_at_k"] == {"1": 0.5}  # 53: both pass base; 0: fails
+    assert summary["pass_at_k"] == {"1": 0.25}
+    rows = [json.loads(line) for line in open(f"{samples}_results.jsonl")]
+    by = {(r["task_id"], r["completion_id"]): r for r in rows}
+    assert (
+        by[("HumanEval/53", 0)]["base_status"] == by[("HumanEval/53", 0)]["plus_status"] == "pass"
+    )
+    edge = by[("HumanEval/53", 1)]
+    assert (edge["base_status"], edge["plus_status"], edge["passed"]) == ("pass", "fail", False)
+    assert edge["failure"].startswith("plus input #") and "wrong output" in edge["failure"]
+    assert edge["failing_input"].startswith("[") and edge["expected"] != edge["actual"]
+    wrong = by[("HumanEval/0", 0)]
+    assert wrong["base_status"] == "fail" and wrong["actual"] == "1"
+    assert list((cache / "evalplus").glob("humanevalplus-*.json.gz"))  # expected outputs cached
+
+    again = codefactory("humanevalplus", *args)  # warm: the same verdicts from the cache
+    assert json.loads(again.stdout)["pass_at_k"] == summary["pass_at_k"]
+
+
+@pytest.mark.docker
+def test_eval_model_on_humanevalplus(runner_image, tmp_path):
+    data, _ = subset(tmp_path, "HumanEvalPlus.jsonl.gz", {"HumanEval/53", "HumanEval/23"})
+
+    def reply(request):
+        text = request["messages"][-1]["content"]
+        body = "x + y" if "def add(" in text else "len(string)"
+        name = "add(x: int, y: int)" if "def add(" in text else "strlen(string: str)"
+        return ScriptedReply(content=f"```python\ndef {name}:\n    return {body}\n```")
+
+    with ScriptedLLMServer(reply) as server:
+        result = codefactory(
+            "model", "--benchmark", "humanevalplus", "--data", data, "--base-url",
+            server.base_url, "--model", "m", "--n", "2", "--out", tmp_path / "run",
+            "--cache-dir", tmp_path / "cache", "-w", "2", "--k", "1,2",
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["pass_at_k"] == {"1": 1.0, "2": 1.0}
+    assert summary["base_pass_at_k"] == {"1": 1.0, "2": 1.0}
+    assert summary["n_samples"] == 4 and summary["generation"]["generated"] == 4
