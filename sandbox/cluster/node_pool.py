@@ -94,14 +94,11 @@ class NodePool:
         result = await self.pool.run(Job.model_validate(job))
         return result.model_dump(mode="json")
 
-    async def stop(self) -> int:
-        """Removes every container this node's pool started; returns how many were live."""
+    async def stop(self) -> None:
+        """Removes every container this node's pool started."""
         pool, self.pool = self.pool, None
-        if pool is None:
-            return 0
-        live = len(pool._live)
-        await pool.__aexit__(None, None, None)
-        return live
+        if pool is not None:
+            await pool.__aexit__(None, None, None)
 
 
 class NoopNodePool(NodePool):
@@ -121,5 +118,5 @@ class NoopNodePool(NodePool):
     async def run(self, job: dict[str, Any]) -> dict[str, Any]:
         return {"id": job["id"], "status": "sandbox_error", "passed": False, "error": "not run"}
 
-    async def stop(self) -> int:
-        return 0
+    async def stop(self) -> None:
+        return None

@@ -91,7 +91,11 @@ class Placer:
                 info.get("Resources", {}).get("CPU") or report.get("cpus") or 1
             )
             labels = {**self.pool.labels, NODE_LABEL: node_id, RUN_LABEL: self.run_label}
-            config = self.pool.model_copy(update={"workers": workers, "labels": labels})
+            # Each node drives its own daemon (its DOCKER_HOST or default socket), never the
+            # driver's.
+            config = self.pool.model_copy(
+                update={"workers": workers, "labels": labels, "docker_host": None}
+            )
             started = await actor.start.remote(config.model_dump(mode="json"))
         except ray.exceptions.RayError as exc:
             return self._skip(actor, node_id, short, _first_line(exc))

@@ -244,3 +244,38 @@ def test_a_node_joins_and_another_dies_mid_run(ray_cluster, runner_image, docker
     assert wait_until(lambda: ray_cluster.containers(docker_client) == [], 30), [
         c["Labels"] for c in ray_cluster.containers(docker_client)
     ]
+
+
+def test_jobs_are_pulled_only_as_the_cluster_has_room(ray_cluster, runner_image):
+    """Backpressure: however long the job source, the driver holds at most the cluster's
+    capacity (two jobs per container per node) beyond what it has handed back."""
+    from sandbox.cluster import ClusterConfig
+    from sandbox.cluster.dispatch import ClusterPool
+    from sandbox.cluster.node_pool import NoopNodePool
+
+    pulled = 0
+
+    def source(n: int):
+        nonlocal pulled
+        for i in range(n):
+            pulled += 1
+            yield Job(id=f"noop-{i}", solution="", tests="")
+
+    cluster = ClusterConfig(address=ray_cluster.address, workers_per_node=3, redispatch_limit=1)
+
+    async def go():
+        ahead, seen = 0, 0
+        config = PoolConfig(image=runner_image)
+        async with ClusterPool(
+            config, cluster, log=lambda _: None, node_class=NoopNodePool
+        ) as pool:
+            capacity = pool.capacity
+            async for _ in pool.map(source(2000)):
+                seen += 1
+                ahead = max(ahead, pulled - seen)
+        return capacity, ahead, seen
+
+    capacity, ahead, seen = asyncio.run(go())
+    assert seen == 2000
+    assert capacity == 3 * 2 * len(ray_cluster.docker_nodes) + 6  # the no-Docker node counts
+    assert ahead <= capacity
