@@ -80,3 +80,9 @@ def mbpp_path() -> Path:
 @pytest.fixture
 def sanitized_mbpp_path() -> Path:
     return _shared_benchmark("sanitized-mbpp.json")
+
+
+def pytest_collection_modifyitems(items):
+    """Tests on the Ray cluster run last (keeping their order), so its processes live only
+    while those tests run and no other test shares the machine with an idle cluster."""
+    items.sort(key=lambda item: "ray_cluster" in getattr(item, "fixturenames", ()))

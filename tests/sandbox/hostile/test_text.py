@@ -125,8 +125,8 @@ def test_generate_stores_rows_whose_texts_and_sandbox_errors_held_lone_surrogate
     from datasets import load_from_disk
 
     from factory.llm.scripted_server import ScriptedLLMServer
-    from tests.generate import scripted_model
-    from tests.generate.conftest import MODEL
+    from tests.support import scripted_model
+    from tests.support.scripted_runs import MODEL
 
     broken = "def add_one(x: int) -> int:\n    raise ValueError('odd ' + chr(0xD800))\n"
     scenario = scripted_model.Scenario(
