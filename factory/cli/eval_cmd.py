@@ -33,7 +33,8 @@ Out = Annotated[
 ]
 Ks = Annotated[str, typer.Option("--k", help="pass@k values to report, comma-separated.")]
 Workers = Annotated[
-    int | None, typer.Option("--workers", "-w", help="Sandbox containers (default: CPU count).")
+    int | None,
+    typer.Option("--workers", "-w", help="Sandbox containers (default: twice the CPU count)."),
 ]
 Timeout = Annotated[
     float, typer.Option("--timeout", help="Wall-clock seconds per sample (sleeping, blocked).")

@@ -16,7 +16,7 @@ app = typer.Typer(
 )
 
 Workers = Annotated[
-    int | None, typer.Option("--workers", "-w", help="Containers (default: CPU count).")
+    int | None, typer.Option("--workers", "-w", help="Containers (default: twice the CPU count).")
 ]
 Timeout = Annotated[
     float | None, typer.Option("--timeout", help="Wall-clock seconds per job (default: 30).")
