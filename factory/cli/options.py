@@ -100,7 +100,7 @@ Workers = Annotated[
         "--workers",
         "-w",
         help="Sandbox containers.",
-        show_default="CPU count",
+        show_default="twice the CPU count",
         rich_help_panel=SANDBOX,
     ),
 ]
