@@ -222,62 +222,49 @@ def mbpp(
     )
 
 
-@app.command("humanevalplus")
-def humanevalplus(
-    samples: Samples = None,
-    data: PlusData = None,
-    out: Out = None,
-    k: Ks = DEFAULT_KS,
-    workers: Workers = None,
-    timeout: PlusTimeout = PLUS_FLOOR_S,
-    memory: Memory = EVAL_MEMORY_MB,
-    canonical: Canonical = False,
-    cache_dir: CacheDir = None,
-    ray: Ray = None,
-) -> None:
-    """Evaluate samples on HumanEval+ (EvalPlus: 164 tasks with many more inputs; bundled)."""
-    _evaluate_plus(
-        "humanevalplus", samples, data, out, k, workers, timeout, memory, canonical, cache_dir, ray
-    )
+def _plus_command(name: str, summary: str):
+    """``eval humanevalplus`` and ``eval mbppplus``: the same options, one benchmark each."""
+
+    def command(
+        samples: Samples = None,
+        data: PlusData = None,
+        out: Out = None,
+        k: Ks = DEFAULT_KS,
+        workers: Workers = None,
+        timeout: PlusTimeout = PLUS_FLOOR_S,
+        memory: Memory = EVAL_MEMORY_MB,
+        canonical: Canonical = False,
+        cache_dir: CacheDir = None,
+        ray: Ray = None,
+    ) -> None:
+        # The per-input floor is the pool's wall-clock default; each job's own limits come
+        # from the task's reference times (its CPU budget equals its wall-clock one).
+        _evaluate(
+            name,
+            samples,
+            out,
+            k,
+            workers,
+            (timeout, timeout),
+            memory,
+            canonical,
+            data=data,
+            cache_dir=cache_dir,
+            ray=ray,
+        )
+
+    command.__doc__ = summary
+    app.command(name)(command)
 
 
-@app.command("mbppplus")
-def mbppplus(
-    samples: Samples = None,
-    data: PlusData = None,
-    out: Out = None,
-    k: Ks = DEFAULT_KS,
-    workers: Workers = None,
-    timeout: PlusTimeout = PLUS_FLOOR_S,
-    memory: Memory = EVAL_MEMORY_MB,
-    canonical: Canonical = False,
-    cache_dir: CacheDir = None,
-    ray: Ray = None,
-) -> None:
-    """Evaluate samples on MBPP+ (EvalPlus: 378 MBPP tasks with many more inputs; bundled)."""
-    _evaluate_plus(
-        "mbppplus", samples, data, out, k, workers, timeout, memory, canonical, cache_dir, ray
-    )
-
-
-def _evaluate_plus(
-    name, samples, data, out, k, workers, timeout, memory, canonical, cache_dir, ray
-):
-    # The per-input floor is the pool's wall-clock default; each job's own limits come from
-    # the task's reference times (its CPU budget equals its wall-clock one).
-    _evaluate(
-        name,
-        samples,
-        out,
-        k,
-        workers,
-        (timeout, timeout),
-        memory,
-        canonical,
-        data=data,
-        cache_dir=cache_dir,
-        ray=ray,
-    )
+_plus_command(
+    "humanevalplus",
+    "Evaluate samples on HumanEval+ (EvalPlus: 164 tasks with many more inputs; bundled).",
+)
+_plus_command(
+    "mbppplus",
+    "Evaluate samples on MBPP+ (EvalPlus: 378 MBPP tasks with many more inputs; bundled).",
+)
 
 
 @app.command("dataset")
