@@ -38,7 +38,7 @@ class DroppedRow(BaseModel):
     id: str
     title: str
     reason: str
-    stage: Literal["dedup", "decontamination"] = Field(description="Drop.stage")
+    stage: Literal["dedup", "decontamination", "evolve"] = Field(description="Drop.stage")
     matched: str
     detail: str
 
