@@ -168,7 +168,8 @@ async def evolve_dataset(
                 for round_index in range(1, config.rounds + 1):
                     if round_index > 1:
                         parents = _accepted_in_round(store, round_index - 1)
-                    report = await _round(ctx, store, config, parents, round_index)
+                    in_flight = run_config.problems_in_flight(llm_config.concurrency)
+                    report = await _round(ctx, store, config, parents, round_index, in_flight)
                     reports.append(report)
                     if not parents:
                         break
@@ -190,9 +191,10 @@ async def _round(
     config: EvolveConfig,
     parents: list[ProblemRecord],
     round_index: int,
+    in_flight: int,
 ) -> RoundReport:
     """One round: a variant of each parent not yet done, ``in_flight`` at a time."""
-    limit = asyncio.Semaphore(config.generate.problems_in_flight(4))
+    limit = asyncio.Semaphore(in_flight)
     lock = asyncio.Lock()
 
     async def one(index: int, parent: ProblemRecord) -> None:

@@ -13,15 +13,17 @@ from types import SimpleNamespace
 
 import pytest
 from datasets import load_from_disk
+from rich.console import Console
 
 from factory.dataset.rows import dataset_rows
-from factory.dataset.stats import stats_for_dir
+from factory.dataset.stats import render_stats, stats_for_dir
 from factory.llm.scripted_server import ScriptedLLMServer
 from factory.pipeline.config import GenerateConfig
 from factory.pipeline.evolve import EvolveConfig, evolve_dataset
 from factory.pipeline.generate import generate
 from factory.publish.card import render_card
 from factory.publish.facts import collect_facts
+from factory.publish.report import render_report
 from factory.records import DropReason, ProblemRecord, Split
 from factory.stages.evolve import OPERATORS
 from problems import load_taxonomy
@@ -129,9 +131,16 @@ def test_the_judge_rejects_the_vague_statement_with_its_reason(steered):
     stats = stats_for_dir(steered.root / "a")
     assert stats.steering.judge_scores == {"2": 1, "5": 3}
     assert stats.steering.judge_rejected == 1
-    card = render_card(collect_facts(steered.root / "a"), license="mit")
+    facts = collect_facts(steered.root / "a")
+    card = render_card(facts, license="mit")
     assert "## Steering" in card and "| judge score | rows |" in card
     assert "--judge-model scripted-judge" in card and "--seed-code src" in card
+    assert "<h2>Steering</h2>" in render_report(facts) and "judge scores" in render_report(facts)
+    console = Console(record=True, width=200)
+    render_stats(stats, console)
+    shown = console.export_text()
+    assert "judge scores" in shown and "2: 1, 5: 3 (1 rejected)" in shown
+    assert "seed code" in shown and "4 rows from 4 snippets" in shown
 
 
 def test_evolve_keeps_the_harder_variant_and_drops_the_others_with_their_reason(steered):
