@@ -7,12 +7,15 @@ import json
 import socket
 
 import pytest
+from datasets import load_from_disk
 
 from factory.dataset.store import RunStore
+from factory.llm.scripted_server import ScriptedLLMServer
 from tests.support.cli import assert_one_line_error, codefactory
 from tests.support.records import FINGERPRINT, record
 from tests.support.scripted_runs import MODEL
 from tests.support.seed_code import write_seed_dir
+from tests.support.steering_model import SteeringModel
 
 
 def dead_url() -> str:
@@ -104,3 +107,28 @@ def test_evolve_refuses_a_missing_or_empty_dataset_and_unknown_operators(tmp_pat
     done = codefactory("evolve", made, "--out", tmp_path / "b", "--operators", "shout", *args)
     assert_one_line_error(done, "--operators", "unknown operator 'shout'")
     assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.docker
+def test_the_flags_reach_the_run(tmp_path, runner_image):
+    """Every steering flag of the command, through to the row, the report and `stats`."""
+    seeds = write_seed_dir(tmp_path / "src")
+    (tmp_path / "personas.txt").write_text("a game studio\n")
+    out = tmp_path / "o"
+    with ScriptedLLMServer(SteeringModel(), models=[MODEL, "judge"]) as server:
+        done = codefactory(
+            "generate", "--base-url", server.base_url, "--model", MODEL, "--count", "1",
+            "--out", out, "--image", runner_image, "--workers", "1", "--no-gates",
+            "--seed-code", seeds, "--seed-style", "concepts", "--personas",
+            tmp_path / "personas.txt", "--judge-model", "judge", "--judge-base-url",
+            server.base_url, "--min-judge-score", "3", "--quiet",
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["seed_snippets"] == 4
+    (row,) = load_from_disk(str(out))["train"]
+    assert row["provenance"]["persona"] == "a game studio"
+    assert row["provenance"]["seed_code"]["style"] == "concepts"
+    assert row["provenance"]["seed_code"]["concepts"] == "string splitting, dictionaries"
+    assert row["quality"]["judge"]["score"] == 5
+    shown = codefactory("stats", out).stdout
+    assert "steering" in shown and "judge" in shown and "personas" in shown

@@ -67,3 +67,12 @@ def test_results_of_another_dataset_are_refused(tmp_path):
     (tmp_path / "bad.jsonl").write_text('{"task": 1}\n')
     with pytest.raises(InputFileError, match=r"bad.jsonl:1: not a result line"):
         load_focus(tmp_path / "bad.jsonl", out)
+
+
+def test_an_eval_model_directory_is_read_through_its_results_file(tmp_path):
+    out, rows = dataset(tmp_path)
+    run = tmp_path / "eval-run"
+    run.mkdir()
+    results(run / "results.jsonl", [(rows[0].id, False, "failed")])
+    focus = load_focus(run, out)
+    assert focus.weight_table() == {"math/easy": 4} and focus.failed_tasks == 1

@@ -63,11 +63,11 @@ def steered(runner_image, tmp_path_factory):
         llm = llm_config(server.base_url)
         first = asyncio.run(generate(config(root / "a", 3, **seeded), llm, taxonomy))
         resumed = asyncio.run(generate(config(root / "a", 4, **seeded), llm, taxonomy))
-        evolved = asyncio.run(
-            evolve_dataset(
-                EvolveConfig(source=root / "a", generate=config(root / "b", 1), rounds=1), llm
-            )
-        )
+        evolve = EvolveConfig(source=root / "a", generate=config(root / "b", 1), rounds=1)
+        evolved = asyncio.run(evolve_dataset(evolve, llm))
+        before_rerun = len(server.requests)
+        evolved_again = asyncio.run(evolve_dataset(evolve, llm))  # resumes: nothing left to do
+        rerun_requests = len(server.requests) - before_rerun
         train = rows_of(root / "a")["train"]
         failed = train[0]
         results = root / "a_results.jsonl"
@@ -89,6 +89,8 @@ def steered(runner_image, tmp_path_factory):
         first=first,
         resumed=resumed,
         evolved=evolved,
+        evolved_again=evolved_again,
+        rerun_requests=rerun_requests,
         focused=focused,
         failed=failed,
         focus_requests=model.problem_requests[before_focus:],
@@ -164,6 +166,8 @@ def test_evolve_keeps_the_harder_variant_and_drops_the_others_with_their_reason(
     assert "parent's solution passes" in not_harder.failure_reason
     stats = stats_for_dir(steered.root / "b")
     assert stats.steering.lineage_depth == {"1": 1}
+    assert steered.evolved_again.rounds == steered.evolved.rounds  # a rerun resumes
+    assert steered.rerun_requests == 0  # no completion asked again for finished variants
     card = render_card(collect_facts(steered.root / "b"), license="mit")
     assert "| lineage depth | train rows |" in card and "evolve: 3 rows of a" in card
 
