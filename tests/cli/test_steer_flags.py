@@ -132,3 +132,18 @@ def test_the_flags_reach_the_run(tmp_path, runner_image):
     assert row["quality"]["judge"]["score"] == 5
     shown = codefactory("stats", out).stdout
     assert "steering" in shown and "judge" in shown and "personas" in shown
+
+    evolved = tmp_path / "evolved"
+    with ScriptedLLMServer(SteeringModel(evolve_kinds=["harder"]), models=[MODEL]) as server:
+        done = codefactory(
+            "evolve", out, "--out", evolved, "--base-url", server.base_url, "--model", MODEL,
+            "--image", runner_image, "--workers", "1", "--no-gates", "--operators",
+            "constraint,widen", "--max-repairs", "0",
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (round_one,) = json.loads(done.stdout)["rounds"]
+    assert (round_one["parents"], round_one["accepted"]) == (1, 1)
+    assert "round 1: 1 parents, 1 harder variants accepted" in done.stderr
+    (variant,) = load_from_disk(str(evolved))["train"]
+    assert variant["lineage"]["parent_id"] == row["id"]
+    assert variant["lineage"]["operator"] in ("constraint", "widen")

@@ -168,7 +168,11 @@ def test_evolve_keeps_the_harder_variant_and_drops_the_others_with_their_reason(
     assert stats.steering.lineage_depth == {"1": 1}
     assert steered.evolved_again.rounds == steered.evolved.rounds  # a rerun resumes
     assert steered.rerun_requests == 0  # no completion asked again for finished variants
-    card = render_card(collect_facts(steered.root / "b"), license="mit")
+    facts = collect_facts(steered.root / "b")
+    funnel = {step.stage: step.count for step in facts.funnel}
+    assert funnel["passed gates"] == 2 and funnel["harder than the parent"] == 1
+    assert funnel["after decontamination"] == 1
+    card = render_card(facts, license="mit")
     assert "| lineage depth | train rows |" in card and "evolve: 3 rows of a" in card
 
 
