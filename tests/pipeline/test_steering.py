@@ -53,7 +53,7 @@ def steered(runner_image, tmp_path_factory):
     (root / "personas.txt").write_text("\n".join(PERSONAS) + "\n")
     taxonomy = load_taxonomy(root / "topics.toml")
     pool = PoolConfig(workers=2, image=runner_image, limits=Limits(timeout_s=5))
-    model = SteeringModel(vague={2}, evolve_kinds=["harder", "same", "unchanged"])
+    model = SteeringModel(vague={2}, evolve_kinds=["harder", "same", "unchanged", "deeper"])
 
     def config(out, count, **extra):
         return GenerateConfig(out=out, count=count, max_repairs=0, sandbox=pool, **extra)
@@ -63,7 +63,7 @@ def steered(runner_image, tmp_path_factory):
         llm = llm_config(server.base_url)
         first = asyncio.run(generate(config(root / "a", 3, **seeded), llm, taxonomy))
         resumed = asyncio.run(generate(config(root / "a", 4, **seeded), llm, taxonomy))
-        evolve = EvolveConfig(source=root / "a", generate=config(root / "b", 1), rounds=1)
+        evolve = EvolveConfig(source=root / "a", generate=config(root / "b", 1), rounds=2)
         evolved = asyncio.run(evolve_dataset(evolve, llm))
         before_rerun = len(server.requests)
         evolved_again = asyncio.run(evolve_dataset(evolve, llm))  # resumes: nothing left to do
@@ -146,23 +146,32 @@ def test_the_judge_rejects_the_vague_statement_with_its_reason(steered):
 
 
 def test_evolve_keeps_the_harder_variant_and_drops_the_others_with_their_reason(steered):
-    (report,) = steered.evolved.rounds
-    assert (report.parents, report.accepted, report.not_harder, report.statement_unchanged) == (
+    first, second = steered.evolved.rounds
+    assert (first.parents, first.accepted, first.not_harder, first.statement_unchanged) == (
         3,
         1,
         1,
         1,
     )
+    assert (second.round, second.parents, second.not_harder) == (2, 1, 1)
     splits = rows_of(steered.root / "b")
     parents = {row.id for row in rows_of(steered.root / "a")["train"]}
     (harder,) = splits["train"]
     assert "capped" in harder.title
-    reasons = {row.drop.reason for row in splits["dropped"]}
-    assert reasons == {DropReason.NOT_HARDER, DropReason.STATEMENT_UNCHANGED}
+    reasons = sorted(row.drop.reason for row in splits["dropped"])
+    assert reasons == sorted([DropReason.NOT_HARDER] * 2 + [DropReason.STATEMENT_UNCHANGED])
     for row in splits["train"] + splits["dropped"]:
-        assert row.lineage.parent_id in parents and row.lineage.root_id == row.lineage.parent_id
-        assert row.lineage.round == 1 and row.lineage.operator in OPERATORS
+        assert row.lineage.operator in OPERATORS and row.lineage.root_id in parents
+        if row.lineage.round == 1:
+            assert row.lineage.parent_id == row.lineage.root_id
+        else:  # round 2 rewrote round 1's accepted variant
+            assert row.lineage.round == 2 and "deeper" in row.title
+            assert (row.lineage.parent_id, row.lineage.root_id) == (
+                harder.id,
+                harder.lineage.root_id,
+            )
     not_harder = next(r for r in splits["dropped"] if r.drop.reason == DropReason.NOT_HARDER)
+    assert not_harder.drop.matched == not_harder.lineage.parent_id
     assert "parent's solution passes" in not_harder.failure_reason
     stats = stats_for_dir(steered.root / "b")
     assert stats.steering.lineage_depth == {"1": 1}
@@ -170,10 +179,10 @@ def test_evolve_keeps_the_harder_variant_and_drops_the_others_with_their_reason(
     assert steered.rerun_requests == 0  # no completion asked again for finished variants
     facts = collect_facts(steered.root / "b")
     funnel = {step.stage: step.count for step in facts.funnel}
-    assert funnel["passed gates"] == 2 and funnel["harder than the parent"] == 1
+    assert funnel["passed gates"] == 3 and funnel["harder than the parent"] == 1
     assert funnel["after decontamination"] == 1
     card = render_card(facts, license="mit")
-    assert "| lineage depth | train rows |" in card and "evolve: 3 rows of a" in card
+    assert "| lineage depth | train rows |" in card and "evolve: 3 rows of a, 2 round(s)" in card
 
 
 def test_focus_weights_the_failed_cell_and_shows_the_failed_problem(steered):

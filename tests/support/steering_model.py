@@ -5,7 +5,8 @@ number of problems pass the sandbox. The problem it writes names the snippet and
 request showed; the ``vague`` problem numbers get a statement the judge scores 2. Evolve
 requests get, in the order they arrive, the variants of ``evolve_kinds``: ``harder`` (a cap at
 100 the parent's solution fails), ``same`` (reworded, same behaviour: the parent's solution
-passes its tests) and ``unchanged`` (the parent's statement back).
+passes its tests), ``unchanged`` (the parent's statement back) and ``deeper`` (a rewording of a
+capped variant, which its parent's solution still passes).
 """
 
 from __future__ import annotations
@@ -100,6 +101,10 @@ class SteeringModel:
             "harder": (f"Offset {n} capped", f"Return x plus {n}, but never more than 100."),
             "same": (f"Offset {n} restated", f"Add {n} to the integer x and return the sum."),
             "unchanged": (f"Offset {n} again", original),
+            "deeper": (
+                f"Offset {n} capped deeper",
+                f"Return x plus {n}, capped at 100, for an integer x of any size.",
+            ),
         }[kind]
         return _reply(
             {
