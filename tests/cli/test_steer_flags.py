@@ -133,6 +133,20 @@ def test_the_flags_reach_the_run(tmp_path, runner_image):
     shown = codefactory("stats", out).stdout
     assert "steering" in shown and "judge" in shown and "personas" in shown
 
+    results = tmp_path / "results.jsonl"
+    line = {"task_id": row["id"], "completion_id": 0, "passed": False, "status": "failed"}
+    results.write_text(json.dumps(line) + "\n")
+    cell = f"{row['topic']}/{row['difficulty']}"
+    with ScriptedLLMServer(SteeringModel(), models=[MODEL]) as server:
+        done = codefactory(
+            "generate", "--base-url", server.base_url, "--model", MODEL, "--count", "1",
+            "--out", tmp_path / "focused", "--image", runner_image, "--workers", "1",
+            "--no-gates", "--focus", results, "--focus-dataset", out, "--quiet",
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["focus_weights"] == {cell: 4}
+    assert f"focus weights: {cell} x4" in done.stderr
+
     evolved = tmp_path / "evolved"
     with ScriptedLLMServer(SteeringModel(evolve_kinds=["harder"]), models=[MODEL]) as server:
         done = codefactory(
