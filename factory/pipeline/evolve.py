@@ -22,14 +22,13 @@ import contextlib
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from factory.dataset.export import export_dataset
 from factory.dataset.rows import dataset_rows
-from factory.dataset.store import now_iso
-from factory.errors import ConfigError
+from factory.dataset.store import RunStore, now_iso
+from factory.errors import ConfigError, FactoryError
 from factory.hygiene.stage import HygieneConfig, HygieneScreen, dropped
 from factory.llm import LLMClient, LLMConfig
 from factory.pipeline.config import GenerateConfig, run_fingerprint
@@ -57,6 +56,7 @@ from factory.stages.propose import Problem
 from problems.plan import SlotPlan
 from problems.taxonomy import Topic
 from sandbox import Job, SandboxPool
+from sandbox.errors import SandboxError
 
 SLOT_STRIDE = 1_000_000
 
@@ -152,27 +152,36 @@ async def evolve_dataset(
     screen = await asyncio.to_thread(HygieneScreen.load, hygiene) if hygiene else None
     with contextlib.ExitStack() as closing:
         store = reopen_store(run_config, fingerprint)
+        if store is not None:
+            closing.callback(store.close)
         async with LLMClient(llm_config) as llm:
             await llm.check()
-            if store is None:
-                from factory.dataset.store import RunStore
-
-                store = RunStore.open(run_config.out, fingerprint, force_config=False)
-            closing.callback(store.close)
+            if store is None:  # only now is a new --out created
+                store = RunStore.open(
+                    run_config.out, fingerprint, force_config=run_config.force_config
+                )
+                closing.callback(store.close)
             store.record_config()
             counters = RunCounters(target=len(parents) * config.rounds)
             run = Run(run_config, llm_config, llm, store, counters, prompts, taxonomy)
-            reports = []
-            async with SandboxPool(run_config.sandbox) as pool:
-                ctx = run.context(pool, run.asker(steer=True), gates, quality, screen)
-                for round_index in range(1, config.rounds + 1):
-                    if round_index > 1:
-                        parents = _accepted_in_round(store, round_index - 1)
-                    in_flight = run_config.problems_in_flight(llm_config.concurrency)
-                    report = await _round(ctx, store, config, parents, round_index, in_flight)
-                    reports.append(report)
-                    if not parents:
-                        break
+            reports: list[RoundReport] = []
+            in_flight = run_config.problems_in_flight(llm_config.concurrency)
+            try:
+                async with SandboxPool(run_config.sandbox) as pool:
+                    ctx = run.context(pool, run.asker(steer=True), gates, quality, screen)
+                    for round_index in range(1, config.rounds + 1):
+                        if round_index > 1:
+                            parents = _accepted_in_round(store, round_index - 1)
+                        reports.append(
+                            await _round(ctx, store, config, parents, round_index, in_flight)
+                        )
+                        if not parents:
+                            break
+            except (FactoryError, SandboxError):
+                # Publish what is finished, so the dataset on disk matches the store.
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(export_dataset, store, run_config.out)
+                raise
         await asyncio.to_thread(export_dataset, store, run_config.out)
         counts = store.counts()
     return EvolveReport(
@@ -180,14 +189,14 @@ async def evolve_dataset(
     )
 
 
-def _accepted_in_round(store: Any, round_index: int) -> list[ProblemRecord]:
+def _accepted_in_round(store: RunStore, round_index: int) -> list[ProblemRecord]:
     low, high = round_index * SLOT_STRIDE, (round_index + 1) * SLOT_STRIDE
     return [row for row in store.iter_records(Split.TRAIN) if low <= row.provenance.slot < high]
 
 
 async def _round(
     ctx: FlowContext,
-    store: Any,
+    store: RunStore,
     config: EvolveConfig,
     parents: list[ProblemRecord],
     round_index: int,
