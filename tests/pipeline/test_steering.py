@@ -130,6 +130,11 @@ def test_the_judge_rejects_the_vague_statement_with_its_reason(steered):
     assert "It never says what to compute." in rejected.failure_reason
     assert rejected.attempts[-1].rejection.gate == "judge"
     assert [row.quality.judge.score for row in splits["train"]] == [5, 5, 5]
+    # the rubric is asked of the statement against the accepted solution and tests
+    assert len(steered.model.judged) == 4
+    for text in steered.model.judged:
+        assert "consistent with the tests" in text
+        assert "def add_offset" in text and "def test_offset" in text
     stats = stats_for_dir(steered.root / "a")
     assert stats.steering.judge_scores == {"2": 1, "5": 3}
     assert stats.steering.judge_rejected == 1
