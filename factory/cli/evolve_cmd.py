@@ -12,16 +12,25 @@ from factory.cli.common import build_config, stderr
 from factory.cli.options import (
     ApiKey,
     BaseUrl,
+    BenchmarkFile,
     Concurrency,
     Decontaminate,
     DedupThreshold,
+    ForceConfig,
     Image,
+    MaxMutants,
     MaxReasks,
     MaxRepairs,
     MaxRetries,
     MaxTokens,
+    Mbpp,
     Memory,
+    MinAsserts,
+    MinCoverage,
+    MinMutationScore,
+    MinTests,
     ModelName,
+    MutantTimeout,
     NoDedup,
     NoGates,
     RequestTimeout,
@@ -94,10 +103,19 @@ def evolve(
     timeout: Timeout = RUN.sandbox.limits.timeout_s,
     memory: Memory = RUN.sandbox.limits.memory_mb,
     image: Image = None,
+    force_config: ForceConfig = False,
+    min_coverage: MinCoverage = QUALITY.min_coverage,
+    min_mutation_score: MinMutationScore = QUALITY.min_mutation_score,
+    min_tests: MinTests = QUALITY.min_tests,
+    min_asserts: MinAsserts = QUALITY.min_asserts,
+    max_mutants: MaxMutants = QUALITY.max_mutants,
+    mutant_timeout: MutantTimeout = QUALITY.mutant_timeout_s,
     no_gates: NoGates = False,
     dedup_threshold: DedupThreshold = DEDUP.threshold,
     no_dedup: NoDedup = False,
     decontaminate: Decontaminate = DECONTAMINATION.enabled,
+    mbpp: Mbpp = None,
+    benchmark_file: BenchmarkFile = None,
 ) -> None:
     """Rewrite a dataset's accepted problems into harder variants (Evol-Instruct), verified.
 
@@ -113,7 +131,7 @@ def evolve(
     names = [name.strip() for item in operators or [] for name in item.split(",") if name.strip()]
     generate = build_config(
         GenerateConfig, out=out, count=1, max_repairs=max_repairs, temperature=temperature,
-        max_tokens=max_tokens, seed=seed, max_reasks=max_reasks,
+        max_tokens=max_tokens, seed=seed, max_reasks=max_reasks, force_config=force_config,
         sandbox=pool_config(workers, timeout, memory, None, image, limits=RUN.sandbox.limits),
     )  # fmt: skip
     config = build_config(
@@ -136,10 +154,10 @@ def evolve(
         max_retries=max_retries,
     )
     quality = quality_config(
-        QUALITY.min_coverage, QUALITY.min_mutation_score, QUALITY.min_tests, QUALITY.min_asserts,
-        QUALITY.max_mutants, QUALITY.mutant_timeout_s, no_gates,
+        min_coverage, min_mutation_score, min_tests, min_asserts, max_mutants, mutant_timeout,
+        no_gates,
     )  # fmt: skip
-    hygiene = hygiene_config(dedup_threshold, no_dedup, decontaminate, None, None)
+    hygiene = hygiene_config(dedup_threshold, no_dedup, decontaminate, mbpp, benchmark_file)
     report = run_async(evolve_dataset(config, llm, hygiene=hygiene, quality=quality))
     print(report.model_dump_json())
     for line in report.rounds:

@@ -317,9 +317,14 @@ def _reproduce(facts: DatasetFacts) -> str:
     config = facts.config
     p = facts.provenance
     args = ["codefactory", "generate"]
+    if config is not None and config.evolve is not None:
+        args = ["codefactory", "evolve", config.evolve.parent]
     args += ["--base-url", (p.endpoints[0] if p.endpoints else "URL") + "/v1"]
     model = config.generation.model if config else (p.models[0] if p.models else "MODEL")
-    args += ["--model", model, "--count", str(facts.stats.problems), "--out", facts.name]
+    args += ["--model", model]
+    if args[1] == "generate":
+        args += ["--count", str(facts.stats.problems)]
+    args += ["--out", facts.name]
     if config is not None:
         args += _settings_flags(config) + reproduce_flags(config)
     default_taxonomy = _default_taxonomy() + " "

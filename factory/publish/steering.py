@@ -68,4 +68,7 @@ def reproduce_flags(config: RunFingerprint) -> list[str]:
     if config.judge:
         args += ["--judge-model", config.judge.model]
         args += ["--min-judge-score", str(config.judge.min_score)]
+    if config.evolve:
+        args += ["--rounds", str(config.evolve.rounds)]
+        args += ["--operators", ",".join(config.evolve.operators)]
     return args

@@ -188,6 +188,7 @@ def test_evolve_keeps_the_harder_variant_and_drops_the_others_with_their_reason(
     assert funnel["after decontamination"] == 1
     card = render_card(facts, license="mit")
     assert "| lineage depth | train rows |" in card and "evolve: 3 rows of a, 2 round(s)" in card
+    assert "codefactory evolve a --base-url" in card and "--rounds 2 --operators" in card
 
 
 def test_focus_weights_the_failed_cell_and_shows_the_failed_problem(steered):
