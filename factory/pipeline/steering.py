@@ -86,6 +86,12 @@ class Steering:
 
 def load_steering(config: GenerateConfig, decontaminator: Any = None) -> Steering:
     """The run's steering, validated; raises a one-line error for bad input."""
+    for given, needs, flag in (
+        (config.judge_base_url, config.judge_model, "--judge-base-url needs --judge-model"),
+        (config.focus_dataset, config.focus, "--focus-dataset needs --focus RESULTS"),
+    ):
+        if given is not None and not needs:
+            raise ConfigError(f"{flag}: give both, or neither")
     seeds = None
     if config.seed_code:
         seeds = load_seed_pool(config.seed_code, config.seed_column, decontaminator)

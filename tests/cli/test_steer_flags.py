@@ -78,6 +78,8 @@ def test_bad_values_name_their_flag(tmp_path):
     assert_one_line_error(done, "--min-judge-score")
     done, _ = generate(tmp_path, "--personas", tmp_path / "missing.txt")
     assert_one_line_error(done, "--personas", "not found")
+    done, _ = generate(tmp_path, "--judge-base-url", "http://127.0.0.1:1/v1")
+    assert_one_line_error(done, "--judge-base-url needs --judge-model")
 
 
 def test_results_of_another_dataset_are_refused_and_the_dataset_kept(tmp_path):
