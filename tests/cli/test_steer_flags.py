@@ -10,6 +10,7 @@ import pytest
 from datasets import load_from_disk
 
 from factory.dataset.store import RunStore
+from factory.grounding.code_seeds import load_seed_pool
 from factory.llm.scripted_server import ScriptedLLMServer
 from tests.support.cli import assert_one_line_error, codefactory
 from tests.support.records import FINGERPRINT, record
@@ -163,3 +164,20 @@ def test_the_flags_reach_the_run(tmp_path, runner_image):
     (variant,) = load_from_disk(str(evolved))["train"]
     assert variant["lineage"]["parent_id"] == row["id"]
     assert variant["lineage"]["operator"] in ("constraint", "widen")
+
+
+def test_seeds_copied_from_a_benchmark_file_are_skipped_before_anything_is_spent(tmp_path):
+    seeds = write_seed_dir(tmp_path / "src")
+    pool = load_seed_pool([seeds])
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text(
+        "".join(
+            json.dumps({"task_id": f"t/{i}", "description": "a task", "solution": snippet.code})
+            + "\n"
+            for i, snippet in enumerate(pool.snippets)
+        )
+    )
+    done, out = generate(tmp_path, "--seed-code", seeds, "--benchmark-file", bench)
+    # both copies of slugify are benchmark copies, so neither counts as the other's duplicate
+    assert_one_line_error(done, "gave no usable snippet", "5 benchmark")
+    assert not out.exists()
