@@ -138,13 +138,15 @@ class Verdict(_Record):
 
 STATIC_GATE = "static"  # the static checks, before any sandbox run
 SANDBOX_GATE = "sandbox"  # the tests did not pass in the sandbox
+JUDGE_GATE = "judge"  # the judge model rated the statement below the run's threshold
 
 
 class Rejection(_Record):
     """Why an attempt was not accepted, whichever gate said so.
 
     ``gate`` is ``static`` (the static checks, no sandbox run spent), ``sandbox`` (the tests
-    did not pass) or the name of a quality gate that turned down code the sandbox passed.
+    did not pass), ``judge`` (the judge model's score was too low) or the name of a quality
+    gate that turned down code the sandbox passed.
     ``reason`` is short and stable, so it can be counted: the failed check (``syntax``), the
     sandbox status (``failed``, ``timeout``...) or the gate's own (``coverage+mutation_score``).
     """
@@ -191,19 +193,27 @@ class DropReason(StrEnum):
     BENCHMARK_DESCRIPTION = "benchmark_description_overlap"
     BENCHMARK_CODE = "benchmark_code_overlap"
     BENCHMARK_NORMALISED_CODE = "benchmark_normalised_code"
+    # an evolved variant that is not measurably harder than its parent
+    STATEMENT_UNCHANGED = "statement_unchanged"
+    NOT_HARDER = "not_harder"
 
     @property
-    def stage(self) -> Literal["dedup", "decontamination"]:
+    def stage(self) -> DropStage:
         """The funnel step that drops for this reason."""
+        if self in (DropReason.STATEMENT_UNCHANGED, DropReason.NOT_HARDER):
+            return "evolve"
         return "dedup" if self.value.endswith("duplicate") else "decontamination"
+
+
+DropStage = Literal["dedup", "decontamination", "evolve"]
 
 
 class Drop(_Record):
     """Why hygiene moved an accepted row to ``dropped``, and what it matched."""
 
     reason: DropReason
-    stage: Literal["dedup", "decontamination"]
-    matched: str = Field(description="the kept row's id, or benchmark:task_id")
+    stage: DropStage
+    matched: str = Field(description="the kept row's id, benchmark:task_id, or the parent's id")
     detail: str = ""
 
     @classmethod
@@ -213,6 +223,15 @@ class Drop(_Record):
     def describe(self) -> str:
         """The row's ``failure_reason`` line."""
         return f"{self.reason.value}: {self.matched} ({self.detail})"
+
+
+class JudgeScore(_Record):
+    """A judge model's rating of a statement against its solution and tests (1 to 5)."""
+
+    model: str
+    score: int = Field(ge=1, le=5)
+    reason: str
+    usage: TokenUsage = Field(default_factory=TokenUsage)
 
 
 class QualityMetrics(_Record):
@@ -226,6 +245,28 @@ class QualityMetrics(_Record):
     strength: QualityReport | None = Field(
         None, description="test-strength gates: coverage, mutants, hollow-test guards, features"
     )
+    judge: JudgeScore | None = Field(None, description="the judge model's rating, if one ran")
+
+
+class SeedCodeRef(_Record):
+    """The real code snippet a problem was grounded on."""
+
+    source: str = Field(description="file path, or <file or dataset>#<row>")
+    sha256: str
+    kind: Literal["function", "class", "window"]
+    name: str = ""
+    licence: str = Field("", description="the source's licence field, when it has one")
+    style: Literal["snippet", "concepts"]
+    concepts: str = Field("", description="the concepts the model named first (concepts style)")
+
+
+class Lineage(_Record):
+    """An evolved row: which accepted row it rewrites harder, with which operator, when."""
+
+    parent_id: str
+    root_id: str = Field(description="the original row its chain of variants starts from")
+    operator: str
+    round: int = Field(ge=1, description="1: a variant of an original row; 2: of a variant...")
 
 
 class Sampling(_Record):
@@ -264,6 +305,11 @@ class Provenance(_Record):
     sandbox: SandboxInfo
     started_at: str
     finished_at: str
+    seed_code: SeedCodeRef | None = Field(None, description="the snippet it was grounded on")
+    persona: str | None = Field(None, description="the audience it was written for")
+    focus_examples: list[str] | None = Field(
+        None, description="ids of failed problems shown as examples (a --focus run)"
+    )
 
 
 class ProblemRecord(_Record):
@@ -288,6 +334,7 @@ class ProblemRecord(_Record):
     quality: QualityMetrics | None = None
     drop: Drop | None = Field(None, description="set on dropped rows: why hygiene removed it")
     provenance: Provenance
+    lineage: Lineage | None = Field(None, description="set on an evolved variant")
 
     @model_validator(mode="before")
     @classmethod

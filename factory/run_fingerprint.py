@@ -73,6 +73,43 @@ class HygieneSettings(_Settings):
     decontamination: DecontaminationSettings | None
 
 
+class SeedCodeSettings(_Settings):
+    """Where the run's seed snippets came from and how problems use them."""
+
+    sources: list[str] = Field(description="name @ content hash of each --seed-code source")
+    column: str
+    style: str = Field(description="snippet: shown as inspiration; concepts: concepts first")
+    reuse: bool
+    snippets: int = Field(description="usable snippets the sources gave")
+    skipped: dict[str, int] = Field(description="left out: trivial, huge, duplicate, benchmark")
+
+
+class FocusSettings(_Settings):
+    """The evaluation results a focused run is weighted by, and the weights it used."""
+
+    results: str = Field(description="file name @ content hash of the results")
+    dataset: str = Field(description="the dataset the results were computed on")
+    weights: dict[str, int] = Field(description="topic/difficulty -> weight in the plan")
+
+
+class JudgeSettings(_Settings):
+    """The model that rates accepted problems, and the score they need."""
+
+    model: str
+    min_score: int
+    rubric_hash: str
+
+
+class EvolveSettings(_Settings):
+    """An evolve run: whose rows it rewrites harder, how many rounds, with which operators."""
+
+    parent: str = Field(description="the parent dataset's directory name")
+    parents: int = Field(description="accepted rows of the parent dataset")
+    rounds: int
+    operators: list[str]
+    prompt_hash: str = Field(description="of the evolve prompt's version")
+
+
 class RunFingerprint(_Settings):
     fingerprint_version: int = FINGERPRINT_VERSION
     row_schema_version: int = Field(
@@ -82,6 +119,11 @@ class RunFingerprint(_Settings):
     sandbox: SandboxSettings
     quality: QualityConfig | None = Field(None, description="the test-strength gates; None: off")
     hygiene: HygieneSettings | None = Field(None, description="None: the run had no hygiene step")
+    seed_code: SeedCodeSettings | None = Field(None, description="None: no --seed-code")
+    personas: list[str] | None = Field(None, description="None: no --personas")
+    focus: FocusSettings | None = Field(None, description="None: no --focus")
+    judge: JudgeSettings | None = Field(None, description="None: no --judge-model")
+    evolve: EvolveSettings | None = Field(None, description="set on a `codefactory evolve` run")
 
     @model_validator(mode="before")
     @classmethod

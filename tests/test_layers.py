@@ -26,6 +26,7 @@ LAYERS = [
     "factory.stages",
     "factory.hygiene",
     "factory.dataset",
+    "factory.grounding",
     "factory.pipeline",
     "factory.publish",
     "factory.cli",

@@ -54,6 +54,18 @@ from factory.cli.options import (
     pool_config,
     quality_config,
 )
+from factory.cli.steer_options import (
+    Focus,
+    FocusDataset,
+    JudgeBaseUrl,
+    JudgeModel,
+    MinJudgeScore,
+    Personas,
+    SeedCode,
+    SeedColumn,
+    SeedReuse,
+    SeedStyle,
+)
 from factory.hygiene.decontam import DecontaminationConfig
 from factory.hygiene.dedup import DedupConfig
 from factory.pipeline.config import GenerateConfig
@@ -110,6 +122,16 @@ def generate(
     decontaminate: Decontaminate = DECONTAMINATION.enabled,
     mbpp: Mbpp = None,
     benchmark_file: BenchmarkFile = None,
+    seed_code: SeedCode = None,
+    seed_column: SeedColumn = RUN.seed_column,
+    seed_style: SeedStyle = RUN.seed_style,
+    seed_reuse: SeedReuse = False,
+    personas: Personas = None,
+    focus: Focus = None,
+    focus_dataset: FocusDataset = None,
+    judge_model: JudgeModel = None,
+    judge_base_url: JudgeBaseUrl = None,
+    min_judge_score: MinJudgeScore = RUN.min_judge_score,
 ) -> None:
     """Generate verified problems (statement, solution, tests) into a Hugging Face dataset.
 
@@ -135,7 +157,11 @@ def generate(
             cluster=request.cluster,
         )
     )
-    print(report.model_dump_json())
+    unused = {name for name in ("focus_weights", "seed_snippets") if getattr(report, name) is None}
+    print(report.model_dump_json(exclude=unused))
+    if report.focus_weights:
+        weights = ", ".join(f"{cell} x{weight}" for cell, weight in report.focus_weights.items())
+        stderr.print(f"focus weights: {weights}", markup=False, highlight=False)
     stderr.print(
         f"{out}: train {report.splits.get('train', 0)}, failures "
         f"{report.splits.get('failures', 0)}, rejected by the gates "
@@ -172,6 +198,10 @@ def generate_request(params: dict[str, Any]) -> GenerateRequest:
         max_reasks=p["max_reasks"],
         in_flight=p["in_flight"],
         force_config=p["force_config"],
+        seed_code=p["seed_code"] or [], seed_column=p["seed_column"],
+        seed_style=p["seed_style"], seed_reuse=p["seed_reuse"], personas=p["personas"],
+        focus=p["focus"], focus_dataset=p["focus_dataset"], judge_model=p["judge_model"],
+        judge_base_url=p["judge_base_url"], min_judge_score=p["min_judge_score"],
         sandbox=pool_config(
             p["workers"], p["timeout"], p["memory"], p["runtime"], p["image"],
             cpu_timeout=p["cpu_timeout"], limits=RUN.sandbox.limits,

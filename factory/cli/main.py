@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from factory.cli import eval_cmd, generate_cmd, publish_cmd, sandbox_cmd
+from factory.cli import eval_cmd, evolve_cmd, generate_cmd, publish_cmd, sandbox_cmd
 
 app = typer.Typer(
     name="codefactory",
@@ -19,6 +19,7 @@ app = typer.Typer(
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(eval_cmd.app, name="eval")
 app.command("generate")(generate_cmd.generate)
+app.command("evolve")(evolve_cmd.evolve)
 app.command("stats")(generate_cmd.stats)
 app.command("card")(publish_cmd.card)
 app.command("push")(publish_cmd.push)

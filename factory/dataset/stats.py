@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from factory.dataset.steer_stats import SteeringStats, SteeringTally, steering_rows
 from factory.records import AbandonedSlot, ProblemRecord, Split, Stage, TokenUsage
 from factory.run_fingerprint import RunFingerprint
 from problems.taxonomy import Difficulty
@@ -59,6 +60,9 @@ class RunStats(BaseModel):
     config: RunFingerprint | None = Field(
         None, description="the run's settings, from its store (None for a copied dataset)"
     )
+    steering: SteeringStats | None = Field(
+        None, description="lineage, judge scores, seed snippets, personas (None: none used)"
+    )
 
 
 def compute_stats(
@@ -74,7 +78,9 @@ def compute_stats(
     tokens = {stage.value: TokenUsage() for stage in Stage}
     models: set[str] = set()
     first_try = 0
+    steering = SteeringTally()
     for record in records:
+        steering.add(record)
         stats.problems += 1
         stats.splits[record.split.value] = stats.splits.get(record.split.value, 0) + 1
         models.add(record.provenance.model)
@@ -119,6 +125,7 @@ def compute_stats(
     stats.coverage = sorted(cells.values(), key=lambda c: (c.topic, order.get(c.difficulty, 9)))
     stats.tokens = tokens
     stats.models = sorted(models)
+    stats.steering = steering.result()
     return stats
 
 
@@ -156,6 +163,11 @@ def render_stats(stats: RunStats, console) -> None:
     console.print(summary)
     if stats.config is not None:
         console.print(_settings_table(stats.config))
+    if stats.steering is not None:
+        steered = Table(title="steering", show_header=False)
+        for label, value in steering_rows(stats.steering):
+            steered.add_row(label, value)
+        console.print(steered)
 
     repairs = Table("repairs needed", "accepted", title="accepted problems by repairs")
     for rounds, n in stats.repairs_histogram.items():
@@ -220,4 +232,31 @@ def _settings_table(config: RunFingerprint):
     decontamination = hygiene.decontamination if hygiene else None
     table.add_row("dedup", f"Jaccard >= {dedup.threshold:g}" if dedup else "off")
     table.add_row("decontamination", "on" if decontamination else "off")
+    for label, value in fingerprint_steering(config):
+        table.add_row(label, value)
     return table
+
+
+def fingerprint_steering(config: RunFingerprint) -> list[tuple[str, str]]:
+    """The steering a run's fingerprint records, as (label, value) lines; none when unused."""
+    lines = []
+    if config.seed_code:
+        seeds = config.seed_code
+        lines.append(
+            ("seed code", f"{seeds.snippets} snippets ({seeds.style}) from "
+             f"{', '.join(seeds.sources)}; skipped {seeds.skipped or 'none'}")
+        )  # fmt: skip
+    if config.personas:
+        lines.append(("personas", f"{len(config.personas)}: {', '.join(config.personas)}"))
+    if config.focus:
+        weights = ", ".join(f"{cell} x{w}" for cell, w in config.focus.weights.items())
+        lines.append(("focus", f"{config.focus.results} on {config.focus.dataset}: {weights}"))
+    if config.judge:
+        lines.append(("judge", f"{config.judge.model}, score >= {config.judge.min_score}"))
+    if config.evolve:
+        evolve = config.evolve
+        lines.append(
+            ("evolve", f"{evolve.parents} rows of {evolve.parent}, {evolve.rounds} round(s), "
+             f"operators {', '.join(evolve.operators)}")
+        )  # fmt: skip
+    return lines

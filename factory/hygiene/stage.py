@@ -94,7 +94,7 @@ def dropped(record: ProblemRecord, drop: Drop) -> ProblemRecord:
     quality = (record.quality or QualityMetrics()).model_copy()
     if drop.stage == "dedup":
         quality.near_duplicate_of = drop.matched
-    else:
+    elif drop.stage == "decontamination":
         quality.contamination_match = drop.matched
     return record.model_copy(
         update={

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -55,6 +56,23 @@ class GenerateConfig(BaseModel):
     sandbox: PoolConfig = Field(
         default_factory=generation_pool, description="workers, image and the limits per run"
     )
+    # Steering (factory.grounding, factory.pipeline.judge): each off by default.
+    seed_code: list[Path] = Field(
+        default_factory=list, description="directories of .py files, JSONL files or datasets"
+    )
+    seed_column: str = Field("content", min_length=1, description="the code column of a source")
+    seed_style: Literal["snippet", "concepts"] = "snippet"
+    seed_reuse: bool = Field(False, description="use a seed snippet again once all are used")
+    personas: Path | None = Field(None, description="one audience or domain a line")
+    focus: Path | None = Field(None, description="results of `eval dataset` or `eval model`")
+    focus_dataset: Path | None = Field(
+        None, description="the dataset the --focus results are of [default: --out]"
+    )
+    judge_model: str | None = Field(None, min_length=1, description="rates accepted problems")
+    judge_base_url: str | None = Field(
+        None, description="the judge's API root [default: the model's]"
+    )
+    min_judge_score: int = Field(4, ge=1, le=5, description="the judge's score a problem needs")
 
     def problems_in_flight(self, llm_concurrency: int) -> int:
         """Enough problems at once that LLM slots stay busy while some wait on the sandbox,

@@ -6,7 +6,9 @@
       -> out of rounds: a ``failures`` row with every attempt (``rejected`` if a gate said no)
 
 With a ``precheck``, static checks run before each sandbox run; a candidate they turn down
-goes to repair without one.
+goes to repair without one. With a ``rate`` (the judge model), a candidate the gates kept is
+rated last; below ``min_judge_score`` the problem ends in ``rejected`` with the judge's reason
+(a repair rewrites code, and the judge's complaint is about the statement).
 
 A slot whose proposal never becomes a usable statement ends as an :class:`AbandonedSlot`.
 LLM errors that retries could not fix (endpoint down, key refused) propagate and stop the run;
@@ -19,21 +21,26 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from factory.dataset.store import now_iso
 from factory.pipeline.gates import Candidate, Gate, apply_gates
 from factory.pipeline.progress import RunCounters
 from factory.records import (
+    JUDGE_GATE,
     SANDBOX_GATE,
     STATIC_GATE,
     AbandonedSlot,
     Attempt,
+    JudgeScore,
+    Lineage,
     ProblemRecord,
     Provenance,
     QualityMetrics,
     Rejection,
     Sampling,
     SandboxInfo,
+    SeedCodeRef,
     Split,
     Stage,
     Usage,
@@ -103,6 +110,11 @@ class FlowContext:
     # candidate they turn down gets their verdict and rejection (with the side to fix) and
     # goes to repair without a sandbox run.
     precheck: Callable[[Problem, str, str], tuple[Verdict, Rejection] | None] | None = None
+    # How a seed snippet is used: shown as inspiration, or its concepts asked for first.
+    seed_style: Literal["snippet", "concepts"] = "snippet"
+    # The judge model's rating of a candidate the gates kept (factory.pipeline.judge).
+    rate: Callable[[Problem, str, str], Awaitable[JudgeScore | None]] | None = None
+    min_judge_score: int = 4
 
 
 async def make_problem(ctx: FlowContext, plan: SlotPlan) -> ProblemRecord | AbandonedSlot:
@@ -116,20 +128,34 @@ async def make_problem(ctx: FlowContext, plan: SlotPlan) -> ProblemRecord | Aban
             usage.problem,
             recent_titles=ctx.recent_titles(plan.topic.name),
             claim_title=ctx.titles.claim,
+            seed_style=ctx.seed_style,
         )
     except StageFailed as exc:
-        return AbandonedSlot(
-            slot=plan.slot,
-            stage=Stage.PROBLEM,
-            reason=exc.reason,
-            usage=usage,
-            finished_at=now_iso(),
-        )
+        return abandoned(plan, exc, usage)
     ctx.counters.proposed += 1
+    record = await finish_problem(ctx, plan, problem, usage, started)
+    return ctx.screen(record) if ctx.screen is not None else record
+
+
+def abandoned(plan: SlotPlan, exc: StageFailed, usage: Usage) -> AbandonedSlot:
+    return AbandonedSlot(
+        slot=plan.slot, stage=Stage.PROBLEM, reason=exc.reason, usage=usage, finished_at=now_iso()
+    )
+
+
+async def finish_problem(
+    ctx: FlowContext,
+    plan: SlotPlan,
+    problem: Problem,
+    usage: Usage,
+    started: str,
+    lineage: Lineage | None = None,
+) -> ProblemRecord:
+    """A proposed statement through solve, tests, sandbox, repair and gates, as a row."""
     outcome = await _solve_and_judge(ctx, plan, problem, usage)
     attempts = outcome.attempts
     last = attempts[-1] if attempts else None
-    record = ProblemRecord(
+    return ProblemRecord(
         id=problem_id(problem.title, problem.description, problem.entry_point),
         split=outcome.split,
         title=problem.title,
@@ -146,9 +172,9 @@ async def make_problem(ctx: FlowContext, plan: SlotPlan) -> ProblemRecord | Aban
         attempts=attempts,
         usage=usage,
         quality=outcome.quality,
-        provenance=_provenance(ctx, plan, started),
+        provenance=provenance(ctx, plan, problem, started),
+        lineage=lineage,
     )
-    return ctx.screen(record) if ctx.screen is not None else record
 
 
 @dataclass(frozen=True)
@@ -193,6 +219,8 @@ async def _solve_and_judge(
             if attempt.rejection is None:
                 return ended(None)
             why = _failure_text(attempt)
+            if attempt.rejection.gate == JUDGE_GATE:
+                return ended(why)  # about the statement: no code repair can change it
             if attempt.verdict.status == Status.SANDBOX_ERROR:
                 return ended(why)  # our infrastructure failed twice: no repair can help
             if index == ctx.max_repairs:
@@ -277,9 +305,31 @@ async def _attempt(
     rejection = await apply_gates(ctx.gates, candidate, quality)
     if quality.strength is not None and quality.strength is not measured_before:
         ctx.counters.sandbox_runs += quality.strength.sandbox_runs  # the gates' runs
+    if rejection is None and ctx.rate is not None:
+        rejection = await _rate(ctx, problem, solution, tests, quality)
     if rejection is not None:
         ctx.counters.gate_rejections[f"{rejection.gate}:{rejection.reason}"] += 1
     return attempt(verdict=verdict, rejection=rejection)
+
+
+async def _rate(
+    ctx: FlowContext, problem: Problem, solution: str, tests: str, quality: QualityMetrics
+) -> Rejection | None:
+    """The judge's rating on the row; a rejection below the threshold (or without a rating)."""
+    assert ctx.rate is not None
+    score = await ctx.rate(problem, solution, tests)
+    if score is None:
+        return Rejection(
+            gate=JUDGE_GATE, reason="no_rating", feedback="the judge gave no valid rating"
+        )
+    quality.judge = score
+    if score.score >= ctx.min_judge_score:
+        return None
+    return Rejection(
+        gate=JUDGE_GATE,
+        reason=f"score_{score.score}",
+        feedback=f"{score.score}/5 (needs {ctx.min_judge_score}): {score.reason}",
+    )
 
 
 def _failure_text(attempt: Attempt) -> str:
@@ -293,6 +343,8 @@ def _failure_text(attempt: Attempt) -> str:
         return f"{verdict.status.value}: {verdict.error or 'tests did not pass'}"
     if verdict.sandbox_attempts == 0:  # a gate before the sandbox: its finding, not a status
         return f"rejected by gate {rejection.gate}: {verdict.error.partition(': ')[2]}"
+    if rejection.gate == JUDGE_GATE:
+        return f"rejected by the judge: {rejection.feedback}"
     return f"rejected by gate {rejection.gate}: {rejection.reason}"
 
 
@@ -325,8 +377,20 @@ async def _judge(ctx: FlowContext, plan: SlotPlan, index: int, solution: str, te
     return result
 
 
-def _provenance(ctx: FlowContext, plan: SlotPlan, started: str) -> Provenance:
+def provenance(ctx: FlowContext, plan: SlotPlan, problem: Problem, started: str) -> Provenance:
     identity = ctx.identity
+    snippet = plan.snippet
+    seed_code = None
+    if snippet is not None:
+        seed_code = SeedCodeRef(
+            source=snippet.source,
+            sha256=snippet.sha256,
+            kind=snippet.kind,
+            name=snippet.name,
+            licence=snippet.licence,
+            style=ctx.seed_style,
+            concepts=problem.concepts,
+        )
     return Provenance(
         generator=identity.generator,
         model=identity.model,
@@ -347,6 +411,9 @@ def _provenance(ctx: FlowContext, plan: SlotPlan, started: str) -> Provenance:
         sandbox=identity.sandbox,
         started_at=started,
         finished_at=now_iso(),
+        seed_code=seed_code,
+        persona=plan.persona,
+        focus_examples=[example.id for example in plan.focus] or None,
     )
 
 

@@ -14,7 +14,7 @@ import functools
 import time
 from collections.abc import Sequence
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -29,15 +29,19 @@ from factory.pipeline.gates import Gate
 from factory.pipeline.progress import LiveDisplay, RunCounters
 from factory.pipeline.quality_gates import StrengthGate, static_precheck
 from factory.pipeline.runner import LoopSettings, run_loop
+from factory.pipeline.steering import Steering, load_steering, steer_prompts
 from factory.prompts import PromptSet, load_prompts
 from factory.quality.config import QualityConfig
 from factory.records import SandboxInfo, Split
 from factory.run_fingerprint import RunFingerprint
 from factory.stages.base import Asker
 from problems import Taxonomy, load_seeds, load_taxonomy
-from problems.plan import StratifiedPlan
 from sandbox.cluster import ClusterConfig, open_pool
 from sandbox.errors import SandboxError
+
+if TYPE_CHECKING:
+    from sandbox import SandboxPool
+    from sandbox.cluster.dispatch import ClusterPool
 
 
 class GenerateReport(BaseModel):
@@ -53,6 +57,8 @@ class GenerateReport(BaseModel):
     this_run: dict[str, Any]
     llm: dict[str, int]
     structured_outputs: bool
+    focus_weights: dict[str, int] | None = None  # topic/difficulty -> weight (a --focus run)
+    seed_snippets: int | None = None  # usable --seed-code snippets
 
 
 def generator_version() -> str:
@@ -83,6 +89,14 @@ async def generate(
     """
     taxonomy = taxonomy or load_taxonomy()
     prompts = load_prompts(config.prompt_version)
+    # Benchmarks load before the endpoint is asked anything: a broken file costs nothing.
+    # With --seed-code they load first, since the seeds are checked against them.
+    screen = None
+    if hygiene is not None and config.seed_code:
+        screen = await asyncio.to_thread(HygieneScreen.load, hygiene)
+    steering = await asyncio.to_thread(
+        load_steering, config, screen.decontaminator if screen else None
+    )
     fingerprint = run_fingerprint(
         config,
         model=llm_config.model,
@@ -91,8 +105,9 @@ async def generate(
         quality=quality,
         hygiene=hygiene.fingerprint() if hygiene is not None else None,
     )
+    fingerprint = steering.fingerprint(config, fingerprint)
     with contextlib.ExitStack() as closing:
-        store = _reopen(config, fingerprint)
+        store = reopen_store(config, fingerprint)
         if store is not None:
             closing.callback(store.close)
         counters = RunCounters(
@@ -100,29 +115,58 @@ async def generate(
         )
         if counters.done_before >= config.count:
             store.record_config()
-            return await _export(config, store, counters, llm_stats={}, structured=True)
+            return await export_report(
+                config, store, counters, llm_stats={}, structured=True, steering=steering
+            )
 
-        # Benchmarks load before the endpoint is asked anything: a broken file costs nothing.
-        screen = await asyncio.to_thread(HygieneScreen.load, hygiene) if hygiene else None
-        async with LLMClient(llm_config) as llm:
+        if hygiene is not None and screen is None:
+            screen = await asyncio.to_thread(HygieneScreen.load, hygiene)
+        async with contextlib.AsyncExitStack() as clients:
+            llm = await clients.enter_async_context(LLMClient(llm_config))
             await llm.check()
+            rater = await open_judge(config, llm_config, llm, clients)
             if store is None:  # only now is a new --out created
                 store = RunStore.open(config.out, fingerprint, force_config=config.force_config)
                 closing.callback(store.close)
             store.record_config()  # a forced configuration, now that the run goes ahead
-            run = _Run(config, llm_config, llm, store, counters, prompts, taxonomy, cluster)
+            run = Run(config, llm_config, llm, store, counters, prompts, taxonomy, cluster)
             try:
-                structured = await run.loop(gates, quality, screen, console)
+                structured = await run.loop(gates, quality, screen, console, steering, rater)
             except (FactoryError, SandboxError):
                 # Publish what is finished, so the dataset on disk matches the store.
                 with contextlib.suppress(Exception):
                     await asyncio.to_thread(export_dataset, store, config.out)
                 raise
             llm_stats = llm.stats.as_dict()
-        return await _export(config, store, counters, llm_stats, structured)
+        return await export_report(config, store, counters, llm_stats, structured, steering)
 
 
-def _reopen(config: GenerateConfig, fingerprint: RunFingerprint) -> RunStore | None:
+async def open_judge(
+    config: GenerateConfig,
+    llm_config: LLMConfig,
+    llm: LLMClient,
+    clients: contextlib.AsyncExitStack,
+):
+    """The judge of ``--judge-model``: the run's endpoint unless ``--judge-base-url`` is given
+    (checked now, like the model's, before any work); None without a judge."""
+    if not config.judge_model:
+        return None
+    from factory.pipeline.judge import JudgeRater
+
+    judge_llm = llm
+    if config.judge_base_url or config.judge_model != llm_config.model:
+        judge_config = llm_config.model_copy(
+            update={
+                "model": config.judge_model,
+                "base_url": config.judge_base_url or llm_config.base_url,
+            }
+        )
+        judge_llm = await clients.enter_async_context(LLMClient(judge_config))
+        await judge_llm.check()
+    return JudgeRater(judge_llm, config.judge_model, steer_prompts(), max_reasks=config.max_reasks)
+
+
+def reopen_store(config: GenerateConfig, fingerprint: RunFingerprint) -> RunStore | None:
     """The store of an existing ``--out``, its configuration checked against ``fingerprint``.
 
     None for a new ``--out``, once it is known to be new or empty; nothing is created yet, so
@@ -137,8 +181,11 @@ def _reopen(config: GenerateConfig, fingerprint: RunFingerprint) -> RunStore | N
     )
 
 
-class _Run:
-    """One run's loop: the sandbox pool, the provenance rows share, and the flow's context."""
+class Run:
+    """One run's loop: the sandbox pool, the provenance rows share, and the flow's context.
+
+    ``codefactory evolve`` builds its flow from the same parts (``asker``, ``context``).
+    """
 
     def __init__(
         self,
@@ -148,17 +195,60 @@ class _Run:
         store: RunStore,
         counters: RunCounters,
         prompts: PromptSet,
-        taxonomy: Taxonomy,
+        taxonomy: Taxonomy | tuple[str, str],
         cluster: ClusterConfig | None = None,
     ) -> None:
         self.config = config
-        self.cluster = cluster
         self.llm_config = llm_config
         self.llm = llm
         self.store = store
         self.counters = counters
         self.prompts = prompts
-        self.taxonomy = taxonomy
+        self.cluster = cluster
+        # the taxonomy's name and hash, as rows record them
+        self.taxonomy = (
+            (taxonomy.name, taxonomy.hash) if isinstance(taxonomy, Taxonomy) else taxonomy
+        )
+        self.plan_taxonomy = taxonomy if isinstance(taxonomy, Taxonomy) else None
+
+    def asker(self, steer: bool) -> Asker:
+        config = self.config
+        return Asker(
+            llm=self.llm,
+            prompts=self.prompts,
+            temperature=config.temperature,
+            max_tokens=config.max_tokens,
+            max_reasks=config.max_reasks,
+            on_reask=self.counters.on_reask,
+            steer=steer_prompts() if steer else None,
+        )
+
+    def context(
+        self,
+        pool: SandboxPool | ClusterPool,
+        asker: Asker,
+        gates: Sequence[Gate],
+        quality: QualityConfig | None,
+        screen: HygieneScreen | None,
+        rater: Any = None,
+    ) -> FlowContext:
+        config, store = self.config, self.store
+        strength = quality is not None and quality.enabled
+        return FlowContext(
+            asker=asker,
+            judge=pool.run,
+            gates=[*gates, StrengthGate(pool, quality)] if strength else gates,
+            titles=TitleRegistry(store.title_taken),
+            recent_titles=lambda topic: store.recent_titles(topic, config.recent_titles),
+            counters=self.counters,
+            identity=self.identity(pool.image_id or ""),
+            max_repairs=config.max_repairs,
+            screen=screen.resume(store.iter_records(Split.TRAIN)) if screen else None,
+            precheck=_precheck_for(quality, strength),
+            seed_style=config.seed_style,
+            rate=rater,
+            min_judge_score=config.min_judge_score,
+        )
 
     async def loop(
         self,
@@ -166,32 +256,16 @@ class _Run:
         quality: QualityConfig | None,
         screen: HygieneScreen | None,
         console: Any,
+        steering: Steering,
+        rater: Any = None,
     ) -> bool:
         """Runs the loop to ``config.count``; returns whether structured outputs stayed on."""
         config, store, counters = self.config, self.store, self.counters
-        strength = quality is not None and quality.enabled
-        asker = Asker(
-            llm=self.llm,
-            prompts=self.prompts,
-            temperature=config.temperature,
-            max_tokens=config.max_tokens,
-            max_reasks=config.max_reasks,
-            on_reask=counters.on_reask,
-        )
+        assert self.plan_taxonomy is not None
+        asker = self.asker(steering.used)
         async with open_pool(config.sandbox, self.cluster) as pool:
-            ctx = FlowContext(
-                asker=asker,
-                judge=pool.run,
-                gates=[*gates, StrengthGate(pool, quality)] if strength else gates,
-                titles=TitleRegistry(store.title_taken),
-                recent_titles=lambda topic: store.recent_titles(topic, config.recent_titles),
-                counters=counters,
-                identity=self.identity(pool.image_id or ""),
-                max_repairs=config.max_repairs,
-                screen=screen.resume(store.iter_records(Split.TRAIN)) if screen else None,
-                precheck=_precheck_for(quality, strength),
-            )
-            plan = StratifiedPlan(self.taxonomy, load_seeds(), config.seed, config.few_shot)
+            ctx = self.context(pool, asker, gates, quality, screen, rater)
+            plan = steering.plan(config, self.plan_taxonomy, load_seeds())
             settings = LoopSettings(
                 count=config.count,
                 in_flight=config.problems_in_flight(self.llm_config.concurrency),
@@ -217,8 +291,8 @@ class _Run:
             endpoint=", ".join(self.llm_config.endpoint_hosts),
             prompt_version=self.prompts.version,
             prompt_hash=self.prompts.hash,
-            taxonomy=self.taxonomy.name,
-            taxonomy_hash=self.taxonomy.hash,
+            taxonomy=self.taxonomy[0],
+            taxonomy_hash=self.taxonomy[1],
             run_seed=self.config.seed,
             sandbox=SandboxInfo(
                 image=self.config.sandbox.image,
@@ -232,12 +306,13 @@ class _Run:
         )
 
 
-async def _export(
+async def export_report(
     config: GenerateConfig,
     store: RunStore,
     counters: RunCounters,
     llm_stats: dict[str, int],
     structured: bool,
+    steering: Steering,
 ) -> GenerateReport:
     """Rewrites ``config.out`` as a dataset from the store, and says what the run did."""
     await asyncio.to_thread(export_dataset, store, config.out)
@@ -252,6 +327,8 @@ async def _export(
         this_run=counters.as_dict(),
         llm=llm_stats,
         structured_outputs=structured,
+        focus_weights=steering.focus.weight_table() if steering.focus else None,
+        seed_snippets=len(steering.seeds.snippets) if steering.seeds else None,
     )
 
 

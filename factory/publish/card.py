@@ -19,6 +19,7 @@ import yaml
 
 from factory.publish.facts import DatasetFacts, collect_facts
 from factory.publish.layout import data_files_pattern, published_splits
+from factory.publish.steering import card_section, reproduce_flags
 from factory.records import ProblemRecord
 from factory.run_fingerprint import DecontaminationSettings, RunFingerprint
 
@@ -82,6 +83,9 @@ def render_card(facts: DatasetFacts, *, license: str, pretty_name: str | None = 
         "## Known limitations\n\n" + _limitations(facts),
         "## Reproduce\n\n" + _reproduce(facts),
     ]
+    steering = card_section(facts)
+    if steering:
+        sections.insert(3, steering)
     return f"---\n{head}---\n\n" + "\n\n".join(sections) + "\n"
 
 
@@ -313,11 +317,16 @@ def _reproduce(facts: DatasetFacts) -> str:
     config = facts.config
     p = facts.provenance
     args = ["codefactory", "generate"]
+    if config is not None and config.evolve is not None:
+        args = ["codefactory", "evolve", config.evolve.parent]
     args += ["--base-url", (p.endpoints[0] if p.endpoints else "URL") + "/v1"]
     model = config.generation.model if config else (p.models[0] if p.models else "MODEL")
-    args += ["--model", model, "--count", str(facts.stats.problems), "--out", facts.name]
+    args += ["--model", model]
+    if args[1] == "generate":
+        args += ["--count", str(facts.stats.problems)]
+    args += ["--out", facts.name]
     if config is not None:
-        args += _settings_flags(config)
+        args += _settings_flags(config) + reproduce_flags(config)
     default_taxonomy = _default_taxonomy() + " "
     if any(not t.startswith(default_taxonomy) for t in p.taxonomies):
         args += ["--topics", "TAXONOMY_FILE"]

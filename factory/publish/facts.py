@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from factory.dataset.rows import dataset_rows
 from factory.dataset.stats import RunStats, compute_stats
-from factory.records import AbandonedSlot, ProblemRecord, Split
+from factory.records import AbandonedSlot, DropReason, ProblemRecord, Split
 from factory.run_fingerprint import RunFingerprint
 
 
@@ -38,7 +38,7 @@ class DroppedRow(BaseModel):
     id: str
     title: str
     reason: str
-    stage: Literal["dedup", "decontamination"] = Field(description="Drop.stage")
+    stage: Literal["dedup", "decontamination", "evolve"] = Field(description="Drop.stage")
     matched: str
     detail: str
 
@@ -124,7 +124,11 @@ class _Pass:
         if passing:
             self.passed_any += 1
             self.repairs_to_pass[passing[0]] += 1
-        if record.split in (Split.TRAIN, Split.DROPPED):
+        if record.split == Split.TRAIN or (
+            record.split == Split.DROPPED
+            and record.drop is not None
+            and record.drop.reason != DropReason.STATEMENT_UNCHANGED  # never solved at all
+        ):
             self.passed_gates += 1
         for attempt in record.attempts:
             rejection = attempt.rejection
@@ -187,6 +191,7 @@ def _facts(
     stats = compute_stats((seen.see(r) for r in records), abandoned)
     dedup = sum(1 for row in seen.dropped if row.stage == "dedup")
     decontam = sum(1 for row in seen.dropped if row.stage == "decontamination")
+    not_harder = sum(1 for row in seen.dropped if row.reason == DropReason.NOT_HARDER.value)
     funnel = [
         FunnelStep(stage="slots planned", count=stats.problems + stats.abandoned),
         FunnelStep(
@@ -201,8 +206,13 @@ def _facts(
             note="first try or after repairs",
         ),
         FunnelStep(stage="passed gates", count=seen.passed_gates),
-        FunnelStep(stage="after dedup", count=seen.passed_gates - dedup),
-        FunnelStep(stage="after decontamination", count=seen.passed_gates - dedup - decontam),
+    ]
+    harder = seen.passed_gates - not_harder
+    if not_harder:  # an evolve run: variants whose parent's solution fails their tests
+        funnel.append(FunnelStep(stage="harder than the parent", count=harder))
+    funnel += [
+        FunnelStep(stage="after dedup", count=harder - dedup),
+        FunnelStep(stage="after decontamination", count=harder - dedup - decontam),
     ]
     values = {key: sorted(v, key=str) for key, v in seen.values.items()}
     provenance = ProvenanceSummary(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from factory.publish import svg
 from factory.publish.facts import DatasetFacts, collect_facts
+from factory.publish.steering import report_section
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 760px; color: #222; }
@@ -85,6 +86,7 @@ def render_report(facts: DatasetFacts) -> str:
             "Accepted rows per cell of the taxonomy; red cells have none.",
         ),
         "<h2>Decontamination and dedup</h2>" + _dropped(facts),
+        report_section(facts),
     ]
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"

@@ -68,6 +68,9 @@ class Asker:
     max_reasks: int
     structured: StructuredOutputs = field(default_factory=StructuredOutputs)
     on_reask: Callable[[Stage], None] = lambda stage: None
+    # The templates of seed snippets, personas, focus, the judge and evolve (their own
+    # version, so a run that uses none of them keeps the prompt hash it always had).
+    steer: PromptSet | None = None
 
     async def ask(
         self,
@@ -78,15 +81,20 @@ class Asker:
         *,
         seed: int | None,
         check: Callable[[D], str | None] | None = None,
+        schema_name: str | None = None,
     ) -> D:
-        """The stage's validated draft, re-asking on bad replies; raises StageFailed."""
+        """The stage's validated draft, re-asking on bad replies; raises StageFailed.
+
+        ``schema_name`` names the ``json_schema`` of a call that belongs to ``stage`` (its
+        cost and re-asks are the stage's) but asks for something else, such as the concepts
+        of a seed snippet before the problem."""
         conversation = list(messages)
         error = ""
         for attempt in range(self.max_reasks + 1):
             if attempt:
                 usage.reasks += 1
                 self.on_reask(stage)
-            completion = await self._complete(stage, conversation, draft, seed)
+            completion = await self._complete(stage, conversation, draft, seed, schema_name)
             usage.calls += 1
             usage.retries += completion.retries
             usage.prompt_tokens += completion.prompt_tokens
@@ -104,7 +112,9 @@ class Asker:
             ]
         raise StageFailed(stage, f"no valid reply after {self.max_reasks + 1} tries: {error}")
 
-    async def _complete(self, stage: Stage, messages: list, draft: type[BaseModel], seed):
+    async def _complete(
+        self, stage: Stage, messages: list, draft: type[BaseModel], seed, schema_name=None
+    ):
         options = {
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
@@ -114,7 +124,9 @@ class Asker:
         if self.structured.enabled:
             try:
                 return await self.llm.complete(
-                    messages, response_format=response_format(stage, draft), **options
+                    messages,
+                    response_format=response_format(schema_name or stage, draft),
+                    **options,
                 )
             except LLMRequestRejected:
                 pass  # maybe the server refuses json_schema outright: try once without it
@@ -159,11 +171,12 @@ def _field_list(draft: type[BaseModel]) -> str:
     return ", ".join(f'"{name}"' for name in draft.model_fields)
 
 
-def response_format(stage: Stage, draft: type[BaseModel]) -> dict[str, Any]:
+def response_format(stage: Stage | str, draft: type[BaseModel]) -> dict[str, Any]:
     """``{"type": "json_schema", ...}`` for a draft model: all fields required, nothing else."""
+    name = stage.value if isinstance(stage, Stage) else stage
     return {
         "type": "json_schema",
-        "json_schema": {"name": stage.value, "strict": True, "schema": json_schema(draft)},
+        "json_schema": {"name": name, "strict": True, "schema": json_schema(draft)},
     }
 
 

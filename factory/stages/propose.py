@@ -82,6 +82,23 @@ class Problem:
     topic: str
     subtopic: str
     difficulty: Difficulty
+    concepts: str = ""  # what the model named in the seed snippet first (concepts style)
+
+
+class ConceptsDraft(BaseModel):
+    """The reply naming the concepts of a seed snippet (SelfCodeAlign's first step)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    concepts: str = Field(description="a comma-separated list")
+
+    @field_validator("concepts")
+    @classmethod
+    def _concepts(cls, concepts: str) -> str:
+        concepts = " ".join(concepts.split())
+        if not 3 <= len(concepts) <= 600:
+            raise ValueError("must name a few concepts in at most 600 characters")
+        return concepts
 
 
 async def propose(
@@ -91,11 +108,14 @@ async def propose(
     *,
     recent_titles: list[str],
     claim_title: Callable[[str], bool],
+    seed_style: Literal["snippet", "concepts"] = "snippet",
 ) -> Problem:
     """Asks for a new problem for ``plan``'s cell; a title already produced is re-asked.
 
     ``claim_title`` reserves a title for this slot (False if it was produced before or is being
-    worked on), so two concurrent slots never keep the same problem.
+    worked on), so two concurrent slots never keep the same problem. A slot with a seed
+    snippet shows it (``snippet``) or first asks for its concepts and shows those
+    (``concepts``); a persona and failed problems of a focused run are shown too.
     """
     messages = asker.prompts.messages(
         "problem",
@@ -107,6 +127,10 @@ async def propose(
         examples="\n".join(as_json(seed.statement()) for seed in plan.few_shot) or "(none)",
         avoid_titles="\n".join(f"- {title}" for title in recent_titles) or "(none yet)",
     )
+    concepts = ""
+    if plan.snippet is not None and seed_style == "concepts":
+        concepts = await _concepts(asker, plan, usage)
+    messages += _steering(asker, plan, concepts)
 
     def new_title(draft: ProblemDraft) -> str | None:
         if claim_title(draft.title):
@@ -124,4 +148,36 @@ async def propose(
         topic=plan.topic.name,
         subtopic=plan.subtopic,
         difficulty=plan.difficulty,
+        concepts=concepts,
     )
+
+
+def _steering(asker: Asker, plan: SlotPlan, concepts: str) -> list[dict[str, str]]:
+    """The messages a seed snippet, a persona or a focus adds to the problem request."""
+    if asker.steer is None:
+        return []
+    steer, extra = asker.steer, []
+    if plan.snippet is not None:
+        extra += (
+            steer.messages("seed_concepts", concepts=concepts)
+            if concepts
+            else steer.messages("seed_snippet", snippet=plan.snippet.code)
+        )
+    if plan.persona:
+        extra += steer.messages("persona", persona=plan.persona)
+    if plan.focus:
+        examples = "\n".join(
+            as_json({"title": example.title, "description": example.description})
+            for example in plan.focus
+        )
+        extra += steer.messages("focus", examples=examples)
+    return extra
+
+
+async def _concepts(asker: Asker, plan: SlotPlan, usage: TokenUsage) -> str:
+    assert asker.steer is not None and plan.snippet is not None
+    messages = asker.steer.messages("seed_concepts_ask", snippet=plan.snippet.code)
+    draft = await asker.ask(
+        Stage.PROBLEM, messages, ConceptsDraft, usage, seed=plan.seed, schema_name="concepts"
+    )
+    return draft.concepts

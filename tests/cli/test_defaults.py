@@ -62,7 +62,11 @@ def library(path: str, flag: str):
         "--mutant-timeout": QualityConfig().mutant_timeout_s,
         "--dedup-threshold": DedupConfig().threshold,
         "--decontaminate": DecontaminationConfig().enabled,
+        "--seed-column": RUN.seed_column,
+        "--seed-style": RUN.seed_style,
+        "--min-judge-score": RUN.min_judge_score,
     }
+    evolve = {**generate, "--rounds": _evolve_config().model_fields["rounds"].default}
     evaluate = {
         "--timeout": EVAL.pool.limits.timeout_s,
         "--cpu-timeout": EVAL.pool.limits.cpu_timeout_s,
@@ -73,6 +77,7 @@ def library(path: str, flag: str):
     }
     table = {
         "generate": generate,
+        "evolve": evolve,
         **dict.fromkeys(EVAL_COMMANDS, evaluate),
         "sandbox run": {
             "--timeout": Limits().timeout_s,
@@ -87,6 +92,12 @@ def library(path: str, flag: str):
     return table[path][flag]
 
 
+def _evolve_config():
+    from factory.pipeline.evolve import EvolveConfig
+
+    return EvolveConfig
+
+
 def _load_benchmark():
     from factory.evaluate.benchmarks import load_benchmark
 
@@ -95,6 +106,7 @@ def _load_benchmark():
 
 COMMANDS = [
     "generate",
+    "evolve",
     "stats",
     *EVAL_COMMANDS,
     "sandbox run",
@@ -163,7 +175,15 @@ def test_help_of_every_command_renders_without_markup_loss(path):
 
 def test_generate_help_groups_its_options_in_panels():
     panels = {option.rich_help_panel for option in options("generate").values()}
-    assert panels == {"Model", "Run", "Sandbox", "Quality gates", "Hygiene"}
+    assert panels == {
+        "Model",
+        "Run",
+        "Sandbox",
+        "Quality gates",
+        "Hygiene",
+        "Seed code",
+        "Steering",
+    }
     done = CliRunner().invoke(app, ["generate", "--help"], terminal_width=200)
     for panel in panels:
         assert f"─ {panel} ─" in done.output

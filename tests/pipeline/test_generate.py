@@ -314,3 +314,28 @@ def test_a_gate_rejection_on_the_last_round_ends_in_rejected(run_generate, tmp_p
     record = ProblemRecord.model_validate(row)
     assert record.failure_reason.startswith("rejected by gate min_tests: too_few_tests")
     assert stats_for_dir(tmp_path / "out").failure_statuses == {"gate:min_tests": 1}
+
+
+def test_a_run_without_steering_asks_and_records_what_it_always_did(run):
+    """No seed code, persona, focus, judge or lineage: the v1 prompts alone, no new field set."""
+    names = {request["response_format"]["json_schema"]["name"] for request in run.requests}
+    assert names <= {"problem", "solution", "tests", "repair"}
+    for request in run.requests:
+        text = "\n".join(message["content"] for message in request["messages"])
+        assert "real code snippet" not in text and "audience or application domain" not in text
+    for record in run.rows.values():
+        provenance = record.provenance
+        assert provenance.prompt_hash == load_prompts("v1").hash
+        assert (provenance.seed_code, provenance.persona, provenance.focus_examples) == (
+            None,
+            None,
+            None,
+        )
+        assert record.lineage is None and (record.quality is None or record.quality.judge is None)
+    stats = stats_for_dir(run.out)
+    assert stats.steering is None
+    config = stats.config
+    assert (config.seed_code, config.personas, config.focus, config.judge, config.evolve) == (
+        None,
+    ) * 5
+    assert run.report.focus_weights is None and run.report.seed_snippets is None
