@@ -202,7 +202,7 @@ def driver_ceiling(args, cluster) -> dict:
 
 
 def store_rate(n: int) -> dict:
-    from tests.generate.records import record
+    from tests.support.records import record
 
     from factory.dataset.store import RunStore
 

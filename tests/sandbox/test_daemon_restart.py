@@ -245,8 +245,8 @@ def test_generate_survives_a_daemon_restart(private_daemon, runner_image, tmp_pa
     from datasets import load_from_disk
 
     from factory.llm.scripted_server import ScriptedLLMServer
-    from tests.generate import scripted_model
-    from tests.generate.conftest import MODEL
+    from tests.support import scripted_model
+    from tests.support.scripted_runs import MODEL
 
     slow = scripted_model.Scenario(
         "slow",
