@@ -202,13 +202,12 @@ def driver_ceiling(args, cluster) -> dict:
 
 
 def store_rate(n: int) -> dict:
-    from tests.support.records import record
-
     from factory.dataset.store import RunStore
+    from tests.support.records import FINGERPRINT, record
 
     rows = [record(slot) for slot in range(n)]
     with tempfile.TemporaryDirectory() as tmp:
-        store = RunStore.open(Path(tmp) / "out", {"bench": True})
+        store = RunStore.open(Path(tmp) / "out", FINGERPRINT)
         try:
             t0 = time.monotonic()
             for row in rows:
