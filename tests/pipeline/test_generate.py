@@ -266,7 +266,7 @@ def test_stats_command_prints_tables_and_json(run):
     assert data["fixed_by"] == {"solution": 2, "tests": 1}
     # the run's settings come from its stored fingerprint: the fixture's 3 s sandbox limit
     assert "3 s, 512 MiB per run" in table.stdout
-    assert data["config"]["sandbox"] == {"timeout_s": 3.0, "memory_mb": 512}
+    assert data["config"]["sandbox"] == {"timeout_s": 3.0, "memory_mb": 512, "cpu_timeout_s": None}
     assert data["config"]["generation"]["max_repairs"] == MAX_REPAIRS
 
 
