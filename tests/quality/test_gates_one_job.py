@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from factory.quality import QualityConfig, assess
+from factory.quality import QualityConfig
+from factory.quality.assess import assess
 from sandbox import Limits, PoolConfig, SandboxPool
 from sandbox.aio import run
 
