@@ -206,7 +206,8 @@ async def gate_costs(image: str, repeats: int) -> list[dict]:
     """Per seed problem, alone on one container: container-seconds of its plain test run, of its
     gates in one job (as the loop runs them) and of its gates one job per variant (the old
     way), best of ``repeats``; with the runs each made."""
-    from factory.quality import QualityConfig, assess
+    from factory.quality import QualityConfig
+    from factory.quality.assess import assess
     from problems.loader import load_seeds
     from sandbox import Job, Limits, PoolConfig, SandboxPool
 
