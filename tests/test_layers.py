@@ -27,6 +27,7 @@ LAYERS = [
     "factory.hygiene",
     "factory.dataset",
     "factory.pipeline",
+    "factory.training",
     "factory.publish",
     "factory.cli",
 ]

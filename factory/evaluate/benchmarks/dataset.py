@@ -46,15 +46,7 @@ class DatasetBenchmark(Benchmark):
             if task_id in seen:
                 raise InputFileError(f"dataset {path}: duplicate id {task_id!r} (row {index})")
             seen.add(task_id)
-            tasks.append(
-                Task(
-                    task_id=task_id,
-                    prompt=_prompt(row),
-                    canonical_solution=row["solution"],
-                    tests=row["tests"],
-                    entry_point=row.get("entry_point") or None,
-                )
-            )
+            tasks.append(task_for_row(row))
         if not tasks:
             raise InputFileError(f"dataset {path} has no rows")
         return cls(tasks)
@@ -74,6 +66,18 @@ class DatasetBenchmark(Benchmark):
             {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": task.prompt},
         ]
+
+
+def task_for_row(row: dict[str, Any]) -> Task:
+    """The task of one row (``id``, ``solution``, ``tests``; ``entry_point`` and the prompt's
+    fields when present): what ``eval dataset``, ``label`` and the RL reward all judge with."""
+    return Task(
+        task_id=str(row["id"]),
+        prompt=row_prompt(row),
+        canonical_solution=row.get("solution") or "",
+        tests=row["tests"],
+        entry_point=row.get("entry_point") or None,
+    )
 
 
 def _load_rows(path: Path):
@@ -99,7 +103,8 @@ def _load_rows(path: Path):
     return loaded
 
 
-def _prompt(row: dict[str, Any]) -> str:
+def row_prompt(row: dict[str, Any]) -> str:
+    """A row's problem as our prompts present it: the statement, the signature, the module."""
     parts = [str(row.get("description") or row.get("title") or "").strip()]
     if row.get("signature"):
         parts.append(f"Implement it with this signature:\n\n```python\n{row['signature']}\n```")
