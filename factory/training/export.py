@@ -98,7 +98,8 @@ def export_training(dataset_dir: Path, config: ExportConfig) -> ExportResult:
                     with_tests=config.with_tests,
                 )
             )
-    dataset = Dataset.from_list(rows, features=FEATURES[config.format])
+    features = FEATURES[config.format]
+    dataset = Dataset.from_dict({name: [row[name] for row in rows] for name in features}, features)
     out = config.out
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
