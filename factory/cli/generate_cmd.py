@@ -195,6 +195,14 @@ def generate_request(params: dict[str, Any]) -> GenerateRequest:
 def stats(
     directory: Annotated[Path, typer.Argument(help="The --out directory of a generate run.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the stats as JSON.")] = False,
+    diversity: Annotated[
+        bool,
+        typer.Option(
+            "--diversity",
+            help="Also measure the train split's diversity and the solver's pass rates "
+            "(semantic measures with the embed extra).",
+        ),
+    ] = False,
 ) -> None:
     """Acceptance, first-try pass rate, repairs, failure causes, coverage and tokens of a run."""
     from rich.console import Console
@@ -202,7 +210,23 @@ def stats(
     from factory.dataset.stats import render_stats, stats_for_dir
 
     result = stats_for_dir(directory)
+    training = None
+    if diversity:
+        from factory.publish.training import collect_training_facts
+
+        training = collect_training_facts(directory)
     if as_json:
-        print(result.model_dump_json(indent=2))
-    else:
-        render_stats(result, Console())
+        if training is None:
+            print(result.model_dump_json(indent=2))
+        else:
+            import json
+
+            both = {**result.model_dump(mode="json"), **training.model_dump(mode="json")}
+            print(json.dumps(both, indent=2))
+        return
+    render_stats(result, Console())
+    if training is not None:
+        from factory.publish.training import card_sections
+
+        for section in card_sections(training):
+            Console().print(section, markup=False, highlight=False)

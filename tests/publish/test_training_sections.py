@@ -92,3 +92,14 @@ def test_an_unlabelled_dataset_says_how_to_label_it(generated):
     facts = collect_training_facts(generated, semantic=False)
     assert facts.labels is None and facts.diversity.semantic_skipped == "not asked for"
     assert "run `codefactory label DIR" in card_sections(facts)[0]
+
+
+def test_stats_diversity_json_has_the_numbers(generated):
+    done = codefactory("stats", generated, "--json", "--diversity")
+    assert done.returncode == 0, done.stderr
+    import json
+
+    stats = json.loads(done.stdout)
+    assert stats["splits"]["train"] == stats["diversity"]["rows"] == 2
+    assert stats["labels"] is None
+    assert 0 < stats["diversity"]["lexical"]["distinct_1"] <= 1
