@@ -41,6 +41,7 @@ from factory.cli.options import (
     RequestTimeout,
     Runtime,
     Seed,
+    SemanticDedup,
     Temperature,
     Timeout,
     Topics,
@@ -99,6 +100,7 @@ def generate(
     no_gates: NoGates = False,
     dedup_threshold: DedupThreshold = DEDUP.threshold,
     no_dedup: NoDedup = False,
+    semantic_dedup: SemanticDedup = False,
     decontaminate: Decontaminate = DECONTAMINATION.enabled,
     mbpp: Mbpp = None,
     benchmark_file: BenchmarkFile = None,
@@ -183,7 +185,7 @@ def generate_request(params: dict[str, Any]) -> GenerateRequest:
         taxonomy=load_taxonomy(p["topics"]),
         hygiene=hygiene_config(
             p["dedup_threshold"], p["no_dedup"], p["decontaminate"], p["mbpp"],
-            p["benchmark_file"],
+            p["benchmark_file"], p["semantic_dedup"],
         ),
         quality=quality_config(
             p["min_coverage"], p["min_mutation_score"], p["min_tests"], p["min_asserts"],

