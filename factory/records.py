@@ -190,6 +190,7 @@ class DropReason(StrEnum):
 
     EXACT_DUPLICATE = "exact_duplicate"
     NEAR_DUPLICATE = "near_duplicate"
+    SEMANTIC_DUPLICATE = "semantic_duplicate"  # description embeddings, cosine >= 0.95
     BENCHMARK_DESCRIPTION = "benchmark_description_overlap"
     BENCHMARK_CODE = "benchmark_code_overlap"
     BENCHMARK_NORMALISED_CODE = "benchmark_normalised_code"

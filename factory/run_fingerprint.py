@@ -71,6 +71,9 @@ class HygieneSettings(_Settings):
 
     dedup: DedupSettings | None
     decontamination: DecontaminationSettings | None
+    semantic_dedup: float | None = Field(
+        None, description="cosine at which descriptions are near duplicates; None when off"
+    )
 
 
 class SeedCodeSettings(_Settings):

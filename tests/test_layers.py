@@ -28,6 +28,7 @@ LAYERS = [
     "factory.dataset",
     "factory.grounding",
     "factory.pipeline",
+    "factory.training",
     "factory.publish",
     "factory.cli",
 ]

@@ -44,6 +44,7 @@ from factory.cli.options import (
     RequestTimeout,
     Runtime,
     Seed,
+    SemanticDedup,
     Temperature,
     Timeout,
     Topics,
@@ -119,6 +120,7 @@ def generate(
     no_forgery_gate: NoForgeryGate = False,
     dedup_threshold: DedupThreshold = DEDUP.threshold,
     no_dedup: NoDedup = False,
+    semantic_dedup: SemanticDedup = False,
     decontaminate: Decontaminate = DECONTAMINATION.enabled,
     mbpp: Mbpp = None,
     benchmark_file: BenchmarkFile = None,
@@ -223,7 +225,7 @@ def generate_request(params: dict[str, Any]) -> GenerateRequest:
         taxonomy=load_taxonomy(p["topics"]),
         hygiene=hygiene_config(
             p["dedup_threshold"], p["no_dedup"], p["decontaminate"], p["mbpp"],
-            p["benchmark_file"],
+            p["benchmark_file"], p["semantic_dedup"],
         ),
         quality=quality_config(
             p["min_coverage"], p["min_mutation_score"], p["min_tests"], p["min_asserts"],
@@ -236,6 +238,14 @@ def generate_request(params: dict[str, Any]) -> GenerateRequest:
 def stats(
     directory: Annotated[Path, typer.Argument(help="The --out directory of a generate run.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the stats as JSON.")] = False,
+    diversity: Annotated[
+        bool,
+        typer.Option(
+            "--diversity",
+            help="Also measure the train split's diversity and the solver's pass rates "
+            "(semantic measures with the embed extra).",
+        ),
+    ] = False,
 ) -> None:
     """Acceptance, first-try pass rate, repairs, failure causes, coverage and tokens of a run."""
     from rich.console import Console
@@ -243,7 +253,23 @@ def stats(
     from factory.dataset.stats import render_stats, stats_for_dir
 
     result = stats_for_dir(directory)
+    training = None
+    if diversity:
+        from factory.publish.training import collect_training_facts
+
+        training = collect_training_facts(directory)
     if as_json:
-        print(result.model_dump_json(indent=2))
-    else:
-        render_stats(result, Console())
+        if training is None:
+            print(result.model_dump_json(indent=2))
+        else:
+            import json
+
+            both = {**result.model_dump(mode="json"), **training.model_dump(mode="json")}
+            print(json.dumps(both, indent=2))
+        return
+    render_stats(result, Console())
+    if training is not None:
+        from factory.publish.training import card_sections
+
+        for section in card_sections(training):
+            Console().print(section, markup=False, highlight=False)

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from factory.cli import eval_cmd, evolve_cmd, generate_cmd, publish_cmd, sandbox_cmd
+from factory.cli import eval_cmd, evolve_cmd, generate_cmd, publish_cmd, sandbox_cmd, training_cmd
 
 app = typer.Typer(
     name="codefactory",
@@ -24,6 +24,8 @@ app.command("stats")(generate_cmd.stats)
 app.command("card")(publish_cmd.card)
 app.command("push")(publish_cmd.push)
 app.command("report")(publish_cmd.report)
+app.command("export")(training_cmd.export)
+app.command("label")(training_cmd.label)
 
 
 def main() -> None:

@@ -277,6 +277,15 @@ DedupThreshold = Annotated[
 NoDedup = Annotated[
     bool, typer.Option("--no-dedup", help="Keep duplicate rows.", rich_help_panel=HYGIENE)
 ]
+SemanticDedup = Annotated[
+    bool,
+    typer.Option(
+        "--semantic-dedup",
+        help="Also drop rows whose description embedding has cosine >= 0.95 to a kept row's "
+        "(needs the embed extra).",
+        rich_help_panel=HYGIENE,
+    ),
+]
 Decontaminate = Annotated[
     bool,
     typer.Option(
@@ -372,9 +381,11 @@ def hygiene_config(
     decontaminate: bool,
     mbpp: list[Path] | None,
     benchmark_files: list[Path] | None,
+    semantic_dedup: bool = False,
 ):
     from factory.hygiene.decontam import DecontaminationConfig
     from factory.hygiene.dedup import DedupConfig
+    from factory.hygiene.semantic import SemanticDedupConfig
     from factory.hygiene.stage import HygieneConfig
 
     dedup = build_config(
@@ -390,4 +401,5 @@ def hygiene_config(
         mbpp=mbpp or [],
         benchmark_files=benchmark_files or [],
     )
-    return HygieneConfig(dedup=dedup, decontamination=decontamination)
+    semantic = SemanticDedupConfig(enabled=semantic_dedup)
+    return HygieneConfig(dedup=dedup, decontamination=decontamination, semantic=semantic)

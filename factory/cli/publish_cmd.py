@@ -41,6 +41,14 @@ def push(
         str | None,
         typer.Option("--token", help="Hub write token (or set HF_TOKEN).", show_default=False),
     ] = None,
+    export_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="Push the train split as this export (sft, rl, verl) instead of the rows.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Push the splits (Parquet) and the card to the Hugging Face Hub in one commit.
 
@@ -50,6 +58,8 @@ def push(
     from factory.publish.push import PushConfig, push_dataset
 
     _need_dir(directory)
+    if export_format is not None and export_format not in ("sft", "rl", "verl"):
+        fail(f"invalid --format {export_format!r}: use sft, rl or verl (see codefactory export)")
     token = token or os.environ.get("HF_TOKEN") or _saved_token()
     if not token:
         fail(
@@ -65,7 +75,7 @@ def push(
         private=private,
     )
     stderr.print(f"pushing {directory} to {config.endpoint} as {config.repo_id} ...")
-    result = push_dataset(directory, config)
+    result = push_dataset(directory, config, export_format)
     print(result.model_dump_json())
     stderr.print(
         f"pushed {', '.join(f'{s} {n}' for s, n in result.rows.items())} to {result.repo_url}"

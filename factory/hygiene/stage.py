@@ -1,7 +1,7 @@
 """The hygiene step of the generation loop: accepted rows are screened before they land in train.
 
-    accepted row -> dedup (against every train row so far) -> decontamination -> train
-                       \\-> dropped                              \\-> dropped
+    accepted row -> dedup (MinHash, then semantic when on) -> decontamination -> train
+                       \\-> dropped                               \\-> dropped
 
 A dropped row is kept in the store, in the ``dropped`` split, with its ``drop`` (reason, stage,
 what it matched, detail), ``quality.near_duplicate_of`` or ``quality.contamination_match``, and
@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from factory.hygiene.decontam import DecontaminationConfig, Decontaminator
 from factory.hygiene.dedup import DedupConfig, Deduplicator
+from factory.hygiene.semantic import SemanticDedupConfig, SemanticDeduplicator
 from factory.records import Drop, ProblemRecord, QualityMetrics, Split
 from factory.run_fingerprint import DecontaminationSettings, DedupSettings, HygieneSettings
 
@@ -31,6 +32,7 @@ class HygieneConfig(BaseModel):
 
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     decontamination: DecontaminationConfig = Field(default_factory=DecontaminationConfig)
+    semantic: SemanticDedupConfig = Field(default_factory=SemanticDedupConfig)
 
     def fingerprint(self) -> HygieneSettings:
         """The settings that decide which rows a dataset keeps (stored with the run).
@@ -59,33 +61,50 @@ class HygieneConfig(BaseModel):
                 if decontam.enabled
                 else None
             ),
+            semantic_dedup=self.semantic.threshold if self.semantic.enabled else None,
         )
 
 
 class HygieneScreen:
     """Callable on a finished row: train rows come back unchanged or moved to ``dropped``."""
 
-    def __init__(self, dedup: Deduplicator, decontaminator: Decontaminator) -> None:
+    def __init__(
+        self,
+        dedup: Deduplicator,
+        decontaminator: Decontaminator,
+        semantic: SemanticDeduplicator | None = None,
+    ) -> None:
         self.dedup = dedup
         self.decontaminator = decontaminator
+        self.semantic = semantic or SemanticDeduplicator(SemanticDedupConfig())
 
     @classmethod
     def load(cls, config: HygieneConfig) -> HygieneScreen:
         """Loads the benchmarks (raises InputFileError for a broken file); empty dedup index."""
-        return cls(Deduplicator(config.dedup), Decontaminator.from_config(config.decontamination))
+        return cls(
+            Deduplicator(config.dedup),
+            Decontaminator.from_config(config.decontamination),
+            SemanticDeduplicator(config.semantic),
+        )
 
     def resume(self, train_rows: Iterable[ProblemRecord]) -> HygieneScreen:
-        """Fills the dedup index with rows an earlier run already kept."""
+        """Fills the dedup indexes with rows an earlier run already kept."""
         for row in train_rows:
             self.dedup.add(row)
+            self.semantic.add(row)
         return self
 
     def __call__(self, record: ProblemRecord) -> ProblemRecord:
         if record.split != Split.TRAIN:
             return record
-        drop = self.dedup.check(record) or self.decontaminator.check(record)
+        drop = (
+            self.dedup.check(record)
+            or self.semantic.check(record)
+            or self.decontaminator.check(record)
+        )
         if drop is None:
             self.dedup.add(record)
+            self.semantic.add(record)
             return record
         return dropped(record, drop)
 

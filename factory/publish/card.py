@@ -20,6 +20,7 @@ import yaml
 from factory.publish.facts import DatasetFacts, collect_facts
 from factory.publish.layout import data_files_pattern, published_splits
 from factory.publish.steering import card_section, reproduce_flags
+from factory.publish.training import TrainingFacts, card_sections
 from factory.records import ProblemRecord
 from factory.run_fingerprint import DecontaminationSettings, RunFingerprint
 
@@ -27,9 +28,14 @@ from factory.run_fingerprint import DecontaminationSettings, RunFingerprint
 def write_card(
     out_dir: Path, *, license: str = "apache-2.0", pretty_name: str | None = None
 ) -> Path:
+    from factory.publish.training import collect_training_facts
+
     facts = collect_facts(out_dir)
     path = out_dir / "README.md"
-    path.write_text(render_card(facts, license=license, pretty_name=pretty_name), "utf-8")
+    text = render_card(
+        facts, license=license, pretty_name=pretty_name, training=collect_training_facts(out_dir)
+    )
+    path.write_text(text, "utf-8")
     return path
 
 
@@ -66,7 +72,13 @@ def metadata(facts: DatasetFacts, license: str, pretty_name: str) -> dict[str, A
     }
 
 
-def render_card(facts: DatasetFacts, *, license: str, pretty_name: str | None = None) -> str:
+def render_card(
+    facts: DatasetFacts,
+    *,
+    license: str,
+    pretty_name: str | None = None,
+    training: TrainingFacts | None = None,
+) -> str:
     name = pretty_name or facts.name
     head = yaml.safe_dump(metadata(facts, license, name), sort_keys=False, allow_unicode=True)
     sections = [
@@ -79,6 +91,7 @@ def render_card(facts: DatasetFacts, *, license: str, pretty_name: str | None = 
         "## Cost\n\n" + _cost(facts),
         "## Test strength\n\n" + _test_strength(facts),
         "## Decontamination\n\n" + _decontamination(facts),
+        *(card_sections(training) if training else []),
         "## Dataset structure\n\n" + _structure(),
         "## Known limitations\n\n" + _limitations(facts),
         "## Reproduce\n\n" + _reproduce(facts),

@@ -60,24 +60,28 @@ class PushResult(BaseModel):
     rows: dict[str, int] = Field(description="split -> rows pushed")
 
 
-def push_dataset(out_dir: Path, config: PushConfig) -> PushResult:
+def push_dataset(out_dir: Path, config: PushConfig, export_format: str | None = None) -> PushResult:
     """Pushes ``out_dir``'s exported splits and its card to ``config.repo_id``.
 
     The card is ``out_dir/README.md`` as it is (edit it freely after ``codefactory card``);
-    without one, it is written first.
+    without one, it is written first. With ``export_format`` (``sft``, ``rl``, ``verl``) the
+    train split goes up in that trainer's format instead (``codefactory export``), with a card
+    of its own that declares that one split and says which format it holds.
     """
     from huggingface_hub import CommitOperationAdd, HfApi
 
     dataset = _load(out_dir)
     if not dataset.get("train") or dataset["train"].num_rows == 0:
         raise ConfigError(f"{out_dir} has no accepted rows (train is empty): nothing to publish")
-    card = out_dir / "README.md"
-    if not card.is_file():
-        from factory.publish.card import write_card
-
-        write_card(out_dir)
-    api = HfApi(endpoint=config.endpoint, token=config.token.get_secret_value())
     with tempfile.TemporaryDirectory(prefix="codefactory-push-") as staging:
+        card = out_dir / "README.md"
+        if export_format is not None:
+            dataset, card = _as_export(out_dir, export_format, Path(staging))
+        elif not card.is_file():
+            from factory.publish.card import write_card
+
+            write_card(out_dir)
+        api = HfApi(endpoint=config.endpoint, token=config.token.get_secret_value())
         files, rows = _write_parquet(dataset, Path(staging))
         operations = [CommitOperationAdd("README.md", str(card))] + [
             CommitOperationAdd(path, str(Path(staging) / path)) for path in files
@@ -92,8 +96,35 @@ def push_dataset(out_dir: Path, config: PushConfig) -> PushResult:
                 commit_message=config.commit_message,
                 repo_type="dataset",
             )
-    files["README.md"] = card.stat().st_size
+        files["README.md"] = card.stat().st_size
     return PushResult(repo_url=str(url), commit=commit.oid, files=files, rows=rows)
+
+
+def _as_export(out_dir: Path, export_format: str, staging: Path):
+    """The train split in ``export_format`` and its card, written under ``staging``."""
+    from datasets import load_from_disk
+
+    from factory.publish.card import render_card
+    from factory.publish.facts import collect_facts
+    from factory.publish.training import collect_training_facts
+    from factory.training.export import ExportConfig, export_training
+
+    try:
+        export = ExportConfig(format=export_format, out=staging / "export")
+    except ValueError:
+        raise ConfigError(f"invalid --format {export_format!r}: use sft, rl or verl") from None
+    result = export_training(out_dir, export)
+    facts = collect_facts(out_dir)
+    facts = facts.model_copy(update={"splits": {"train": result.rows}})
+    card_text = render_card(facts, license="apache-2.0", training=collect_training_facts(out_dir))
+    card_text += (
+        f"\n## Format of this repository\n\nThe `train` split holds the `{export_format}` export "
+        f"of the verified rows (`codefactory export DIR --format {export_format}`), not the raw "
+        "rows the structure above describes.\n"
+    )
+    card = staging / "README.md"
+    card.write_text(card_text, "utf-8")
+    return load_from_disk(str(staging / "export")), card
 
 
 def _load(out_dir: Path):

@@ -14,6 +14,7 @@ from pathlib import Path
 from factory.publish import svg
 from factory.publish.facts import DatasetFacts, collect_facts
 from factory.publish.steering import report_section
+from factory.publish.training import TrainingFacts, report_sections
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 760px; color: #222; }
@@ -32,11 +33,14 @@ td, th { border-bottom: 1px solid #ddd; padding: .3rem .6rem; text-align: left; 
 
 
 def write_report(out_dir: Path, destination: Path) -> Path:
-    destination.write_text(render_report(collect_facts(out_dir)), encoding="utf-8")
+    from factory.publish.training import collect_training_facts
+
+    text = render_report(collect_facts(out_dir), collect_training_facts(out_dir))
+    destination.write_text(text, encoding="utf-8")
     return destination
 
 
-def render_report(facts: DatasetFacts) -> str:
+def render_report(facts: DatasetFacts, training: TrainingFacts | None = None) -> str:
     stats = facts.stats
     per_row = f"{stats.tokens_per_accepted:,.0f}" if facts.accepted else "-"
     numbers = [
@@ -87,6 +91,7 @@ def render_report(facts: DatasetFacts) -> str:
         ),
         "<h2>Decontamination and dedup</h2>" + _dropped(facts),
         report_section(facts),
+        *(_figure(*figure) for figure in (report_sections(training) if training else [])),
     ]
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"

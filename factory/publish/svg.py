@@ -133,3 +133,35 @@ def _open(width: float, height: float) -> str:
         f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
         f"viewBox='0 0 {width} {height}' role='img'>"
     )
+
+
+def scatter(
+    points: Sequence[tuple[float, float, str]],
+    *,
+    width: int = 680,
+    height: int = 420,
+) -> str:
+    """Points (x, y, group), one colour per group, with a legend on the right."""
+    groups = sorted({group for _, _, group in points})
+    palette = ["#3b6fb6", "#c0504d", "#4c9a6a", "#c28a2c", "#8a5bb4", "#2a9d9d", "#d17fb0"]
+    colour = {group: palette[i % len(palette)] for i, group in enumerate(groups)}
+    xs, ys = [p[0] for p in points] or [0.0], [p[1] for p in points] or [0.0]
+    span_x, span_y = (max(xs) - min(xs)) or 1.0, (max(ys) - min(ys)) or 1.0
+    legend_w, pad = 170, 12
+    plot_w, plot_h = width - legend_w - 2 * pad, height - 2 * pad
+    parts = [_open(width, height)]
+    for x, y, group in points:
+        cx = pad + (x - min(xs)) / span_x * plot_w
+        cy = pad + (1 - (y - min(ys)) / span_y) * plot_h
+        parts.append(
+            f"<circle class='point' data-group='{escape(group)}' cx='{cx:.1f}' cy='{cy:.1f}' "
+            f"r='3' fill='{colour[group]}' fill-opacity='0.7'/>"
+        )
+    for i, group in enumerate(groups):
+        y = pad + 10 + i * 18
+        parts.append(
+            f"<circle cx='{width - legend_w + 8}' cy='{y - 4}' r='5' fill='{colour[group]}'/>"
+            f"<text x='{width - legend_w + 18}' y='{y}' {FONT} fill='{INK}'>{escape(group)}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -128,8 +128,8 @@ def test_an_invalid_replica_url_is_one_line_naming_the_flag(tmp_path):
 
 @pytest.mark.docker
 def test_generate_over_two_replicas_one_failing_lists_both_on_the_card(runner_image, tmp_path):
-    from tests.support.scripted_runs import MODEL
     from tests.support.scripted_model import ScriptedModel
+    from tests.support.scripted_runs import MODEL
 
     topics = tmp_path / "topics.toml"
     topics.write_text('name = "mine"\n[[topics]]\nname = "strings"\nsubtopics = ["x"]\n')

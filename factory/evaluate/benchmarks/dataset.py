@@ -49,16 +49,7 @@ class DatasetBenchmark(Benchmark):
             if task_id in seen:
                 raise InputFileError(f"dataset {path}: duplicate id {task_id!r} (row {index})")
             seen.add(task_id)
-            tasks.append(
-                Task(
-                    task_id=task_id,
-                    prompt=_prompt(row),
-                    canonical_solution=row["solution"],
-                    tests=row["tests"],
-                    entry_point=row.get("entry_point") or None,
-                    entry_points=imported_from_solution(row["tests"], row["solution"]) or [],
-                )
-            )
+            tasks.append(task_for_row(row))
         if not tasks:
             raise InputFileError(f"dataset {path} has no rows")
         return cls(tasks)
@@ -86,6 +77,22 @@ class DatasetBenchmark(Benchmark):
         ]
 
 
+def task_for_row(row: dict[str, Any]) -> Task:
+    """The task of one row (``id``, ``solution``, ``tests``; ``entry_point`` and the prompt's
+    fields when present): what ``eval dataset``, ``label`` and the RL reward all judge with."""
+    solution, entry_point = row.get("solution") or "", row.get("entry_point") or None
+    # Without a reference (an RL row), the tests may take only the entry point from solution.
+    reference = solution or (f"def {entry_point}():\n    pass\n" if entry_point else "")
+    return Task(
+        task_id=str(row["id"]),
+        prompt=row_prompt(row),
+        canonical_solution=solution,
+        tests=row["tests"],
+        entry_point=entry_point,
+        entry_points=imported_from_solution(row["tests"], reference) or [],
+    )
+
+
 def _load_rows(path: Path):
     if not path.is_dir():
         raise InputFileError(f"dataset directory not found: {path}")
@@ -109,7 +116,8 @@ def _load_rows(path: Path):
     return loaded
 
 
-def _prompt(row: dict[str, Any]) -> str:
+def row_prompt(row: dict[str, Any]) -> str:
+    """A row's problem as our prompts present it: the statement, the signature, the module."""
     parts = [str(row.get("description") or row.get("title") or "").strip()]
     if row.get("signature"):
         parts.append(f"Implement it with this signature:\n\n```python\n{row['signature']}\n```")
