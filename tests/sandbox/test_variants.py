@@ -1,5 +1,6 @@
 """Variants in one job: each runs in a fresh child with its own CPU budget, and no variant sees
-what an earlier one left (files, processes); a variant on a line never executed is not run.
+what an earlier one left (files, processes); a variant on a line never executed is not run; a
+variant asked to stop at its first failing test runs no test after it.
 
 Wall-clock limits are generous: on a machine shared with other work a loop may get a small
 fraction of a core, and its CPU budget, not the clock, must be what stops it."""
@@ -50,13 +51,18 @@ def test_variants_are_isolated_budgeted_and_skipped_by_coverage(sandbox_pool):
             Variant(id="loops", solution=LOOPS, cpu_floor_s=0.5, cpu_factor=1, timeout_s=60),
             Variant(id="unexecuted", solution=SOLUTION.replace("0", "1"), line=3),
             Variant(id="wrong", solution=SOLUTION.replace("x + 1", "x + 2")),
+            Variant(
+                id="wrong-stops",
+                solution=SOLUTION.replace("x + 1", "x + 2"),
+                stop_at_first_failure=True,
+            ),
         ],
     )
     result = sandbox_pool.run(job)
     assert result.status == Status.PASSED, result.error
     assert result.coverage is not None and 3 in result.coverage.missing_lines
     by_id = {variant.id: variant for variant in result.variants}
-    assert list(by_id) == ["messy", "after-messy", "loops", "wrong"]
+    assert list(by_id) == ["messy", "after-messy", "loops", "wrong", "wrong-stops"]
     assert result.skipped_variants == ["unexecuted"]
     assert by_id["messy"].status == Status.FAILED  # it sees what it left itself...
     # ...and the next variant sees none of it
@@ -68,3 +74,8 @@ def test_variants_are_isolated_budgeted_and_skipped_by_coverage(sandbox_pool):
     assert [t.name.split("::")[-1] for t in by_id["wrong"].tests if t.outcome == "failed"] == [
         "test_f"
     ]
+    assert [t.name.split("::")[-1] for t in by_id["wrong"].tests] == ["test_f", "test_clean"]
+    # a mutant's session ends at its first failing test: the same verdict, one test run
+    stops = by_id["wrong-stops"]
+    assert stops.status == Status.FAILED
+    assert [(t.name.split("::")[-1], t.outcome) for t in stops.tests] == [("test_f", "failed")]
