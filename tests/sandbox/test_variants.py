@@ -79,3 +79,35 @@ def test_variants_are_isolated_budgeted_and_skipped_by_coverage(sandbox_pool):
     stops = by_id["wrong-stops"]
     assert stops.status == Status.FAILED
     assert [(t.name.split("::")[-1], t.outcome) for t in stops.tests] == [("test_f", "failed")]
+
+
+def test_variants_of_a_job_with_files_of_its_own_run_a_session_each(sandbox_pool):
+    """A job's own files (a helper module here, a conftest.py or an ini file elsewhere) are
+    pytest's inputs too: each variant gets a session of its own, with the same results."""
+    tests = "from helper import ONE\nfrom solution import f\n\n\n"
+    tests += "def test_f():\n    assert f(1) == 1 + ONE\n\n\ndef test_g():\n    assert f(2) == 3\n"
+    wrong = SOLUTION.replace("x + 1", "x + 2")
+    job = Job(
+        id="variants-files",
+        solution=SOLUTION,
+        tests=tests,
+        files={"helper.py": "ONE = 1\n"},
+        timeout_s=120,
+        variants=[
+            Variant(id="wrong", solution=wrong),
+            Variant(id="wrong-stops", solution=wrong, stop_at_first_failure=True),
+            Variant(id="same", solution=SOLUTION, stop_at_first_failure=True),
+        ],
+    )
+    result = sandbox_pool.run(job)
+    assert result.status == Status.PASSED, result.error
+    by_id = {variant.id: variant for variant in result.variants}
+    outcomes = {
+        name: [(t.name.split("::")[-1], t.outcome) for t in by_id[name].tests] for name in by_id
+    }
+    assert outcomes == {
+        "wrong": [("test_f", "failed"), ("test_g", "failed")],
+        "wrong-stops": [("test_f", "failed")],
+        "same": [("test_f", "passed"), ("test_g", "passed")],
+    }
+    assert by_id["same"].status == Status.PASSED
