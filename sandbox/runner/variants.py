@@ -8,9 +8,14 @@ child per variant. The job's own solution runs first (under coverage when asked)
 time sets every variant's budget (``cpu_factor`` x, at least ``cpu_floor_s``, at most
 ``cpu_timeout_s``), so a mutant that loops is stopped after a few multiples of what the real
 solution needed, measured by the kernel's accounting (``cputime.py``), not by the clock. Each
-child runs in a directory of its own holding a copy of the job's files, and after it ends
-every process it left is killed and the scratch space emptied, so no variant sees another's
-effects. A variant whose ``line`` the job's own solution never executed is not run.
+child runs in a fresh copy of the job's files, and after it ends every process it left is
+killed and the scratch space and its copy emptied, so no variant sees another's effects. A
+variant whose ``line`` the job's own solution never executed is not run.
+
+The variants share one pytest session prepared after the job's own solution ran
+(``prepared.py``): a child then only collects and runs the tests against its own solution, a
+few milliseconds instead of a full ``pytest.main``. A job with files of its own besides the
+solution and its tests gives each variant a full session of its own, as before.
 
 The variants' outcomes go through the job's event channel, tagged with the variant's id: like
 coverage they are a quality measurement of code that is trusted to behave, never the verdict
@@ -181,6 +186,8 @@ def _prepare(job: dict, reporter: Callable) -> prepared.Prepared | None:
 def _variant_session(job: dict, variant: dict, events, facts, pristine: str, where: str, session):
     """In the variant's child: its own copy of the job's files, its solution, one session (the
     prepared one, or ``session`` of its own)."""
+    if os.path.lexists(where):  # what an earlier variant left that its clean-up could not remove
+        _wipe(where)
     shutil.copytree(pristine, where, symlinks=True)
     with open(os.path.join(where, "solution.py"), "w", encoding="utf-8") as fh:
         fh.write(variant["solution"])
