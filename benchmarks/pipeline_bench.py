@@ -214,24 +214,45 @@ async def gate_costs(image: str, repeats: int) -> list[dict]:
     rows = []
     config = PoolConfig(workers=1, image=image, limits=Limits(timeout_s=10))
     async with SandboxPool(config) as pool:
+        recorder = _Recorder(pool)
         for seed in load_seeds():
             problem = {"entry_point": seed.entry_point, "signature": seed.signature}
             row = {"seed": seed.id, "plain_s": [], "one_job_s": [], "per_variant_s": []}
+            row.update(plain_cpu_s=[], one_job_cpu_s=[], per_variant_cpu_s=[])
             for _ in range(repeats):
                 started = time.perf_counter()
                 result = await pool.run(Job(id=seed.id, solution=seed.solution, tests=seed.tests))
                 row["plain_s"].append(time.perf_counter() - started)
+                row["plain_cpu_s"].append(result.cpu_s)
                 assert result.passed, (seed.id, result.error)
                 for key, one_job in (("one_job_s", True), ("per_variant_s", False)):
                     started = time.perf_counter()
+                    recorder.cpu_s = 0.0
                     report = await assess(
-                        pool, problem, seed.solution, seed.tests, QualityConfig(), one_job=one_job
-                    )
+                        recorder, problem, seed.solution, seed.tests, QualityConfig(),
+                        one_job=one_job,
+                    )  # fmt: skip
                     row[key].append(time.perf_counter() - started)
+                    row[key.replace("_s", "_cpu_s")].append(recorder.cpu_s)
                     row[f"{key}_runs"] = report.sandbox_runs
                     row["passed"] = report.passed
             rows.append({k: min(v) if isinstance(v, list) else v for k, v in row.items()})
     return rows
+
+
+class _Recorder:
+    """A pool for ``assess`` that adds up the CPU time the kernel accounted to each session
+    (the job's own solution and every variant, as each job's result reports it)."""
+
+    def __init__(self, pool):
+        self.config = pool.config
+        self._pool = pool
+        self.cpu_s = 0.0
+
+    async def map(self, jobs, max_in_flight=None):
+        async for result in self._pool.map(jobs, max_in_flight):
+            self.cpu_s += result.cpu_s + sum(variant.cpu_s for variant in result.variants)
+            yield result
 
 
 async def run_pipeline(args, base_url: str, out: Path, samples: list) -> tuple:
@@ -407,6 +428,16 @@ def main() -> None:
                 f"({c['per_variant_s'] / c['plain_s']:.1f}x, {c['per_variant_s_runs']} jobs); "
                 f"gates {'passed' if c['passed'] else 'rejected'}"
             )
+        print("  the same in CPU seconds (the kernel's accounting of each session):")
+        for c in costs:
+            print(
+                f"  {c['seed']}: plain run {c['plain_cpu_s']:.3f} s; gates in one job "
+                f"{c['one_job_cpu_s']:.3f} s ({c['one_job_cpu_s'] / c['plain_cpu_s']:.1f}x); "
+                f"one job per variant {c['per_variant_cpu_s']:.3f} s "
+                f"({c['per_variant_cpu_s'] / c['plain_cpu_s']:.1f}x)"
+            )
+        cpu = sum(c["one_job_cpu_s"] for c in costs) / sum(c["plain_cpu_s"] for c in costs)
+        print(f"  all seeds, CPU: gates {cpu:.1f}x a plain run in one job")
         ratio = sum(c["one_job_s"] for c in costs) / sum(c["plain_s"] for c in costs)
         old = sum(c["per_variant_s"] for c in costs) / sum(c["plain_s"] for c in costs)
         print(

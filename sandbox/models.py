@@ -78,6 +78,9 @@ class Variant(BaseModel):
     min_branch_rate: float | None = Field(None, ge=0, le=1)
     unless_passed: list[str] = Field(default_factory=list, max_length=1000)
     unless_any_test_passed: list[str] = Field(default_factory=list, max_length=1000)
+    stop_at_first_failure: bool = Field(
+        False, description="end the variant's session at its first failing test (a mutant)"
+    )
 
 
 class Job(BaseModel):

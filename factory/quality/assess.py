@@ -200,7 +200,13 @@ async def _run_one_job(
         if config.min_branch_coverage > 0:
             common["min_branch_rate"] = config.min_branch_coverage
     variants += [
-        Variant(id=f"mutant:{mutant.index}", solution=mutant.source, line=mutant.line, **common)
+        Variant(
+            id=f"mutant:{mutant.index}",
+            solution=mutant.source,
+            line=mutant.line,
+            stop_at_first_failure=True,  # killed by its first failing test
+            **common,
+        )
         for mutant in mutants
     ]
     own = _own_limit_s(pool)

@@ -63,6 +63,7 @@ RUNNER_MODULES = (
     "identity",
     "job",
     "plain",
+    "prepared",
     "protocol",
     "trusted",
     "variants",
@@ -163,7 +164,7 @@ def _run_pytest(job: dict, events: _EventWriter) -> None:
             events.emit(event="syntax_error", file=name, message=_syntax_message(exc))
             return
     if job.get("variants"):  # the solution, then each variant, each in a forked child
-        variants.run_all(job, events, RUN_DIR, _pytest_session)
+        variants.run_all(job, events, RUN_DIR, _pytest_session, _Reporter)
         return
     _pytest_session(job, events, RUN_DIR)
 
@@ -185,6 +186,8 @@ def _pytest_session(job: dict, events: _EventWriter, run_dir: str) -> None:
         "--import-mode=prepend",
         "test_solution.py",
     ]
+    if job.get("stop_at_first_failure"):  # a variant that one failing test decides
+        args.insert(0, "-x")
     measurement = _start_coverage() if job.get("coverage") else None
     pytest.main(args, plugins=[_Reporter(events)])
     if job.get("coverage"):

@@ -8,9 +8,14 @@ child per variant. The job's own solution runs first (under coverage when asked)
 time sets every variant's budget (``cpu_factor`` x, at least ``cpu_floor_s``, at most
 ``cpu_timeout_s``), so a mutant that loops is stopped after a few multiples of what the real
 solution needed, measured by the kernel's accounting (``cputime.py``), not by the clock. Each
-child runs in a directory of its own holding a copy of the job's files, and after it ends
-every process it left is killed and the scratch space emptied, so no variant sees another's
-effects. A variant whose ``line`` the job's own solution never executed is not run.
+child runs in a fresh copy of the job's files, and after it ends every process it left is
+killed and the scratch space and its copy emptied, so no variant sees another's effects. A
+variant whose ``line`` the job's own solution never executed is not run.
+
+The variants share one pytest session prepared after the job's own solution ran
+(``prepared.py``): a child then only collects and runs the tests against its own solution, a
+few milliseconds instead of a full ``pytest.main``. A job with files of its own besides the
+solution and its tests gives each variant a full session of its own, as before.
 
 The variants' outcomes go through the job's event channel, tagged with the variant's id: like
 coverage they are a quality measurement of code that is trusted to behave, never the verdict
@@ -28,6 +33,7 @@ import signal
 import time
 from collections.abc import Callable
 
+import prepared
 from cleanup import WORK_ROOT, remove_sysv_ipc, wipe_dir
 from cputime import CpuMeter
 
@@ -81,9 +87,17 @@ class Tagged:
         os.write(self._facts, (json.dumps(fact) + "\n").encode())
 
 
-def run_all(job: dict, events, run_dir: str, session: Callable[[dict, object, str], None]) -> None:
+def run_all(
+    job: dict,
+    events,
+    run_dir: str,
+    session: Callable[[dict, object, str], None],
+    reporter: Callable | None = None,
+) -> None:
     """Runs the job's own solution, then each variant; ``session(job, events, run_dir)`` runs
-    one pytest session in ``run_dir`` and emits its events (``completed`` last)."""
+    one pytest session in ``run_dir`` and emits its events (``completed`` last). With
+    ``reporter`` (the pytest plugin class that turns reports into events), the variants share
+    one session prepared after the job's own solution ran (``prepared.py``) where it applies."""
     keep = {1, os.getpid(), os.getppid()}
     pristine = os.path.join(VARIANTS_DIR, "pristine")  # the job's files before anything ran
     shutil.copytree(run_dir, pristine, symlinks=True)
@@ -97,6 +111,7 @@ def run_all(job: dict, events, run_dir: str, session: Callable[[dict, object, st
     if not baseline.passed_cleanly:
         return  # the gates judge no variant of a solution its tests do not pass
     executed_missing = set(baseline.missing_lines or [])
+    shared = _prepare(job, reporter) if reporter is not None else None
     passed: set[str] = set()  # variants that passed
     some_passed: set[str] = set()  # variants of which at least one test passed
     for index, variant in enumerate(job["variants"]):
@@ -109,11 +124,11 @@ def run_all(job: dict, events, run_dir: str, session: Callable[[dict, object, st
             float(variant["cpu_timeout_s"]),
             max(float(variant["cpu_floor_s"]), float(variant["cpu_factor"]) * baseline.cpu_s),
         )
-        where = os.path.join(VARIANTS_DIR, str(index))
+        where = shared.where if shared else os.path.join(VARIANTS_DIR, str(index))
         events.emit(event="variant_start", variant=name, cpu_budget_s=round(budget, 3))
         outcome = _run_child(
             lambda facts, v=variant, d=where: _variant_session(
-                job, v, events, facts, pristine, d, session
+                job, v, events, facts, pristine, d, shared or session
             ),
             cpu_budget=budget,
             wall_s=float(variant["timeout_s"]),
@@ -158,15 +173,34 @@ def _not_worth_running(
     return ""
 
 
+def _prepare(job: dict, reporter: Callable) -> prepared.Prepared | None:
+    """The variants' shared session, or None where each needs a session of its own."""
+    if not prepared.applies(job):
+        return None
+    try:
+        return prepared.Prepared(os.path.join(VARIANTS_DIR, "run"), job["tests"], reporter)
+    except Exception:  # a session of its own for each variant still judges it
+        return None
+
+
 def _variant_session(job: dict, variant: dict, events, facts, pristine: str, where: str, session):
-    """In the variant's child: its own copy of the job's files, its solution, one session."""
+    """In the variant's child: its own copy of the job's files, its solution, one session (the
+    prepared one, or ``session`` of its own)."""
+    if os.path.lexists(where):  # what an earlier variant left that its clean-up could not remove
+        _wipe(where)
     shutil.copytree(pristine, where, symlinks=True)
     with open(os.path.join(where, "solution.py"), "w", encoding="utf-8") as fh:
         fh.write(variant["solution"])
     os.chdir(where)
+    tagged = Tagged(events, variant["id"], facts)
+    stop = bool(variant.get("stop_at_first_failure"))
+    if isinstance(session, prepared.Prepared):
+        session.run(tagged, stop_at_first_failure=stop)
+        return
     own = {key: value for key, value in job.items() if key != "variants"}
     own["coverage"] = False
-    session(own, Tagged(events, variant["id"], facts), where)
+    own["stop_at_first_failure"] = stop
+    session(own, tagged, where)
 
 
 class _Outcome:

@@ -1,6 +1,8 @@
 """The gates in one sandbox job (variants in forked children, CPU budgets) give the same reports
 as the gates run one job per variant under wall-clock limits, on candidates whose mutants loop,
-recurse without end, work on strings and return early."""
+recurse without end, work on strings and return early, and on tests that use pytest's fixtures,
+parametrize, pytest.raises, a class of tests and module-level setup (the variants share one
+prepared pytest session, and a mutant's session ends at its first failing test)."""
 
 from __future__ import annotations
 
@@ -46,6 +48,25 @@ CANDIDATES = {
         "    return 0\n",
         "from solution import sign\n\n\ndef test_positive():\n    assert sign(5) == 1\n\n\n"
         "def test_zero():\n    assert sign(0) == 0\n\n\ndef test_big():\n    assert sign(10**9) == 1\n",
+    ),
+    # what LLM-written tests use: fixtures (one with a teardown), parametrize, pytest.raises,
+    # a class of tests and module-level setup that reads the solution
+    "pytest_features": (
+        {"entry_point": "parse_pair", "signature": "def parse_pair(text: str) -> tuple"},
+        "def parse_pair(text):\n    if ',' not in text:\n        raise ValueError(text)\n"
+        "    left, right = text.split(',', 1)\n    return int(left), int(right)\n",
+        "import pytest\n\nimport solution\nfrom solution import parse_pair\n\n"
+        "EXPECTED = {'1,2': (1, 2), '10,-3': (10, -3)}\nPARSER = solution.parse_pair\n\n\n"
+        "@pytest.fixture\ndef samples():\n    yield dict(EXPECTED)\n\n\n"
+        "@pytest.fixture(scope='module')\ndef parser():\n    return PARSER\n\n\n"
+        "@pytest.mark.parametrize('text,pair', sorted(EXPECTED.items()))\n"
+        "def test_pairs(text, pair):\n    assert parse_pair(text) == pair\n\n\n"
+        "def test_fixture(samples, parser):\n"
+        "    assert all(parser(t) == p for t, p in samples.items())\n\n\n"
+        "class TestErrors:\n    def test_no_comma(self):\n        with pytest.raises(ValueError):\n"
+        "            parse_pair('12')\n\n"
+        "    def test_not_a_number(self):\n        with pytest.raises(ValueError):\n"
+        "            parse_pair('a,b')\n",
     ),
 }
 # What may differ: how long it took, and the mutants' limit (a wall-clock timeout one way, a
