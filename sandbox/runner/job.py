@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import candidate
 import pytest
+import syscalls
 import trusted
 import variants
 from cleanup import WORK_ROOT
@@ -64,6 +65,7 @@ RUNNER_MODULES = (
     "job",
     "plain",
     "protocol",
+    "syscalls",
     "trusted",
     "variants",
     "zygote",
@@ -442,6 +444,7 @@ def main(pipes: Callable[[], list[int] | None], signals: dict, comm: bytes) -> N
     it renamed itself: the job gets both back.
     """
     try:
+        syscalls.restrict()  # before anything of the job: the judge and candidate inherit it
         _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
         _libc.prctl(PR_SET_NAME, comm, 0, 0, 0)
         with open("/proc/self/oom_score_adj", "w") as fh:  # the OOM killer takes jobs first
