@@ -140,3 +140,118 @@ def test_modules_planted_by_the_candidate_are_not_imported_by_the_judge(hostile_
     )
     run_case(hostile_pool, trusted("planted-module", solution, judge), Status.PASSED)
     assert_trusted_controls(hostile_pool)
+
+
+# What a candidate can do to its values, the judge's process or the channel between them.
+# Each is a wrong answer or a broken one: it must not pass, and whatever it causes is its own
+# verdict (never a sandbox error).
+JUDGE = "assert add(1, 2) == 3\nassert add(2, 2) == 4\nxs = [1]\nassert add(xs, []) == [1]\n"
+CANDIDATE_ATTACKS: dict[str, tuple[str, tuple[Status, ...]]] = {
+    "thread-mutates-the-arguments-after-returning": (
+        code(
+            """
+            import threading
+            def add(a, b):
+                if isinstance(a, list):
+                    def churn():
+                        while True:
+                            a.append(0); a.pop()
+                    threading.Thread(target=churn, daemon=True).start()
+                    return a
+                return a - b
+            """
+        ),
+        (Status.FAILED, Status.ERROR),
+    ),
+    "value-nested-a-million-deep": (
+        "def add(a, b):\n    v = []\n    for _ in range(10**6):\n        v = [v]\n    return v\n",
+        (Status.ERROR,),
+    ),
+    "value-refers-to-itself": (
+        "def add(a, b):\n    v = []\n    v.append(v)\n    return v\n",
+        (Status.ERROR,),
+    ),
+    "an-int-of-three-million-bits": (
+        "import sys\nsys.set_int_max_str_digits(0)\ndef add(a, b):\n    return 1 << 3_000_000\n",
+        (Status.FAILED, Status.ERROR),
+    ),
+    "set-of-colliding-hashes": (
+        code(
+            """
+            def add(a, b):
+                m = (1 << 61) - 1
+                return {i * m for i in range(1, 60_000)}
+            """
+        ),
+        (Status.FAILED, Status.ERROR, Status.TIMEOUT),
+    ),
+    "nan-for-every-answer": ("def add(a, b):\n    return float('nan')\n", (Status.FAILED,)),
+    "stops-the-judge": (
+        "import os, signal\ndef add(a, b):\n    os.kill(os.getppid(), signal.SIGSTOP)\n"
+        "    return a + b\n",
+        (Status.TIMEOUT,),
+    ),
+    "interrupts-the-judge": (
+        code(
+            """
+            import os, signal
+            def add(a, b):
+                for sig in (signal.SIGINT, signal.SIGUSR1, signal.SIGALRM, signal.SIGPIPE):
+                    os.kill(os.getppid(), sig)
+                return a - b
+            """
+        ),
+        (Status.FAILED, Status.ERROR),
+    ),
+    "raw-bytes-on-the-socket": (
+        code(
+            """
+            import os, socket, struct
+            def add(a, b):
+                for fd in range(3, 64):
+                    try:
+                        s = socket.socket(fileno=os.dup(fd))
+                    except OSError:
+                        continue
+                    s.sendall(struct.pack("<I", 9) + b"t\\x01\\x00\\x00\\x00s\\xff\\xff\\xff")
+                    s.sendall(struct.pack("<I", 0xFFFFFFF0))
+                return a - b
+            """
+        ),
+        (Status.FAILED, Status.ERROR),
+    ),
+    "ok-reply-forged-before-the-call": (
+        code(
+            """
+            import os, socket, struct
+            def _ok(value):
+                # ("ok", value, None) in the codec: tuple of 3, str "ok", the value, None
+                return b"t\\x03\\x00\\x00\\x00" + b"s\\x02\\x00\\x00\\x00ok" + value + b"N"
+            def add(a, b):
+                three = b"i\\x01\\x00\\x00\\x00\\x03"
+                for fd in range(3, 64):
+                    try:
+                        s = socket.socket(fileno=os.dup(fd))
+                    except OSError:
+                        continue
+                    for _ in range(8):  # answers for the calls to come, ahead of them
+                        data = _ok(three)
+                        s.sendall(struct.pack("<I", len(data)) + data)
+                return a - b
+            """
+        ),
+        (Status.FAILED, Status.ERROR),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CANDIDATE_ATTACKS, ids=list(CANDIDATE_ATTACKS))
+def test_a_candidates_attack_on_values_or_the_judge_is_its_own_verdict(hostile_pool, case):
+    solution, expected = CANDIDATE_ATTACKS[case]
+    job = Job(
+        id=case, solution=solution, tests=JUDGE, mode="trusted", entry_points=["add"], timeout_s=4
+    )
+    result = run_case(hostile_pool, job, *expected)
+    assert not result.passed
+    assert result.sandbox_attempts == 1
+    assert_trusted_controls(hostile_pool)
