@@ -23,6 +23,7 @@ from docker.errors import APIError, DockerException, NotFound
 from sandbox.docker_client import LABEL
 from sandbox.errors import WorkerLost, WorkerOverdue
 from sandbox.models import Limits
+from sandbox.runner.identity import UID_ENV, job_uids_for_a_container
 from sandbox.runner.protocol import MalformedReply, Reply, check_reply
 from sandbox.text import representable
 
@@ -32,8 +33,8 @@ from sandbox.text import representable
 SANDBOX_USER = "0:0"
 WORKER_CAPABILITIES = ["SETUID", "SETGID", "KILL"]
 STDERR_KEEP = 8192
-WORK_INODES = 16384
-TMP_INODES = 4096
+WORK_INODES = 49152
+TMP_INODES = 49152
 SHM_MB = 16
 SHM_INODES = 1024
 OOM_EVENT_WAIT_S = 3.0
@@ -130,7 +131,7 @@ class WorkerContainer:
                 use_config_proxy=False,  # never hand the host's proxy settings to untrusted code
                 runtime=self.runtime,
                 user=SANDBOX_USER,
-                environment={},
+                environment={UID_ENV: str(job_uids_for_a_container())},
                 hostname="sandbox",
                 labels=self.labels,
                 network_disabled=not self.limits.network,

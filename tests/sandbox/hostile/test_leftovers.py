@@ -9,11 +9,15 @@ it exhausted is back, then the pool's honest controls run, none needing a retry.
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
-from sandbox import Status
-from tests.sandbox.helpers import script_job
-from tests.sandbox.hostile.common import Case, check_case, code, wrong
+from sandbox import Limits, PoolConfig, Status
+from sandbox.blocking import BlockingPool
+from tests.sandbox.helpers import assert_pool_honest, script_job
+from tests.sandbox.hostile.common import POOL_TIMEOUT_S, Case, check_case, code, wrong
 
 pytestmark = pytest.mark.docker
 
@@ -179,3 +183,32 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[case.job.id for case in CASES])
 def test_hostile_job(hostile_pool, case):
     check_case(hostile_pool, case)
+
+
+HOLDS_EVERY_INOTIFY_INSTANCE = code(
+    """
+    import ctypes, time
+    libc = ctypes.CDLL(None, use_errno=True)
+    held = [fd for fd in (libc.inotify_init1(0) for _ in range(1024)) if fd >= 0]
+    time.sleep(5)
+    """
+)
+
+
+def test_a_job_cannot_exhaust_per_uid_counts_for_another_containers_jobs(
+    runner_image, hostile_pool
+):
+    """The kernel counts inotify instances (like pipe buffers and processes) per uid across
+    the machine: each container's jobs have uids of their own, so a job holding every instance
+    its uid may have leaves another container's job its own."""
+    config = PoolConfig(workers=1, image=runner_image, limits=Limits(timeout_s=POOL_TIMEOUT_S))
+    with BlockingPool(config) as other, ThreadPoolExecutor(1) as background:
+        assert other.run(script_job("warm", "pass\n")).passed
+        holder = background.submit(
+            hostile_pool.run, wrong("holder", HOLDS_EVERY_INOTIFY_INSTANCE, timeout_s=8)
+        )
+        time.sleep(2)  # the holder is sleeping on its instances by now
+        result = other.run(script_job("inotify-elsewhere", INOTIFY_AGAIN))
+        assert result.status == Status.PASSED, result.feedback()
+        assert holder.result().status == Status.FAILED
+    assert_pool_honest(hostile_pool)
