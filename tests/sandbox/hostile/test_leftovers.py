@@ -125,6 +125,34 @@ CASES = [
     ),
     Case(
         script_job(
+            "fills-every-scratch-place-then-the-memory",
+            code(
+                """
+                import os
+                for place in ("/work", "/tmp", "/dev/shm"):
+                    try:
+                        with open(os.path.join(place, "fill"), "wb") as fh:
+                            while True:
+                                fh.write(b"x" * (1 << 20))
+                    except OSError:
+                        pass
+                    for i in range(100_000):
+                        try:
+                            open(os.path.join(place, f"i{i}"), "w").close()
+                        except OSError:
+                            break
+                hog = []
+                while True:
+                    hog.append(bytearray(1 << 20))
+                """
+            ),
+            timeout_s=8,
+        ),
+        (Status.OOM,),
+        then=script_job("inotify-and-room-again", INOTIFY_AGAIN),
+    ),
+    Case(
+        script_job(
             "maps-a-sparse-file-past-the-size-cap",
             code(
                 """
