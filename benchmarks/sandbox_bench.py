@@ -71,7 +71,7 @@ DOCKER_RUN_FLAGS = [
     "--memory-swap=512m",
     "--pids-limit=256",
     "--cpus=1",
-    f"--user={JOB_UID}:{JOB_UID}",  # the uid the pool's jobs run as
+    f"--user={JOB_UID}:{JOB_UID}",  # a jobs' uid, not root (each pool container picks its own)
     "--workdir=/work",
     "--entrypoint=/opt/venv/bin/python",
 ]

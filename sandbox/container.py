@@ -23,6 +23,7 @@ from docker.errors import APIError, DockerException, NotFound
 from sandbox.docker_client import LABEL
 from sandbox.errors import WorkerLost, WorkerOverdue
 from sandbox.models import Limits
+from sandbox.runner.identity import UID_ENV, job_uids_for_a_container
 from sandbox.runner.protocol import MalformedReply, Reply, check_reply
 from sandbox.text import representable
 
@@ -32,6 +33,10 @@ from sandbox.text import representable
 SANDBOX_USER = "0:0"
 WORKER_CAPABILITIES = ["SETUID", "SETGID", "KILL"]
 STDERR_KEEP = 8192
+WORK_INODES = 49152
+TMP_INODES = 49152
+SHM_MB = 16
+SHM_INODES = 1024
 OOM_EVENT_WAIT_S = 3.0
 REMOVAL_WAIT_S = 15.0
 # What a call to the daemon raises when it fails or is gone: docker-py's own errors, and the
@@ -44,11 +49,17 @@ def host_config_kwargs(limits: Limits) -> dict[str, Any]:
     return {
         "network_mode": "bridge" if limits.network else "none",
         "read_only": True,
+        # Each scratch place also caps its count of files: an inode and its dentry are kernel
+        # memory charged to the container, not bounded by ``size=``, and they outlive the job
+        # until the cleanup; hundreds of thousands of empty files filled the memory limit and
+        # had the kernel kill the worker.
         "tmpfs": {
-            "/work": f"rw,nosuid,nodev,noexec,size={limits.work_mb}m,mode=1777",
-            "/tmp": f"rw,nosuid,nodev,noexec,size={limits.tmp_mb}m,mode=1777",
+            "/work": f"rw,nosuid,nodev,noexec,size={limits.work_mb}m,nr_inodes={WORK_INODES},"
+            "mode=1777",
+            "/tmp": f"rw,nosuid,nodev,noexec,size={limits.tmp_mb}m,nr_inodes={TMP_INODES},"
+            "mode=1777",
+            "/dev/shm": f"rw,nosuid,nodev,noexec,size={SHM_MB}m,nr_inodes={SHM_INODES},mode=1777",
         },
-        "shm_size": "16m",
         "cap_drop": ["ALL"],
         "cap_add": WORKER_CAPABILITIES,
         "security_opt": ["no-new-privileges:true"],
@@ -120,7 +131,7 @@ class WorkerContainer:
                 use_config_proxy=False,  # never hand the host's proxy settings to untrusted code
                 runtime=self.runtime,
                 user=SANDBOX_USER,
-                environment={},
+                environment={UID_ENV: str(job_uids_for_a_container())},
                 hostname="sandbox",
                 labels=self.labels,
                 network_disabled=not self.limits.network,

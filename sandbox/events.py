@@ -69,7 +69,7 @@ class TestPhase(_Event):
     xfail: bool
     message: str
     traceback: str = ""
-    duration: float = Field(ge=0)
+    duration: float = Field(ge=0, allow_inf_nan=False)
 
 
 class SessionFinished(_Event):
@@ -99,12 +99,12 @@ class Report(_Event):
 
 class BaselineEnd(_Event):
     event: Literal["baseline_end"]
-    cpu_s: float = Field(ge=0)
+    cpu_s: float = Field(ge=0, allow_inf_nan=False)
 
 
 class VariantStart(_Event):
     event: Literal["variant_start"]
-    cpu_budget_s: float = Field(ge=0)
+    cpu_budget_s: float = Field(ge=0, allow_inf_nan=False)
 
 
 class VariantSkipped(_Event):
@@ -115,8 +115,8 @@ class VariantSkipped(_Event):
 class VariantEnd(_Event):
     event: Literal["variant_end"]
     limit: Literal["cpu", "wall", "memory"] | None = None
-    cpu_s: float = Field(ge=0)
-    duration_s: float = Field(ge=0)
+    cpu_s: float = Field(ge=0, allow_inf_nan=False)
+    duration_s: float = Field(ge=0, allow_inf_nan=False)
     exit_code: int | None = None
     signal: int | None = None
 

@@ -11,6 +11,8 @@ from sandbox.text import representable
 
 SCHEMA_VERSION = 1
 DEFAULT_OUTPUT_LIMIT = 64 * 1024
+MAX_FILE_DEPTH = 32  # parts of an extra file's name
+MAX_NAME_BYTES = 255  # the longest name a Linux file system takes
 
 
 class Status(StrEnum):
@@ -143,6 +145,16 @@ class Job(BaseModel):
                 )
             if name in ("solution.py", "test_solution.py"):
                 raise ValueError(f"extra file {name!r} would overwrite the solution or tests")
+            names = [part for part in parts if part not in ("", ".")]
+            if not names or name.endswith("/") or "\0" in name:
+                raise ValueError(f"extra file name must name a file (no NUL byte): {name!r}")
+            if len(names) > MAX_FILE_DEPTH or any(
+                len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES for part in names
+            ):
+                raise ValueError(
+                    f"extra file name must have at most {MAX_FILE_DEPTH} parts of at most "
+                    f"{MAX_NAME_BYTES} bytes each: {name[:80]!r}"
+                )
         return files
 
 

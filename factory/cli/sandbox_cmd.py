@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -105,20 +106,33 @@ def _run_one(solution: Path, tests: Path, mode: str, config, as_json: bool) -> N
     raise typer.Exit(0 if result.passed else 1)
 
 
+# C0 and C1 control characters but newline and tab: a job's text must not drive the terminal
+# (escape sequences set its title, write the clipboard, move the cursor over earlier lines).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def shown(text: str) -> str:
+    """A job's own text as it may reach a terminal: every control character as its escape."""
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
+
+
 def _print_result(result) -> None:
+    """The result for a person; what the job wrote is shown as plain text, never as markup."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     colour = "green" if result.passed else "red"
-    console.print(
-        f"[bold {colour}]{result.status.value}[/] in {result.duration_s:.2f} s"
-        + (f": {result.error}" if result.error else "")
-    )
+    line = Text(result.status.value, style=f"bold {colour}")
+    line.append(f" in {result.duration_s:.2f} s")
+    if result.error:
+        line.append(": " + shown(result.error))
+    console.print(line)
     if result.tests:
         table = Table("test", "outcome", "message")
         for test in result.tests:
-            table.add_row(test.name, test.outcome, test.message[:120])
+            table.add_row(Text(shown(test.name)), test.outcome, Text(shown(test.message[:120])))
         console.print(table)
 
 

@@ -24,8 +24,36 @@ import ctypes
 import os
 
 WORKER_UID = 0
-JOB_UID = 10002
-JUDGE_UID = 10003
+# Each container's jobs get uids of their own (the host picks them, ``job_uids_for_a_container``):
+# the kernel keeps some counts per uid across the whole machine (inotify instances, pipe
+# buffers, processes), so jobs of one uid in different containers could exhaust them for each
+# other. A worker started without the variable uses the defaults.
+UID_ENV = "CODEFACTORY_JOB_UID"
+DEFAULT_JOB_UID = 10002
+# Even numbers (the judge takes the next one), far above the uids of a machine's users and of
+# the ranges /etc/subuid hands to rootless containers (from 100000, in blocks of 65536).
+UID_RANGE = (1_500_000_000, 2_000_000_000)
+
+
+def _job_uid(value: str | None) -> int:
+    try:
+        uid = int(value or DEFAULT_JOB_UID)
+    except ValueError:
+        return DEFAULT_JOB_UID
+    return uid if uid == DEFAULT_JOB_UID or UID_RANGE[0] <= uid < UID_RANGE[1] else DEFAULT_JOB_UID
+
+
+def job_uids_for_a_container() -> int:
+    """A fresh job uid for one container (chosen at random: no two of a machine's containers
+    are likely to share one, whichever process started them)."""
+    import secrets
+
+    low, high = UID_RANGE
+    return low + 2 * secrets.randbelow((high - low) // 2)
+
+
+JOB_UID = _job_uid(os.environ.get(UID_ENV))
+JUDGE_UID = JOB_UID + 1
 
 PR_SET_DUMPABLE = 4
 JOB_UIDS = (JOB_UID, JUDGE_UID)  # every uid a job's processes may hold, for the cleanup

@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import candidate
 import pytest
+import syscalls
 import trusted
 import variants
 from cleanup import WORK_ROOT
@@ -65,6 +66,7 @@ RUNNER_MODULES = (
     "plain",
     "prepared",
     "protocol",
+    "syscalls",
     "trusted",
     "variants",
     "zygote",
@@ -379,9 +381,15 @@ def _judge_pytest(source: str, events: _EventWriter) -> int:
     no file the candidate could read. Raises ``AssertionError`` unless the session passed.
     """
     placeholder = os.path.join(JUDGE_DIR, "test_solution.py")
-    with open(placeholder, "w", encoding="utf-8"):
-        pass
+    config = os.path.join(JUDGE_DIR, "pytest.ini")
+    for path, text in ((placeholder, ""), (config, "[pytest]\n")):
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    # The candidate may write anywhere in /work and /tmp: pytest must read no configuration
+    # file it would find above the judge's directory (``-c`` names the judge's own, so none is
+    # searched for) and no conftest.py at all, or the candidate's plugins would judge.
     args = ["-q", "-s", "-p", "no:cacheprovider", "-p", "no:pastebin", "-p", "no:junitxml"]
+    args += ["-c", config, "--noconftest", "--confcutdir", JUDGE_DIR]
     args += ["--rootdir", JUDGE_DIR, placeholder]
     status = pytest.main(args, plugins=[_Reporter(events), _InMemoryTests(placeholder, source)])
     if status != 0:
@@ -439,6 +447,7 @@ def main(pipes: Callable[[], list[int] | None], signals: dict, comm: bytes) -> N
     it renamed itself: the job gets both back.
     """
     try:
+        syscalls.restrict()  # before anything of the job: the judge and candidate inherit it
         _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
         _libc.prctl(PR_SET_NAME, comm, 0, 0, 0)
         with open("/proc/self/oom_score_adj", "w") as fh:  # the OOM killer takes jobs first

@@ -38,6 +38,7 @@ MESSAGE_CHARS = 2000
 REPORT_KEYS = 64
 REPORT_VALUE_CHARS = 16 * 1024
 REPORT_KEY_CHARS = 200
+NEVER_RAISED = (StopIteration, StopAsyncIteration)
 
 
 class CandidateError(Exception):
@@ -88,7 +89,9 @@ def exception_from(name: str, message: str) -> BaseException:
     """The exception the judge raises for one the candidate raised: the builtin exception of
     that name when there is one (its message kept), else a :class:`CandidateError`."""
     kind = getattr(builtins, name, None) if name.isidentifier() else None
-    if isinstance(kind, type) and issubclass(kind, Exception):
+    # StopIteration raised in a judge would quietly end the loop (a ``map``, an ``iter``) that
+    # called the candidate, as if every case had been checked: it never crosses as itself.
+    if isinstance(kind, type) and issubclass(kind, Exception) and kind not in NEVER_RAISED:
         try:
             return kind(message)
         except TypeError:  # builtins that need more arguments (UnicodeDecodeError, ...)

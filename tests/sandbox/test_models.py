@@ -22,6 +22,11 @@ def job(**overrides) -> Job:
         "",
         "solution.py",
         "test_solution.py",
+        ".",
+        "sub/",
+        "a\x00b",
+        "x" * 256,
+        "/".join(["d"] * 33) + "/f",
     ],
 )
 def test_extra_file_names_that_escape_or_overwrite_are_rejected(name):

@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from sandbox import Job, Status
+from sandbox import Job, Result, Status
 from tests.sandbox.helpers import ADD, ADD_TESTS, assert_status, script_job
 from tests.sandbox.hostile.common import code, run_case
 
@@ -157,3 +157,60 @@ def test_generate_stores_rows_whose_texts_and_sandbox_errors_held_lone_surrogate
     assert report["splits"]["train"] == 2, report
     rows = load_from_disk(str(tmp_path / "o"))["train"]
     assert any("\ufffd" in row["description"] for row in rows)
+
+
+def test_markup_and_escape_sequences_in_a_result_are_shown_as_text(runner_image, tmp_path):
+    """A job's message and test names reach a person's terminal through ``sandbox run``:
+    rich markup in them is neither parsed (an unmatched ``[/bold]`` made rich raise) nor
+    styled, and no control character of theirs reaches the terminal."""
+    hostile = "[/bold] [link=file:///etc/passwd]x[/link] \x1b]0;title\x07\x1b[2J\x9b2J \x00"
+    solution = tmp_path / "solution.py"
+    solution.write_text(ADD)
+    tests = tmp_path / "tests.py"
+    tests.write_text(
+        "import pytest\nfrom solution import add\n\n"
+        f"@pytest.mark.parametrize('v', [1], ids=[{hostile!r}])\n"
+        f"def test_odd(v):\n    raise ValueError({hostile!r})\n"
+    )
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "factory.cli.main", "sandbox", "run"),
+            *("--solution", str(solution), "--tests", str(tests), "--image", runner_image),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "400"},
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "[/bold]" in done.stdout, done.stdout
+    assert not any(ch in done.stdout for ch in "\x1b\x07\x9b\x00"), repr(done.stdout)
+    assert "\\x1b]0;title" in done.stdout, done.stdout
+
+
+def test_a_duration_that_is_not_finite_is_the_jobs_error_and_the_result_reads_back(hostile_pool):
+    """A plugin the tests register gives their reports an infinite duration: JSON carries it,
+    a stored result would hold ``null`` in its place and never read back. It is a malformed
+    event, the job's own ``error``."""
+    tests = ADD_TESTS + code(
+        """
+
+        import pytest
+
+        class Forever:
+            @pytest.hookimpl(hookwrapper=True)
+            def pytest_runtest_makereport(self, item, call):
+                outcome = yield
+                outcome.get_result().duration = float("inf")
+
+        @pytest.fixture(autouse=True)
+        def forever(request):
+            manager = request.config.pluginmanager
+            if not manager.has_plugin("forever"):
+                manager.register(Forever(), "forever")
+        """
+    )
+    result = run_case(hostile_pool, Job(id="infinite", solution=ADD, tests=tests), Status.ERROR)
+    assert "duration" in result.error, result.error
+    assert Result.model_validate_json(result.model_dump_json()) == result
