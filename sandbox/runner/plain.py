@@ -10,8 +10,9 @@ encoding them raises :class:`NotPlain`, naming what was found and where.
 The encoding is a small tagged binary format of our own, decoded without ever calling code
 that the bytes choose (no pickle, no marshal): a tag byte, then a length or a fixed-size
 payload (a long list of one scalar type is one block: int64s, float64s, or str lengths and
-their text, so a million-item answer costs a few C calls, not a million tagged items). Decoding is bounded: total size, nesting depth, the size of one integer, and every
-length is checked against the bytes that remain, so malformed or hostile bytes raise
+their text, so a million-item answer costs a few C calls, not a million tagged items).
+Decoding is bounded: total size, nesting depth, the size of one integer, and every length is
+checked against the bytes that remain, so malformed or hostile bytes raise
 :class:`Malformed` and nothing else. Standard library only (this module runs in the image).
 """
 
