@@ -9,16 +9,21 @@ encoding them raises :class:`NotPlain`, naming what was found and where.
 
 The encoding is a small tagged binary format of our own, decoded without ever calling code
 that the bytes choose (no pickle, no marshal): a tag byte, then a length or a fixed-size
-payload. Decoding is bounded: total size, nesting depth, the size of one integer, and every
-length is checked against the bytes that remain, so malformed or hostile bytes raise
+payload (a long list of one scalar type is one block: int64s, float64s, or str lengths and
+their text, so a million-item answer costs a few C calls, not a million tagged items).
+Decoding is bounded: total size, nesting depth, the size of one integer, and every length is
+checked against the bytes that remain, so malformed or hostile bytes raise
 :class:`Malformed` and nothing else. Standard library only (this module runs in the image).
 """
 
 from __future__ import annotations
 
+import array
 import builtins
 import collections
 import struct
+import sys
+from itertools import accumulate as _accumulate
 
 MAX_DEPTH = 100
 MAX_INT_BYTES = 1 << 20
@@ -44,7 +49,13 @@ _BUILTIN_KINDS = frozenset(
      "NotImplementedType", "method-wrapper", "wrapper_descriptor", "traceback"}
 )  # fmt: skip
 _CONTAINERS = {list: b"l", tuple: b"t", set: b"S", frozenset: b"z"}
+# A long list of one scalar type (the multi-megabyte answers: a million ints, floats or strs)
+# crosses as one block, read and written by the array module and the str codec in C:
+# ``I`` int64s, ``D`` float64s, ``U`` the str lengths (in characters) then all the text.
+FLAT_MIN_ITEMS = 16
+_SWAP = sys.byteorder != "little"
 _BUILDERS = {ord("l"): list, ord("t"): tuple, ord("S"): set, ord("z"): frozenset}
+_FLAT_TAGS = frozenset(b"IDU")
 
 
 class NotPlain(TypeError):
@@ -118,6 +129,8 @@ def _encode(value: object, out: bytearray, depth: int) -> None:
         out += b"s" + _LEN.pack(len(data)) + data
     elif kind is bytes:
         out += b"b" + _LEN.pack(len(value)) + value
+    elif kind is list and len(value) >= FLAT_MIN_ITEMS and _encode_flat(value, out):
+        pass
     elif kind in _CONTAINERS:
         out += _CONTAINERS[kind] + _LEN.pack(len(value))
         for index, item in enumerate(value):
@@ -151,6 +164,53 @@ def _encode(value: object, out: bytearray, depth: int) -> None:
             f"is {describe(value)}, not plain data (None, bool, int, float, complex, str, bytes, "
             "or a list, tuple, dict, set or frozenset of those; never a subclass)"
         )
+
+
+def _encode_flat(value: list, out: bytearray) -> bool:
+    """Writes ``value`` as one block if all its items are exact ints that fit 64 bits, exact
+    floats or exact strs; returns whether it did."""
+    kinds = set(map(type, value))
+    if kinds == {int}:
+        try:
+            block = array.array("q", value)
+        except OverflowError:
+            return False
+        tag = b"I"
+    elif kinds == {float}:
+        block, tag = array.array("d", value), b"D"
+    elif kinds == {str}:
+        lengths = array.array("Q", map(len, value))
+        if _SWAP:
+            lengths.byteswap()
+        text = "".join(value).encode("utf-8", "surrogatepass")
+        out += b"U" + _LEN.pack(len(value)) + lengths.tobytes() + _LEN.pack(len(text)) + text
+        return True
+    else:
+        return False
+    if _SWAP:
+        block.byteswap()
+    out += tag + _LEN.pack(len(value)) + block.tobytes()
+    return True
+
+
+def _decode_flat(view: memoryview, pos: int, tag: int) -> tuple[list, int]:
+    count, pos = _length(view, pos)
+    if count * 8 > len(view) - pos:
+        raise Malformed(f"a block of {count} items runs past the end of the data")
+    block = array.array("d" if tag == 0x44 else "q" if tag == 0x49 else "Q")
+    block.frombytes(view[pos : pos + count * 8])
+    if _SWAP:
+        block.byteswap()
+    pos += count * 8
+    if tag != 0x55:
+        return block.tolist(), pos
+    size, pos = _length(view, pos)
+    text = str(view[pos : pos + size], "utf-8", "surrogatepass")
+    if sum(block) != len(text):
+        raise Malformed("a block of strs whose lengths do not add up to its text")
+    ends = list(_accumulate(block))
+    items = list(map(text.__getitem__, map(slice, [0, *ends[:-1]], ends)))
+    return items, pos + size
 
 
 def encoded_tuple(*parts: bytes) -> bytes:
@@ -206,6 +266,8 @@ def _decode(view: memoryview, pos: int, depth: int) -> tuple[object, int]:
     if tag == 0x62:  # b
         size, pos = _length(view, pos)
         return bytes(view[pos : pos + size]), pos + size
+    if tag in _FLAT_TAGS:
+        return _decode_flat(view, pos, tag)
     if tag in _BUILDERS:
         count, pos = _length(view, pos)  # every item takes at least one byte
         items = []

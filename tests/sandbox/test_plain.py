@@ -25,6 +25,33 @@ def test_plain_values_cross_with_their_exact_types(value):
     assert back == value and type(back) is type(value)
 
 
+FLAT = [
+    list(range(-50, 50)),
+    [2**63 - 1, -(2**63)] * 10,
+    [2**63, *range(20)],  # beyond int64: item by item
+    [0.5, -0.0, float("inf"), 1e308] * 5,
+    ["", "a", "é\ud800", "\udc00", "xyz" * 100] * 4,
+    [True] * 20,
+    [1] * 19 + [1.0],
+    [1] * 19 + [True],
+    [[1, 2]] * 20,
+]
+
+
+@pytest.mark.parametrize("value", FLAT, ids=[repr(v)[:30] for v in FLAT])
+def test_long_lists_of_one_type_cross_as_blocks_with_their_exact_types(value):
+    back = plain.decode(plain.encode(value))
+    assert type(back) is list and len(back) == len(value)
+    assert [(type(a), repr(a)) for a in back] == [(type(b), repr(b)) for b in value]
+
+
+def test_a_block_is_smaller_than_tagged_items():
+    ints = list(range(1000))
+    assert plain.encode(ints)[:1] == b"I" and len(plain.encode(ints)) == 5 + 8000
+    assert plain.encode(["a"] * 100)[:1] == b"U" and plain.encode([1.5] * 100)[:1] == b"D"
+    assert plain.encode(list(range(10)))[:1] == b"l"  # short lists stay item by item
+
+
 def test_nan_crosses():
     back = plain.decode(plain.encode(float("nan")))
     assert back != back
@@ -92,6 +119,11 @@ def test_cycles_and_depth_are_bounded():
         b"y\x06\x00\x00\x00object",
         b"s\x01\x00\x00\x00\xff",
         b"f\x00\x00",
+        b"I\x05\x00\x00\x00" + b"\x00" * 39,  # a block of int64s cut short
+        b"D\xff\xff\xff\x0f" + b"\x00" * 64,
+        b"U\x02\x00\x00\x00" + struct.pack("<QQ", 1, 1) + b"\x01\x00\x00\x00a",  # 2 != 1
+        b"U\x01\x00\x00\x00" + struct.pack("<Q", 1) + b"\x01\x00\x00\x00\xff",
+        b"U\x01\x00\x00\x00" + struct.pack("<Q", 1) + b"\x05\x00\x00\x00a",
     ],
 )
 def test_hostile_bytes_are_malformed_and_nothing_else(data):
