@@ -11,6 +11,7 @@ import typer
 
 from factory.cli.common import build_config, fail, stderr
 from factory.cli.eval_cmd import (
+    EVAL_CPU_TIMEOUT_S,
     EVAL_MEMORY_MB,
     EVAL_TIMEOUT_S,
     SampleMaxTokens,
@@ -23,6 +24,7 @@ from factory.cli.options import (
     ApiKey,
     BaseUrl,
     Concurrency,
+    CpuTimeout,
     Memory,
     ModelName,
     Timeout,
@@ -104,6 +106,7 @@ def label(
     max_tokens: SampleMaxTokens = None,
     workers: Workers = None,
     timeout: Timeout = EVAL_TIMEOUT_S,
+    cpu_timeout: CpuTimeout = EVAL_CPU_TIMEOUT_S,
     memory: Memory = EVAL_MEMORY_MB,
 ) -> None:
     """Sample a solver model on every train row, judge the samples in the sandbox, and store
@@ -128,7 +131,7 @@ def label(
         temperature=temperature,
         max_tokens=max_tokens,
     )
-    eval_config = _eval_config("1", workers, timeout, memory)
+    eval_config = _eval_config("1", workers, (timeout, cpu_timeout), memory)
     reporter = _Reporter()
     with reporter:
         _, labels = run_async(
