@@ -32,7 +32,7 @@ from sandbox.cluster.node_pool import NodePool
 from sandbox.cluster.placement import Node, Placer, alive_nodes
 from sandbox.errors import SandboxError
 from sandbox.models import Job, Result, Status
-from sandbox.pool import PoolConfig
+from sandbox.pool import PoolConfig, _aiter
 
 
 def _stderr(line: str) -> None:
@@ -350,12 +350,3 @@ def _lost_result(job: Job, attempt: int, node: Node, exc: BaseException | None) 
         f"{attempt} node(s)",
         sandbox_attempts=attempt,
     )
-
-
-async def _aiter(jobs: Iterable[Job] | AsyncIterable[Job]) -> AsyncIterator[Job]:
-    if isinstance(jobs, AsyncIterable):
-        async for job in jobs:
-            yield job
-    else:
-        for job in jobs:
-            yield job

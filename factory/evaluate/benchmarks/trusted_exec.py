@@ -20,41 +20,22 @@ proxies, so a helper or a stub the candidate redefines never reaches the checks.
 
 from __future__ import annotations
 
-from factory.evaluate.benchmarks.reference_exec import _DISABLED_MODULES, _DISABLED_OS
+from factory.evaluate.benchmarks.reference_exec import guard_prelude
 from sandbox import Job
 
 PROGRAM_FILE = "candidate_program.py"
 
-CANDIDATE_DRIVER = f"""\
-import builtins, contextlib, faulthandler, io, os, shutil, subprocess, sys
-class _WriteOnlyStringIO(io.StringIO):
-    def read(self, *args, **kwargs):
-        raise IOError
-    readline = readlines = read
-    def readable(self, *args, **kwargs):
-        return False
-class _RedirectStdin(contextlib._RedirectStream):
-    _stream = "stdin"
-with open({PROGRAM_FILE!r}, encoding="utf-8") as _handle:
-    _program = _handle.read()
-faulthandler.disable()
-builtins.exit = builtins.quit = None
-os.environ["OMP_NUM_THREADS"] = "1"
-for _name in {tuple(_DISABLED_OS)!r}:
-    setattr(os, _name, None)
-shutil.rmtree = shutil.move = shutil.chown = None
-subprocess.Popen = None
-builtins.help = None
-for _name in {_DISABLED_MODULES!r}:
-    sys.modules[_name] = None
-_stream = _WriteOnlyStringIO()
+CANDIDATE_DRIVER = (
+    guard_prelude(PROGRAM_FILE)
+    + """\
 for _redirect in (contextlib.redirect_stdout(_stream), contextlib.redirect_stderr(_stream),
                   _RedirectStdin(_stream)):
     _redirect.__enter__()  # for good: the calls that follow run swallowed too
-_namespace = {{}}
+_namespace = {}
 exec(_program, _namespace)
 globals().update(_namespace)
 """
+)
 
 BIND = "import judge as _judge\n_judge.bind(globals())\n"
 """Rebinds every entry point to its proxy, after the benchmark's helpers (and stubs) ran."""
