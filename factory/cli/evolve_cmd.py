@@ -14,6 +14,7 @@ from factory.cli.options import (
     BaseUrl,
     BenchmarkFile,
     Concurrency,
+    CpuTimeout,
     Decontaminate,
     DedupThreshold,
     ForceConfig,
@@ -32,6 +33,7 @@ from factory.cli.options import (
     ModelName,
     MutantTimeout,
     NoDedup,
+    NoForgeryGate,
     NoGates,
     RequestTimeout,
     Seed,
@@ -101,6 +103,7 @@ def evolve(
     max_reasks: MaxReasks = RUN.max_reasks,
     workers: Workers = None,
     timeout: Timeout = RUN.sandbox.limits.timeout_s,
+    cpu_timeout: CpuTimeout = RUN.sandbox.limits.cpu_timeout_s,
     memory: Memory = RUN.sandbox.limits.memory_mb,
     image: Image = None,
     force_config: ForceConfig = False,
@@ -111,6 +114,7 @@ def evolve(
     max_mutants: MaxMutants = QUALITY.max_mutants,
     mutant_timeout: MutantTimeout = QUALITY.mutant_timeout_s,
     no_gates: NoGates = False,
+    no_forgery_gate: NoForgeryGate = False,
     dedup_threshold: DedupThreshold = DEDUP.threshold,
     no_dedup: NoDedup = False,
     decontaminate: Decontaminate = DECONTAMINATION.enabled,
@@ -132,7 +136,10 @@ def evolve(
     generate = build_config(
         GenerateConfig, out=out, count=1, max_repairs=max_repairs, temperature=temperature,
         max_tokens=max_tokens, seed=seed, max_reasks=max_reasks, force_config=force_config,
-        sandbox=pool_config(workers, timeout, memory, None, image, limits=RUN.sandbox.limits),
+        sandbox=pool_config(
+            workers, timeout, memory, None, image, cpu_timeout=cpu_timeout,
+            limits=RUN.sandbox.limits,
+        ),
     )  # fmt: skip
     config = build_config(
         EvolveConfig,
@@ -155,7 +162,7 @@ def evolve(
     )
     quality = quality_config(
         min_coverage, min_mutation_score, min_tests, min_asserts, max_mutants, mutant_timeout,
-        no_gates,
+        no_gates, no_forgery_gate,
     )  # fmt: skip
     hygiene = hygiene_config(dedup_threshold, no_dedup, decontaminate, mbpp, benchmark_file)
     report = run_async(evolve_dataset(config, llm, hygiene=hygiene, quality=quality))

@@ -109,6 +109,8 @@ def test_evolve_refuses_a_missing_or_empty_dataset_and_unknown_operators(tmp_pat
     made = made_dataset(tmp_path)
     done = codefactory("evolve", made, "--out", tmp_path / "b", "--operators", "shout", *args)
     assert_one_line_error(done, "--operators", "unknown operator 'shout'")
+    done = codefactory("evolve", made, "--out", tmp_path / "b", "--cpu-timeout", "0", *args)
+    assert_one_line_error(done, "--cpu-timeout")
     assert not (tmp_path / "b").exists()
 
 
