@@ -15,6 +15,7 @@ import typer
 from factory.cli.common import build_config, fail, stderr
 from factory.cli.options import (
     MODEL,
+    SANDBOX,
     ApiKey,
     BaseUrl,
     Concurrency,
@@ -28,6 +29,7 @@ from factory.cli.options import (
     defaults,
     pool_config,
 )
+from factory.evaluate.benchmarks.evalplus_expected import EVALPLUS_MEMORY_MB
 from factory.evaluate.runner import EvalConfig
 
 app = typer.Typer(
@@ -48,6 +50,23 @@ PLUS_FLOOR_S = 4.0
 """HumanEval+/MBPP+: EvalPlus's minimum per-input limit (its limits are per input, not per
 sample: max(floor, 4x the reference's time), enforced by the judge)."""
 PLUS_BENCHMARKS = ("humanevalplus", "mbppplus")
+PlusMemory = Annotated[
+    int,
+    typer.Option(
+        "--memory",
+        help="MiB of memory per container (EvalPlus's own limit: 4 GiB).",
+        rich_help_panel=SANDBOX,
+    ),
+]
+ModelMemory = Annotated[
+    int | None,
+    typer.Option(
+        "--memory",
+        help="MiB of memory per container.",
+        show_default=f"{EVAL_MEMORY_MB}; HumanEval+/MBPP+: {EVALPLUS_MEMORY_MB}",
+        rich_help_panel=SANDBOX,
+    ),
+]
 
 Samples = Annotated[
     Path | None,
@@ -232,7 +251,7 @@ def _plus_command(name: str, summary: str):
         k: Ks = DEFAULT_KS,
         workers: Workers = None,
         timeout: PlusTimeout = PLUS_FLOOR_S,
-        memory: Memory = EVAL_MEMORY_MB,
+        memory: PlusMemory = EVALPLUS_MEMORY_MB,
         canonical: Canonical = False,
         cache_dir: CacheDir = None,
         ray: Ray = None,
@@ -329,7 +348,7 @@ def model(
     workers: Workers = None,
     timeout: ModelTimeout = None,
     cpu_timeout: CpuTimeout = EVAL_CPU_TIMEOUT_S,
-    memory: Memory = EVAL_MEMORY_MB,
+    memory: ModelMemory = None,
     split: Split = "test",
     cache_dir: CacheDir = None,
     ray: Ray = None,
@@ -353,6 +372,9 @@ def model(
     if benchmark in PLUS_BENCHMARKS:
         timeout = PLUS_FLOOR_S if timeout is None else timeout
         cpu_timeout = timeout
+        memory = EVALPLUS_MEMORY_MB if memory is None else memory
+    elif memory is None:
+        memory = EVAL_MEMORY_MB
     elif timeout is None:
         timeout = EVAL_TIMEOUT_S
     eval_config = _eval_config(k, workers, (timeout, cpu_timeout), memory, ray)

@@ -87,3 +87,57 @@ def test_large_answers_agree_with_evalplus(runner_image, tmp_path):
     assert not seen[("HumanEval/15", "wrong_large")] and not seen[("HumanEval/130", "wrong_large")]
     assert not seen[("HumanEval/15", "crash_large")]
     assert all(r["base_status"] == "pass" for r in mine.values())
+
+
+# MBPP+'s Mbpp/255 returns every combination with replacement: on its largest input, 1.6
+# million tuples. Such an answer crosses as the digest of its binary form; these inputs keep it
+# to about 10,000 tuples (still that path) so CI stays cheap.
+NESTED_INPUTS = [[["A", "B", "C"], 2], [["A", "B", "C", "D", "E"], 20], [[1.0, 2.0, 3.0, 4.0], 40]]
+NESTED_WRAPPERS = {
+    "good": "",
+    "wrong_large": "    if n > 10:\n        out = out[:-1]\n",
+    "lists_large": "    if n > 10:\n        out = [list(t) for t in out]\n",  # != tuples
+    "ints_large": (  # == the float tuples: the digests differ, the values are equal
+        "    if n > 10:\n        out = [tuple(int(x) if isinstance(x, float) else x"
+        " for x in t) for t in out]\n"
+    ),
+}
+
+
+def test_huge_nested_answers_agree_with_evalplus(runner_image, tmp_path):
+    raw = resources.files("factory.evaluate.benchmarks") / "data" / "MbppPlus.jsonl.gz"
+    for line in gzip.decompress(raw.read_bytes()).decode("utf-8").splitlines():
+        record = json.loads(line)
+        if record["task_id"] == "Mbpp/255":
+            break
+    record["plus_input"] = NESTED_INPUTS
+    data = tmp_path / "mbppplus.jsonl"
+    data.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    entry = record["entry_point"]
+    reference = record["canonical_solution"]
+    samples = [
+        {
+            "task_id": "Mbpp/255",
+            "solution": f"{reference}\n_reference = {entry}\n\ndef {entry}(l, n):\n"
+            f"    out = _reference(l, n)\n{wrapper}    return out\n",
+        }
+        for wrapper in NESTED_WRAPPERS.values()
+    ]
+    samples_path = write_samples(tmp_path / "samples.jsonl", samples)
+
+    theirs, _ = run_evalplus("mbpp", data, samples_path, tmp_path / "evalplus-cache")
+    _, mine = ours("mbppplus", data, samples_path, runner_image, tmp_path)
+    verdicts = {}
+    for (_, index), result in sorted(mine.items()):
+        kind = list(NESTED_WRAPPERS)[index]
+        theirs_passed = all(
+            theirs[("Mbpp/255", index)][f"{part}_status"] == "pass" for part in ("base", "plus")
+        )
+        assert result["passed"] == theirs_passed, (kind, result, theirs[("Mbpp/255", index)])
+        verdicts[kind] = result["passed"]
+    assert verdicts == {
+        "good": True,
+        "wrong_large": False,
+        "lists_large": False,
+        "ints_large": True,
+    }

@@ -138,3 +138,19 @@ def test_oracles_match_evalplus_own_functions():
         assert by_entry.get(entry, "set_eq") == "set_eq"
     for entry in theirs.MBPP_OUTPUT_NOT_NONE_TASKS:
         assert by_entry[entry] == "not_none"
+
+
+def test_huge_nested_answers_are_digested_from_their_binary_form():
+    shared = ["ab", "cd"]
+    answer = [tuple(shared) for _ in range(rules.HUGE_ITEMS)]
+    rebuilt = [("a" + "b", "c" + "d") for _ in range(rules.HUGE_ITEMS)]  # no string shared
+    assert rules.digest_scheme(answer) == "marshal"
+    assert rules.digest_scheme(list(range(rules.HUGE_ITEMS))) == "json"  # flat: json at once
+    assert rules.digest_scheme(answer[:10]) == "json"
+    digest = rules.answer_digest(answer, "marshal", reference=True)
+    assert rules.answer_digest(rebuilt, "marshal") == digest
+    as_lists = [list(t) for t in answer]  # unequal in EvalPlus too: other bytes
+    assert rules.answer_digest(as_lists, "marshal")[0] != digest[0]
+    with_nan = [*answer[:-1], (math.nan,)]
+    assert rules.answer_digest(with_nan, "marshal", reference=True) is None  # nan != nan
+    assert rules.answer_digest("not a list", "marshal") is None

@@ -28,8 +28,12 @@ from factory.evaluate.benchmarks.evalplus_programs import (
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 REFERENCE_OUTPUT_BYTES = 64 * 1024 * 1024
+EVALPLUS_MEMORY_MB = 4096
+"""Memory per sample for HumanEval+ / MBPP+: EvalPlus's own default, min(4 GiB, the system's),
+since a correct answer can need more than a gigabyte (MBPP+'s Mbpp/255 returns 1.6 million
+tuples); with less, such samples would fail here and pass there."""
 
 
 class ExpectedOutputs(BaseModel):
@@ -75,7 +79,10 @@ async def compute(bench: EvalPlusBenchmark, pool_config) -> ExpectedOutputs:
     from sandbox import SandboxPool
 
     started = time.monotonic()
-    limits = pool_config.limits.model_copy(update={"output_limit_bytes": REFERENCE_OUTPUT_BYTES})
+    memory = max(pool_config.limits.memory_mb, EVALPLUS_MEMORY_MB)  # the reference must finish
+    limits = pool_config.limits.model_copy(
+        update={"output_limit_bytes": REFERENCE_OUTPUT_BYTES, "memory_mb": memory}
+    )
     config = pool_config.model_copy(update={"limits": limits})
     outputs: dict[str, dict[str, list]] = {}
     failures: list[str] = []

@@ -81,11 +81,22 @@ for _part in ("base", "plus"):
             _elapsed = _time.perf_counter() - _start
         if _NOT_NONE:
             _value = _value is not None
-        try:
-            _text = dumps(_value)
-        except (TypeError, ValueError, RecursionError):
-            _text = None
-        if _text is not None and (len(_text) > _BIG or _used + len(_text) > _TOTAL):
+        _text = None
+        _huge = digest_scheme(_value) == "marshal"
+        if _huge:  # a huge nested list: digested slice by slice, never written out whole
+            _found = answer_digest(_value, "marshal", True) if _ORACLE is None else None
+            if _found is not None:
+                _text = json.dumps(
+                    {"sha256": _found[0], "floats": is_floats(_value), "chars": _found[1],
+                     "scheme": "marshal"}
+                )
+        else:
+            try:
+                _text = dumps(_value)
+            except (TypeError, ValueError, RecursionError):
+                _text = None
+        _long = _text is not None and (len(_text) > _BIG or _used + len(_text) > _TOTAL)
+        if _long and not _huge:
             if _ORACLE is None and "nan" not in _text:
                 _digest = _hashlib.sha256(_text.encode("utf-8")).hexdigest()
                 _text = json.dumps(
@@ -93,6 +104,7 @@ for _part in ("base", "plus"):
                 )
             else:
                 _text = None
+        _value = None
         _used += len(_text or "")
         _result[_part].append(_text)
         _result[_part + "_time"].append(_elapsed)
@@ -257,7 +269,8 @@ def _invoke_large(part, index, inp, limit, remaining, digest):
     # a value, tolerance and all). A match means the same text as the expected answer's.
     box = [inp]
     timeout = min(limit + 1.0, remaining)
-    results = judge.call("__evalplus_digest__", box, [limit], timeout_s=timeout)
+    scheme = digest.get("scheme", "json")
+    results = judge.call("__evalplus_digest__", box, [limit], scheme, timeout_s=timeout)
     _TASK["inputs"][part][index] = box[0]
     result = results[0] if type(results) is list and len(results) == 1 else None
     if type(result) is tuple and len(result) == 2 and result[0] == "digest":
@@ -298,10 +311,10 @@ _LARGE = _Large()
 
 def _matches_digest(out, record):
     try:
-        text = dumps(out)
+        found = answer_digest(out, record.get("scheme", "json"))
     except Exception:
         return False
-    return _hashlib.sha256(text.encode("utf-8")).hexdigest() == record["sha256"]
+    return found is not None and found[0] == record["sha256"]
 
 
 def _failure(part, index, shown, exp, reason, actual=None):
@@ -611,22 +624,23 @@ namedtuple as a tuple), which compare equal in EvalPlus too, and, for the "not N
 whether the answer is not None (a ``re.Match`` cannot cross as plain data).
 ``__evalplus_fresh__`` runs the program again in a new namespace before the plus inputs;
 ``__evalplus_digest__`` (:data:`DIGEST_DRIVER`, for tasks with answers too large to ship) runs
-one input and returns the sha256 of its answer's JSON text, keeping the answer for
+one input and returns the sha256 of its answer's text (JSON, or for a huge nested list the
+binary form of its slices: ``evalplus_rules.answer_digest``), keeping the answer for
 ``__evalplus_last__``."""
 
 DIGEST_DRIVER = """\
 import hashlib as _hashlib
-def __evalplus_digest__(inputs, limits):
+def __evalplus_digest__(inputs, limits, scheme="json"):
     global _last
     results = __evalplus_batch__(inputs, limits)
     if len(results) != 1 or results[0][0] != "ok":
         return results
     _last = results[0][1]
     try:
-        text = dumps(_last)
+        found = answer_digest(_last, scheme)
     except Exception:
-        return [("digest", "")]
-    return [("digest", _hashlib.sha256(text.encode("utf-8")).hexdigest())]
+        found = None
+    return [("digest", "" if found is None else found[0])]
 """
 
 ENTRY_POINTS = [
