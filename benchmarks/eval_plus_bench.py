@@ -90,12 +90,18 @@ def run_plus(args, machine, load, runner_image) -> None:
 
 def time_codefactory(name, samples, cache_dir, workers, image):
     from factory.evaluate.benchmarks import load_benchmark
+    from factory.evaluate.benchmarks.evalplus_expected import EVALPLUS_MEMORY_MB
     from factory.evaluate.runner import EvalConfig, evaluate_file
     from sandbox import Limits, PoolConfig
 
     bench = load_benchmark(name, cache_dir=cache_dir)
     config = EvalConfig(
-        pool=PoolConfig(workers=workers, image=image, limits=Limits(timeout_s=4.0)), ks=[1]
+        pool=PoolConfig(
+            workers=workers,
+            image=image,
+            limits=Limits(timeout_s=4.0, memory_mb=EVALPLUS_MEMORY_MB),
+        ),
+        ks=[1],
     )
     out = samples.with_name(samples.stem + f"-{name}-ours.jsonl")
     started = time.perf_counter()

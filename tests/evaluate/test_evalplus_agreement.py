@@ -24,6 +24,7 @@ from importlib import resources
 import pytest
 
 from factory.evaluate.benchmarks import load_benchmark
+from factory.evaluate.benchmarks.evalplus_expected import EVALPLUS_MEMORY_MB
 from factory.evaluate.runner import EvalConfig, evaluate_file
 from sandbox import Limits, PoolConfig
 from sandbox.aio import run
@@ -161,7 +162,12 @@ def keyed(samples, kinds):
 def ours(name, data, samples_path, runner_image, tmp_path):
     bench = load_benchmark(name, data=data, cache_dir=tmp_path / "cache")
     config = EvalConfig(
-        pool=PoolConfig(workers=2, image=runner_image, limits=Limits(timeout_s=4.0)), ks=[1]
+        pool=PoolConfig(
+            workers=2,
+            image=runner_image,
+            limits=Limits(timeout_s=4.0, memory_mb=EVALPLUS_MEMORY_MB),
+        ),
+        ks=[1],
     )
     out = tmp_path / f"{name}-results.jsonl"
     summary = run(evaluate_file(bench, samples_path, config, out))
