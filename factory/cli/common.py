@@ -13,6 +13,24 @@ from factory.errors import ConfigError, describe_validation_error
 M = TypeVar("M", bound=BaseModel)
 
 stderr = Console(stderr=True)
+_results = None
+
+
+def results():
+    """Where a command writes its result (JSON on stdout): the process's real stdout, even
+    while :func:`library_stdout_to_stderr` has pointed ``sys.stdout`` elsewhere."""
+    return _results or sys.stdout
+
+
+def library_stdout_to_stderr() -> None:
+    """Points ``sys.stdout`` at stderr for the rest of the run, keeping the real stdout for
+    :func:`results`. Ray's driver prints what the cluster reports (a node marked dead, say)
+    on ``sys.stdout`` from a thread of its own; that must not land inside the JSON a command
+    prints for a pipe or a file."""
+    global _results
+    if _results is None:
+        _results = sys.stdout
+        sys.stdout = sys.stderr
 
 
 def build_config(model: type[M], flag_names: dict[str, str] | None = None, **values: Any) -> M:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from factory.cli.common import build_config, fail, stderr
+from factory.cli.common import build_config, fail, results, stderr
 from factory.cli.options import (
     MODEL,
     SANDBOX,
@@ -395,7 +395,7 @@ def model(
                 generation_progress=reporter,
             )
         )
-    print(summary.model_dump_json())
+    print(summary.model_dump_json(), file=results())
 
 
 def _evaluate(
@@ -439,7 +439,7 @@ def _evaluate(
             summary = run_async(evaluate_canonical(bench, config, out, reporter))
         else:
             summary = run_async(evaluate_file(bench, samples, config, out, reporter))
-    print(summary.model_dump_json())
+    print(summary.model_dump_json(), file=results())
 
 
 def _eval_config(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from factory.cli.common import build_config, stderr
+from factory.cli.common import build_config, results, stderr
 from factory.cli.options import (
     ApiKey,
     BaseUrl,
@@ -160,7 +160,7 @@ def generate(
         )
     )
     unused = {name for name in ("focus_weights", "seed_snippets") if getattr(report, name) is None}
-    print(report.model_dump_json(exclude=unused))
+    print(report.model_dump_json(exclude=unused), file=results())
     if report.focus_weights:
         weights = ", ".join(f"{cell} x{weight}" for cell, weight in report.focus_weights.items())
         stderr.print(f"focus weights: {weights}", markup=False, highlight=False)

@@ -34,6 +34,10 @@ def main() -> None:
     from sandbox.aio import Terminated
     from sandbox.errors import SandboxError
 
+    if any(arg == "--ray" or arg.startswith("--ray=") for arg in sys.argv[1:]):
+        from factory.cli.common import library_stdout_to_stderr
+
+        library_stdout_to_stderr()
     try:
         app()
     except (FactoryError, SandboxError) as exc:

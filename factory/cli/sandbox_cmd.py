@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from factory.cli.common import fail, stderr
+from factory.cli.common import fail, results, stderr
 from factory.cli.options import (
     CpuTimeout,
     Image,
@@ -144,7 +144,7 @@ def _run_batch(jobs: Path, out: Path | None, config, cluster=None) -> None:
 
     total = count_and_validate(jobs)  # the only full check: before --out is opened
     tally = BatchTally()
-    handle = open(out, "w", encoding="utf-8") if out else sys.stdout
+    handle = open(out, "w", encoding="utf-8") if out else results()
     progress = Progress(
         TextColumn("sandbox"),
         BarColumn(),
