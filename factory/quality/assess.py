@@ -38,7 +38,7 @@ from factory.quality.static import StaticReport, check_static
 from sandbox.models import CoverageReport, Job, Result, Status, Variant
 
 MIN_MUTANT_TIMEOUT_S = 2.0
-MIN_MUTANT_CPU_S = 0.5
+MIN_MUTANT_CPU_S = 0.1
 MUTANT_TIMEOUT_FACTOR = 5.0
 
 
@@ -120,8 +120,13 @@ async def assess(
     if run.stop() or config.max_mutants == 0:
         return run.finish(started)
 
-    if one_job:  # the mutants ran in the same job, each under a CPU budget
-        timeout_s = mutant_cpu_budget(config, baseline.cpu_s)
+    if one_job:  # the mutants ran in the same job, each under the CPU budget the job gave
+        budgets = [
+            result.cpu_budget_s
+            for key, result in results.items()
+            if key.startswith("mutant:") and result.cpu_budget_s is not None
+        ]
+        timeout_s = budgets[0] if budgets else mutant_cpu_budget(config, baseline.cpu_s)
     else:
         timeout_s = min(
             config.mutant_timeout_s,
@@ -145,14 +150,15 @@ async def assess(
     return run.finish(started)
 
 
-def mutant_cpu_budget(config: QualityConfig, baseline_cpu_s: float) -> float:
-    """CPU seconds a mutant may use: a few times what the real solution's session used.
+def mutant_cpu_budget(config: QualityConfig, reference_cpu_s: float) -> float:
+    """CPU seconds a mutant may use: a few times what the real solution's run costs where the
+    mutants run (the job measures it once, in the same session, and says the budget it gave).
 
     Measured by the kernel, not the clock, so the budget needs no floor for a loaded machine;
-    ``MIN_MUTANT_CPU_S`` only keeps pytest's own start-up from deciding.
+    ``MIN_MUTANT_CPU_S`` only keeps the accounting's own noise from deciding.
     """
     return min(
-        config.mutant_timeout_s, max(MIN_MUTANT_CPU_S, MUTANT_TIMEOUT_FACTOR * baseline_cpu_s)
+        config.mutant_timeout_s, max(MIN_MUTANT_CPU_S, MUTANT_TIMEOUT_FACTOR * reference_cpu_s)
     )
 
 
