@@ -7,8 +7,8 @@
 Order, cheapest first: static checks and the hollow-test counts (no sandbox), then the sandbox:
 the real solution under coverage, the trivial stand-ins, the emptied module and the mutants,
 all in ONE sandbox job (the job process prepares pytest once and runs each in a fresh forked
-child; a mutant's CPU budget is a few times the real solution's CPU time, and a mutant stopped
-by it counts as killed, as a timeout always did). Mutants whose compiled code equals the
+child; a mutant's CPU budget is a few times the CPU time of the real solution's own run in that
+shared session, and a mutant stopped by it counts as killed, as a timeout always did). Mutants whose compiled code equals the
 original's or another mutant's are recorded and never run. With ``fail_fast`` a failed check
 skips the later stages' verdicts; their checks are recorded as not evaluated (``passed=None``).
 ``one_job=False`` runs each variant as a job of its own under wall-clock limits, as before:
