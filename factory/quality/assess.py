@@ -180,6 +180,8 @@ async def _run_one_job(
     }
     # The do-nothing solutions and the emptied module keep today's limit: they are judged on
     # whether they pass, and a budget tied to the real solution's time would change nothing.
+    # A do-nothing solution has failed at its first failing test (like a mutant, it stops
+    # there); the emptied module runs every test, since the ones that pass are its finding.
     variants = [
         Variant(
             id=f"trivial:{name}",
@@ -187,6 +189,7 @@ async def _run_one_job(
             timeout_s=wall,
             cpu_timeout_s=wall,
             cpu_floor_s=wall,
+            stop_at_first_failure=True,
         )
         for name, code in trivial.items()
     ]
