@@ -102,6 +102,12 @@ class BaselineEnd(_Event):
     cpu_s: float = Field(ge=0, allow_inf_nan=False)
 
 
+class ReferenceEnd(_Event):
+    event: Literal["reference_end"]
+    cpu_s: float = Field(ge=0, allow_inf_nan=False)
+    passed: bool
+
+
 class VariantStart(_Event):
     event: Literal["variant_start"]
     cpu_budget_s: float = Field(ge=0, allow_inf_nan=False)
@@ -134,6 +140,7 @@ Event = Annotated[
     | Coverage
     | Report
     | BaselineEnd
+    | ReferenceEnd
     | VariantStart
     | VariantSkipped
     | VariantEnd,

@@ -53,8 +53,10 @@ class Variant(BaseModel):
 
     The job process prepares once (pytest imported, tests checked), runs ``solution`` first,
     then each variant in a fresh forked child of its own, in its own directory, with its own
-    CPU budget: ``cpu_factor`` times the CPU time the job's own solution took, at least
-    ``cpu_floor_s``, at most ``cpu_timeout_s``, and ``timeout_s`` of wall-clock time. Variants
+    CPU budget: ``cpu_factor`` times the CPU time the job's own solution takes when run the way
+    a variant is (same session, no coverage; the coverage session's time if that run does not
+    pass), at least ``cpu_floor_s``, at most ``cpu_timeout_s``, and ``timeout_s`` of
+    wall-clock time (``Result.cpu_budget_s`` says the budget it got). Variants
     run only if the job's own solution passed. ``line``: run only if the job's own solution,
     measured under coverage, executed that line of it (a change there cannot matter otherwise);
     ``min_line_rate`` / ``min_branch_rate``: run only if that coverage reached these rates.
@@ -227,6 +229,7 @@ class Result(BaseModel):
         None, description="which limit ended the job, if one did"
     )
     cpu_s: float = Field(0.0, ge=0, description="CPU seconds the job's processes used")
+    cpu_budget_s: float | None = Field(None, ge=0, description="a variant's CPU budget")
     variants: list[Result] = Field(
         default_factory=list, description="one per variant that ran, in the job's order"
     )

@@ -135,6 +135,7 @@ def _classify_with_variants(
             limit_s,
             output_limit,
         )
+        one.cpu_budget_s = budget
         result.variants.append(one)
     return result
 

@@ -7,8 +7,8 @@
 Order, cheapest first: static checks and the hollow-test counts (no sandbox), then the sandbox:
 the real solution under coverage, the trivial stand-ins, the emptied module and the mutants,
 all in ONE sandbox job (the job process prepares pytest once and runs each in a fresh forked
-child; a mutant's CPU budget is a few times the real solution's CPU time, and a mutant stopped
-by it counts as killed, as a timeout always did). Mutants whose compiled code equals the
+child; a mutant's CPU budget is a few times the CPU time of the real solution's own run in that
+shared session, and a mutant stopped by it counts as killed, as a timeout always did). Mutants whose compiled code equals the
 original's or another mutant's are recorded and never run. With ``fail_fast`` a failed check
 skips the later stages' verdicts; their checks are recorded as not evaluated (``passed=None``).
 ``one_job=False`` runs each variant as a job of its own under wall-clock limits, as before:
@@ -38,7 +38,7 @@ from factory.quality.static import StaticReport, check_static
 from sandbox.models import CoverageReport, Job, Result, Status, Variant
 
 MIN_MUTANT_TIMEOUT_S = 2.0
-MIN_MUTANT_CPU_S = 0.5
+MIN_MUTANT_CPU_S = 0.1
 MUTANT_TIMEOUT_FACTOR = 5.0
 
 
@@ -120,8 +120,13 @@ async def assess(
     if run.stop() or config.max_mutants == 0:
         return run.finish(started)
 
-    if one_job:  # the mutants ran in the same job, each under a CPU budget
-        timeout_s = mutant_cpu_budget(config, baseline.cpu_s)
+    if one_job:  # the mutants ran in the same job, each under the CPU budget the job gave
+        budgets = [
+            result.cpu_budget_s
+            for key, result in results.items()
+            if key.startswith("mutant:") and result.cpu_budget_s is not None
+        ]
+        timeout_s = budgets[0] if budgets else mutant_cpu_budget(config, baseline.cpu_s)
     else:
         timeout_s = min(
             config.mutant_timeout_s,
@@ -145,14 +150,15 @@ async def assess(
     return run.finish(started)
 
 
-def mutant_cpu_budget(config: QualityConfig, baseline_cpu_s: float) -> float:
-    """CPU seconds a mutant may use: a few times what the real solution's session used.
+def mutant_cpu_budget(config: QualityConfig, reference_cpu_s: float) -> float:
+    """CPU seconds a mutant may use: a few times what the real solution's run costs where the
+    mutants run (the job measures it once, in the same session, and says the budget it gave).
 
     Measured by the kernel, not the clock, so the budget needs no floor for a loaded machine;
-    ``MIN_MUTANT_CPU_S`` only keeps pytest's own start-up from deciding.
+    ``MIN_MUTANT_CPU_S`` only keeps the accounting's own noise from deciding.
     """
     return min(
-        config.mutant_timeout_s, max(MIN_MUTANT_CPU_S, MUTANT_TIMEOUT_FACTOR * baseline_cpu_s)
+        config.mutant_timeout_s, max(MIN_MUTANT_CPU_S, MUTANT_TIMEOUT_FACTOR * reference_cpu_s)
     )
 
 
@@ -174,6 +180,8 @@ async def _run_one_job(
     }
     # The do-nothing solutions and the emptied module keep today's limit: they are judged on
     # whether they pass, and a budget tied to the real solution's time would change nothing.
+    # A do-nothing solution has failed at its first failing test (like a mutant, it stops
+    # there); the emptied module runs every test, since the ones that pass are its finding.
     variants = [
         Variant(
             id=f"trivial:{name}",
@@ -181,6 +189,7 @@ async def _run_one_job(
             timeout_s=wall,
             cpu_timeout_s=wall,
             cpu_floor_s=wall,
+            stop_at_first_failure=True,
         )
         for name, code in trivial.items()
     ]

@@ -24,7 +24,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from _pytest._code import ExceptionInfo
 from _pytest.assertion import rewrite
 from _pytest.config import _prepareconfig
 from _pytest.main import ExitCode, Session
@@ -81,9 +80,9 @@ class Prepared:
         the session is over."""
         config, session = self.config, self.session
         self.relay.target = events
-        # A variant's tracebacks are left out of its events (``Tagged``): the cheapest style
-        # to build them, the same crash messages.
-        config.option.tbstyle = "native"
+        # A variant's tracebacks are left out of its events (``Tagged``): the style that builds
+        # none (no source read for any frame), the same crash messages.
+        config.option.tbstyle = "no"
         if stop_at_first_failure:
             config.option.maxfail = 1
         sys.path.insert(0, self.where)
@@ -100,9 +99,13 @@ class Prepared:
             except session.Failed:
                 session.exitstatus = ExitCode.TESTS_FAILED
             except (KeyboardInterrupt, pytest.exit.Exception) as exc:
+                # A collection error ends up here too (pytest's ``Interrupted``). pytest.main
+                # would now call ``pytest_keyboard_interrupt``, whose built-in implementations
+                # only print (the terminal's: a long traceback of pytest's own frames, tens of
+                # milliseconds, for its summary) or stop capturing (off here, ``-s``); a
+                # variant's terminal output is read by nothing, so it is not called.
                 code = getattr(exc, "returncode", None)
                 session.exitstatus = code if code is not None else ExitCode.INTERRUPTED
-                config.hook.pytest_keyboard_interrupt(excinfo=ExceptionInfo.from_current())
             except BaseException:
                 session.exitstatus = ExitCode.INTERNAL_ERROR
             config.hook.pytest_sessionfinish(session=session, exitstatus=session.exitstatus)

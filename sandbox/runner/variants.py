@@ -4,10 +4,14 @@ solutions, emptied module and mutants), each in a fresh forked child with its ow
 Why one job: each variant as a job of its own pays a round trip to the host, a container
 clean-up and a wall-clock limit with a floor high enough for a loaded machine. Here the job
 process, which already has pytest and its plugins imported and the tests checked, forks one
-child per variant. The job's own solution runs first (under coverage when asked); its CPU
-time sets every variant's budget (``cpu_factor`` x, at least ``cpu_floor_s``, at most
-``cpu_timeout_s``), so a mutant that loops is stopped after a few multiples of what the real
-solution needed, measured by the kernel's accounting (``cputime.py``), not by the clock. Each
+child per variant. The job's own solution runs first (under coverage when asked), then once
+more the way a variant runs, in the variants' own session without coverage (the reference):
+that run's CPU time sets every variant's budget (``cpu_factor`` x, at least ``cpu_floor_s``,
+at most ``cpu_timeout_s``), so a mutant that loops is stopped after a few multiples of what the
+real solution needs in the same place, measured by the kernel's accounting (``cputime.py``),
+not by the clock. (The session under coverage costs several times a variant's run: the start
+of pytest, the tracer, the analysis; it is the basis only if the reference run does not pass
+cleanly.) The reference runs only for variants whose budget it can change. Each
 child runs in a fresh copy of the job's files, and after it ends every process it left is
 killed and the scratch space and its copy emptied, so no variant sees another's effects. A
 variant whose ``line`` the job's own solution never executed is not run.
@@ -114,17 +118,21 @@ def run_all(
     shared = _prepare(job, reporter) if reporter is not None else None
     passed: set[str] = set()  # variants that passed
     some_passed: set[str] = set()  # variants of which at least one test passed
+    reference: float | None = None  # the job's own solution's CPU time as a variant
     for index, variant in enumerate(job["variants"]):
         name = variant["id"]
         why = _not_worth_running(variant, baseline, executed_missing, passed, some_passed)
         if why:
             events.emit(event="variant_skipped", variant=name, why=why)
             continue
+        where = shared.where if shared else os.path.join(VARIANTS_DIR, str(index))
+        if reference is None and float(variant["cpu_floor_s"]) < float(variant["cpu_timeout_s"]):
+            reference = _reference(job, variant, events, pristine, where, shared or session, keep)
+        basis = baseline.cpu_s if reference is None or reference < 0 else reference
         budget = min(
             float(variant["cpu_timeout_s"]),
-            max(float(variant["cpu_floor_s"]), float(variant["cpu_factor"]) * baseline.cpu_s),
+            max(float(variant["cpu_floor_s"]), float(variant["cpu_factor"]) * basis),
         )
-        where = shared.where if shared else os.path.join(VARIANTS_DIR, str(index))
         events.emit(event="variant_start", variant=name, cpu_budget_s=round(budget, 3))
         outcome = _run_child(
             lambda facts, v=variant, d=where: _variant_session(
@@ -148,6 +156,30 @@ def run_all(
             passed.add(name)
         if outcome.any_test_passed:
             some_passed.add(name)
+
+
+def _reference(job, variant, events, pristine, where, session, keep) -> float:
+    """The CPU time of the job's own solution run the way ``variant`` will run (the same
+    session, no coverage), the basis of the variants' budgets; -1 if that run did not pass
+    cleanly (tests that depend on what ran before them measure nothing like a variant there,
+    and the session under coverage, which costs more, is the basis instead)."""
+    own = {"id": "reference", "solution": job["solution"]}
+    outcome = _run_child(
+        lambda facts: _variant_session(job, own, _Dropped(), facts, pristine, where, session),
+        cpu_budget=float(variant["cpu_timeout_s"]),
+        wall_s=float(variant["timeout_s"]),
+        keep=keep,
+    )
+    _wipe(where)
+    events.emit(event="reference_end", cpu_s=round(outcome.cpu_s, 4), passed=outcome.passed_cleanly)
+    return outcome.cpu_s if outcome.passed_cleanly else -1.0
+
+
+class _Dropped:
+    """The events of the reference run: only its facts (passed cleanly or not) are kept."""
+
+    def emit(self, **event) -> None:
+        pass
 
 
 def _not_worth_running(

@@ -3,7 +3,10 @@
 A busy loop is stopped when the CPU time of all its processes reaches the budget, however much
 wall-clock time that takes on a loaded machine; a slow but correct solution passes at 1 worker
 and at 2 with CPU hogs running beside the containers; code that sleeps is stopped by the
-wall-clock limit. The result says which limit ended each job and how much CPU it used.
+wall-clock limit. The result says which limit ended each job and how much CPU it used. The same
+holds for the variants of one job (the quality gates' mutants): a slow mutant that passes within
+its budget (a few times what the real solution costs where the mutants run) passes beside the
+hogs too, and one that loops is stopped at that budget.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import time
 
 import pytest
 
-from sandbox import Job, Limits, PoolConfig, Status
+from sandbox import Job, Limits, PoolConfig, Status, Variant
 from sandbox.blocking import BlockingPool
 
 pytestmark = pytest.mark.docker
@@ -96,3 +99,68 @@ def test_same_verdicts_at_one_worker_and_at_two_beside_cpu_hogs(runner_image):
         assert run["sleeps"].cpu_s < 0.5
         assert f"the {SLEEPER_WALL_S:g} s time limit" in run["sleeps"].error
     assert loaded_wall < WALL_S
+
+
+# About 0.06 s of CPU for the real solution's tests; the slow variant does 2.5 times the work.
+VARIANT_WORK = (
+    "def work(x):\n    total = sum(i * i for i in range({n}))\n    return x * x + total * 0\n"
+)
+VARIANT_FACTOR = 5.0
+
+
+def _variant_verdicts(image: str, workers: int) -> list:
+    job = Job(
+        id="variants",
+        solution=VARIANT_WORK.format(n=600_000),
+        tests=TESTS,
+        coverage=True,
+        timeout_s=WALL_S,
+        variants=[
+            Variant(
+                id=name,
+                solution=code,
+                cpu_factor=VARIANT_FACTOR,
+                cpu_floor_s=0.05,
+                cpu_timeout_s=10,
+                timeout_s=WALL_S,
+            )
+            for name, code in (
+                ("slow_but_correct", VARIANT_WORK.format(n=1_500_000)),
+                ("wrong", SOLUTIONS["wrong"]),
+                ("busy_loop", SOLUTIONS["busy_loop"]),
+            )
+        ],
+    )
+    jobs = [job.model_copy(update={"id": f"variants-{i}"}) for i in range(workers)]
+    limits = Limits(timeout_s=WALL_S, cpu_timeout_s=WALL_S)
+    with BlockingPool(PoolConfig(workers=workers, image=image, limits=limits)) as pool:
+        return list(pool.run_many(jobs))
+
+
+def test_variant_budgets_give_the_same_verdicts_beside_cpu_hogs(runner_image):
+    alone = _variant_verdicts(runner_image, 1)
+    stop = multiprocessing.Event()
+    hogs = [multiprocessing.Process(target=_hog, args=(stop,), daemon=True) for _ in range(2)]
+    for hog in hogs:
+        hog.start()
+    try:
+        loaded = _variant_verdicts(runner_image, 2)
+    finally:
+        stop.set()
+        for hog in hogs:
+            hog.join(timeout=10)
+    for result in alone + loaded:
+        assert result.status == Status.PASSED, result.error
+        by_id = {variant.id: variant for variant in result.variants}
+        outcomes = {name: (v.status, v.limit) for name, v in by_id.items()}
+        assert outcomes == {
+            "slow_but_correct": (Status.PASSED, None),
+            "wrong": (Status.FAILED, None),
+            "busy_loop": (Status.TIMEOUT, "cpu"),
+        }, {name: v.error for name, v in by_id.items()}
+        budget = by_id["busy_loop"].cpu_budget_s
+        assert by_id["slow_but_correct"].cpu_budget_s == budget
+        # a few times the real solution's run where the variants run, not its session under
+        # coverage (which traces every line the generator runs, several times the cost)
+        assert 0.05 < budget < VARIANT_FACTOR * result.cpu_s, (budget, result.cpu_s)
+        assert budget <= by_id["busy_loop"].cpu_s < budget + 0.5
