@@ -22,6 +22,7 @@ checks decide. The judge program is exposed to the module ``judge`` (:class:`Jud
 from __future__ import annotations
 
 import builtins
+import functools
 import os
 import select
 import signal
@@ -325,12 +326,19 @@ def _syntax_message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+@functools.lru_cache(maxsize=2)
+def _compiled_judge(source: str) -> types.CodeType:
+    """The judge program's code, compiled once for every candidate of a batch (a code object
+    is immutable: each candidate's run executes it in a fresh namespace)."""
+    return compile(source, "<judge>", "exec", dont_inherit=True)
+
+
 def run_judge(job: dict, candidate: Candidate, events, pytest_runner, excerpt) -> None:
     """Loads the candidate program, then runs the judge program; emits what happened."""
     import traceback
 
     try:
-        judge_code = compile(job["tests"], "<judge>", "exec", dont_inherit=True)
+        judge_code = _compiled_judge(job["tests"])
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         events.emit(
             event="exception",
