@@ -107,7 +107,8 @@ def _check_files(files: dict[str, str]) -> dict[str, str]:
 
 
 class BatchCandidate(BaseModel):
-    """Another candidate judged by a trusted-mode job's judge program in the same job.
+    """Another candidate judged in the same trusted-mode job, by the job's judge program or
+    its own (``tests``, ``entry_points``: another task of the same benchmark).
 
     It is judged exactly as a job of its own with the job's tests, entry points and limits
     would be (``sandbox/runner/trusted_batch.py``): in a fresh process, with its own CPU
@@ -125,11 +126,23 @@ class BatchCandidate(BaseModel):
     id: str = Field(min_length=1, max_length=512)
     solution: str | None = None
     files: dict[str, str] = Field(default_factory=dict)
+    tests: str | None = Field(None, description="its own judge program (None: the job's)")
+    entry_points: list[str] | None = Field(
+        None, max_length=256, description="the functions its judge calls (None: the job's)"
+    )
 
     @field_validator("files")
     @classmethod
     def _relative_paths(cls, files: dict[str, str]) -> dict[str, str]:
         return _check_files(files)
+
+    @field_validator("entry_points")
+    @classmethod
+    def _identifiers(cls, names: list[str] | None) -> list[str] | None:
+        for name in names or []:
+            if not name.isidentifier():
+                raise ValueError(f"an entry point must be a Python identifier: {name!r}")
+        return names
 
 
 class Job(BaseModel):
@@ -184,8 +197,8 @@ class Job(BaseModel):
     candidates: list[BatchCandidate] = Field(
         default_factory=list,
         max_length=256,
-        description="trusted mode: more candidates judged by the same judge program in this "
-        "one job, each as a job of its own would judge it (one Result each)",
+        description="trusted mode: more candidates judged in this one job, each as a job of "
+        "its own with the same limits would judge it (one Result each)",
     )
 
     @field_validator("files")
@@ -213,6 +226,10 @@ class Job(BaseModel):
                     "id": candidate.id,
                     "solution": self.solution if candidate.solution is None else candidate.solution,
                     "files": candidate.files,
+                    "tests": self.tests if candidate.tests is None else candidate.tests,
+                    "entry_points": self.entry_points
+                    if candidate.entry_points is None
+                    else candidate.entry_points,
                 }
             )
             for candidate in self.candidates
@@ -220,10 +237,11 @@ class Job(BaseModel):
 
     @classmethod
     def batched(cls, jobs: list[Job]) -> Job:
-        """One job judging every job of ``jobs`` (trusted mode, same judge program, entry
-        points and limits; see :attr:`candidates`); raises ``ValueError`` otherwise."""
+        """One job judging every job of ``jobs`` (trusted mode, the same limits; each keeps
+        its own judge program and entry points; see :attr:`candidates`); raises
+        ``ValueError`` otherwise."""
         first = jobs[0]
-        same = ("mode", "tests", "entry_points", "timeout_s", "cpu_timeout_s", "memory_mb")
+        same = ("mode", "timeout_s", "cpu_timeout_s", "memory_mb")
         for job in jobs[1:]:
             if any(getattr(job, name) != getattr(first, name) for name in same) or (
                 job.candidates or job.variants or job.coverage
@@ -234,6 +252,8 @@ class Job(BaseModel):
                 id=job.id,
                 solution=None if job.solution == first.solution else job.solution,
                 files=job.files,
+                tests=None if job.tests == first.tests else job.tests,
+                entry_points=None if job.entry_points == first.entry_points else job.entry_points,
             )
             for job in jobs[1:]
         ]

@@ -36,6 +36,8 @@ MAX_BATCH = 32
 """At most this many samples of one task are judged in one sandbox job (``Job.candidates``)."""
 MAX_BUFFERED = 4096
 """Samples held back at most while batches of a task fill up (memory stays flat)."""
+PACK_TEXT = 1 << 20
+"""Judge programs (characters) of several tasks packed into one job at most."""
 
 
 class EvalConfig(BaseModel):
@@ -172,8 +174,30 @@ class _JobStream:
                 fullest = max(held, key=lambda task_id: len(held[task_id]))
                 count -= len(held[fullest])
                 yield from _batched(held.pop(fullest))
-        for group in held.values():
-            yield from _batched(group)
+        yield from self._packed(list(held.values()))
+
+    def _packed(self, groups: list[list[Job]]) -> Iterator[Job]:
+        """The tasks' last groups, whole groups of several tasks together (each sample with
+        its own task's judge program) up to ``batch_size`` samples, where their limits match
+        and their judge programs stay small."""
+        by_limits: dict[tuple, list[list[Job]]] = {}
+        for group in groups:
+            job = group[0]
+            by_limits.setdefault((job.timeout_s, job.cpu_timeout_s, job.memory_mb), []).append(
+                group
+            )
+        for same_limits in by_limits.values():
+            pack: list[Job] = []
+            text = 0
+            for group in same_limits:
+                size = len(group[0].tests)
+                if pack and (len(pack) + len(group) > self.batch_size or text + size > PACK_TEXT):
+                    yield from _batched(pack)
+                    pack, text = [], 0
+                pack += group
+                text += size
+            if pack:
+                yield from _batched(pack)
 
     def _job(self, sample: Sample) -> Job:
         task = self.benchmark.tasks[sample.task_id]

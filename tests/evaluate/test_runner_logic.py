@@ -102,7 +102,18 @@ def test_samples_of_one_task_go_as_one_job_and_every_sample_once(humaneval, monk
     assert sorted(ids) == sorted(f"{s.task_id}#{s.completion_id}" for s in samples)
     assert set(stream.in_flight) == set(ids)
     for job in jobs:
-        assert len({single.id.split("#")[0] for single in job.singles()}) == 1
         assert len(job.singles()) <= 3
+        for single in job.singles():  # each sample judged by its own task's checks
+            task = humaneval.tasks[single.id.split("#")[0]]
+            assert task.tests in single.tests and single.entry_points == task.entry_points
     assert sum(len(job.candidates) for job in jobs) == 21 - len(jobs)
+    # at the end, the tasks' groups go together, whole, up to the batch size
+    monkeypatch.setattr(runner, "MAX_BUFFERED", 4096)
+    stream = runner._JobStream(humaneval, 10.0)
+    stream.batch_size = 4
+    packed = [[s.id for s in job.singles()] for job in stream.build(samples[:6])]
+    assert packed == [
+        ["HumanEval/0#0", "HumanEval/0#1", "HumanEval/1#0", "HumanEval/1#1"],
+        ["HumanEval/2#0", "HumanEval/2#1"],
+    ]
     assert runner.batch_size(1640, 2) == 32 and runner.batch_size(10, 2) == 1

@@ -177,3 +177,15 @@ def test_a_changed_judge_stops_the_batch_after_that_candidate(sandbox_pool):
     assert [r.status for r in batch] == [Status.PASSED, Status.PASSED, Status.FAILED, Status.PASSED]
     assert again == ["c2", "c3"]
     assert_pool_honest(sandbox_pool)
+
+
+def test_candidates_of_other_tasks_are_judged_by_their_own_checks(sandbox_pool):
+    mul = _job("m0", "def mul(a, b):\n    return a * b\n").model_copy(
+        update={"tests": "assert mul(2, 3) == 6\n", "entry_points": ["mul"]}
+    )
+    # a candidate of the first task that also defines mul: its judge never calls it
+    jobs = [_job("a0", GOOD + "def mul(a, b):\n    return 0\n"), mul, _job("a1", WRONG)]
+    batch = sandbox_pool.run_batch(Job.batched(jobs))
+    alone = sandbox_pool.run_many(jobs)
+    assert [r.status for r in batch] == [Status.PASSED, Status.PASSED, Status.FAILED]
+    assert [_verdict(r) for r in batch] == [_verdict(r) for r in alone]
