@@ -306,23 +306,32 @@ class _Watchdog(threading.Thread):
         self.wake = threading.Event()
         self.sample: tuple | None = None
         self.limit: str | None = None
+        self._fds: list[int] = []
 
     def reading(self) -> float | None:
-        """CPU seconds the container used, less those of ``others`` (the judge's included)."""
+        """CPU seconds the container used, less those of ``others`` (the judge's included).
+
+        The files stay open and are read again from their start (a read of a few
+        microseconds, where opening them again cost more than the rest of a sample's
+        accounting); a file that cannot be read leaves the sample unmeasured."""
         if self.source is None:
             return None
-        total = cputime._read_cgroup(*self.source)
-        if total is None:
+        try:
+            if not self._fds:
+                paths = [self.source[0], *(f"/proc/{pid}/stat" for pid in self.others)]
+                self._fds = [os.open(path, os.O_RDONLY) for path in paths]
+            total = _cgroup_value(os.pread(self._fds[0], 4096, 0), *self.source[1:])
+            others = sum(_own_times(os.pread(fd, 4096, 0)) for fd in self._fds[1:])
+        except (OSError, ValueError, IndexError):
             return None
-        return total - sum(cputime._times(pid)[0] for pid in self.others)
+        return total - others
 
     def arm(self, peer: trusted.Candidate, cpu_s: float, wall_s: float) -> float | None:
         start = self.reading()
         with self.lock:
             self.sample = (peer, start, time.monotonic(), cpu_s, wall_s)
             self.limit = None
-        self.wake.set()
-        return start
+        return start  # first looked at within WATCH_POLL_S: most samples are over before
 
     def disarm(self) -> str | None:
         with self.lock:
@@ -355,6 +364,23 @@ class _Watchdog(threading.Thread):
                         self.limit = limit
                         stopped_at = time.monotonic()
                         peer.stop(f"it used up its {limit} limit")
+
+
+def _cgroup_value(data: bytes, key: str, scale: float) -> float:
+    """The CPU time in a cgroup file's text (``cputime.CGROUP_FILES``)."""
+    if not key:
+        return int(data) * scale
+    for line in data.splitlines():
+        name, _, value = line.partition(b" ")
+        if name == key.encode():
+            return int(value) * scale
+    raise ValueError(f"no {key} in the cgroup file")
+
+
+def _own_times(stat: bytes) -> float:
+    """A process's own CPU seconds from its ``/proc/<pid>/stat`` (as ``cputime._times``)."""
+    fields = stat.rpartition(b")")[2].split()
+    return (int(fields[11]) + int(fields[12])) * cputime.TICK_S
 
 
 def _judge_state() -> tuple:
