@@ -7,7 +7,8 @@ mode, the evaluation's own limits) and splits the CPU seconds it cost, each from
 own count:
 
 - host: this process (the evaluation runner, the pool, pydantic, JSON, the attach streams);
-- Docker: ``dockerd``, ``containerd`` and the containers' shims (they carry the streams);
+- Docker: ``dockerd`` and ``containerd`` (the containers' shims, which also carry the
+  streams, end with their containers and are left out);
 - container: each container's cgroup (``cpuacct.usage``), split into the jobs' own processes
   (the sum of ``Result.cpu_s``: the job process, judge and candidate) and the rest, which is
   the worker (watch, clean-up, state checks, replies) and the zygote.
@@ -39,7 +40,7 @@ from sandbox.pool import SandboxPool  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 CGROUP = "/sys/fs/cgroup/cpuacct/docker/{}/cpuacct.usage"
-DOCKER_PROCS = ("dockerd", "containerd", "containerd-shim-runc-v2")
+DOCKER_PROCS = ("dockerd", "containerd")  # the shims end with their containers: not counted
 
 
 def docker_cpu() -> float:
@@ -53,7 +54,7 @@ def docker_cpu() -> float:
         except OSError:
             continue
         name = head.partition(b"(")[2].decode()
-        if name in DOCKER_PROCS or name.startswith("containerd-shim"):
+        if name in DOCKER_PROCS:
             fields = rest.split()
             total += (int(fields[11]) + int(fields[12])) / TICK
     return total
@@ -120,7 +121,7 @@ async def profile(args) -> None:
         print(f"  {name:34s} {seconds:7.2f} CPU s  {1000 * seconds / n:6.2f} ms/sample")
 
     row("host (this process)", host)
-    row("docker (dockerd, containerd, shims)", docker)
+    row("docker (dockerd, containerd)", docker)
     row("containers (cgroups)", container)
     row("  jobs' processes (sum of cpu_s)", job_cpu[0])
     row("  worker and zygote (the rest)", container - job_cpu[0])
