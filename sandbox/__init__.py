@@ -5,10 +5,11 @@ pipeline and the evaluation harness call.
 """
 
 from sandbox.errors import DockerUnavailable, ImageMissing, SandboxError
-from sandbox.models import Job, Limits, Result, Status, TestOutcome, Variant
+from sandbox.models import BatchCandidate, Job, Limits, Result, Status, TestOutcome, Variant
 from sandbox.pool import PoolConfig, SandboxPool
 
 __all__ = [
+    "BatchCandidate",
     "DockerUnavailable",
     "ImageMissing",
     "Job",

@@ -39,6 +39,10 @@ class BlockingPool:
     def run(self, job: Job) -> Result:
         return self.submit(self.pool.run(job))
 
+    def run_batch(self, job: Job) -> list[Result]:
+        """One result per candidate of ``job`` (see :meth:`SandboxPool.run_batch`)."""
+        return self.submit(self.pool.run_batch(job))
+
     def run_many(self, jobs: Iterable[Job]) -> list[Result]:
         """Runs jobs in parallel; results come back in the order of ``jobs``."""
 

@@ -18,6 +18,7 @@ class _Event(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     variant: str | None = Field(None, description="set on the events of a variant's session")
+    sample: int | None = Field(None, ge=0, description="a batch's candidate the event is of")
 
 
 class Forked(_Event):
@@ -127,6 +128,19 @@ class VariantEnd(_Event):
     signal: int | None = None
 
 
+class SampleEnd(_Event):
+    """The end of one candidate of a batch (``trusted_batch.py``): whether its events settle
+    its verdict (else it runs again in a job of its own), and which limit stopped it."""
+
+    event: Literal["sample_end"]
+    settled: bool
+    why: str = ""
+    limit: Literal["cpu", "wall"] | None = None
+    cpu_s: float = Field(ge=0, allow_inf_nan=False)
+    duration_s: float = Field(ge=0, allow_inf_nan=False)
+    cpu_budget_s: float = Field(gt=0, allow_inf_nan=False)
+
+
 Event = Annotated[
     Forked
     | Started
@@ -143,7 +157,8 @@ Event = Annotated[
     | ReferenceEnd
     | VariantStart
     | VariantSkipped
-    | VariantEnd,
+    | VariantEnd
+    | SampleEnd,
     Field(discriminator="event"),
 ]
 _EVENTS = TypeAdapter(list[Event])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sandbox.text import representable
 
@@ -87,6 +87,66 @@ class Variant(BaseModel):
     )
 
 
+def _check_files(files: dict[str, str]) -> dict[str, str]:
+    """Extra files' names: relative paths inside the job, not the solution or tests."""
+    for name in files:
+        parts = name.replace("\\", "/").split("/")
+        if not name or name.startswith("/") or ".." in parts:
+            raise ValueError(f"extra file name must be a relative path inside the job: {name!r}")
+        if name in ("solution.py", "test_solution.py"):
+            raise ValueError(f"extra file {name!r} would overwrite the solution or tests")
+        names = [part for part in parts if part not in ("", ".")]
+        if not names or name.endswith("/") or "\0" in name:
+            raise ValueError(f"extra file name must name a file (no NUL byte): {name!r}")
+        if len(names) > MAX_FILE_DEPTH or any(
+            len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES for part in names
+        ):
+            raise ValueError(
+                f"extra file name must have at most {MAX_FILE_DEPTH} parts of at most "
+                f"{MAX_NAME_BYTES} bytes each: {name[:80]!r}"
+            )
+    return files
+
+
+class BatchCandidate(BaseModel):
+    """Another candidate judged in the same trusted-mode job, by the job's judge program or
+    its own (``tests``, ``entry_points``: another task of the same benchmark).
+
+    It is judged exactly as a job of its own with the job's tests, entry points and limits
+    would be (``sandbox/runner/trusted_batch.py``): in a fresh process, with its own CPU
+    budget and wall-clock limit, after every process the previous candidate left is killed
+    and the scratch places emptied. ``solution``: ``None`` for the job's own (a driver that
+    runs the program in ``files``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _representable(cls, value: Any) -> Any:
+        return representable(value)
+
+    id: str = Field(min_length=1, max_length=512)
+    solution: str | None = None
+    files: dict[str, str] = Field(default_factory=dict)
+    tests: str | None = Field(None, description="its own judge program (None: the job's)")
+    entry_points: list[str] | None = Field(
+        None, max_length=256, description="the functions its judge calls (None: the job's)"
+    )
+
+    @field_validator("files")
+    @classmethod
+    def _relative_paths(cls, files: dict[str, str]) -> dict[str, str]:
+        return _check_files(files)
+
+    @field_validator("entry_points")
+    @classmethod
+    def _identifiers(cls, names: list[str] | None) -> list[str] | None:
+        for name in names or []:
+            if not name.isidentifier():
+                raise ValueError(f"an entry point must be a Python identifier: {name!r}")
+        return names
+
+
 class Job(BaseModel):
     """A candidate solution and its tests.
 
@@ -136,28 +196,70 @@ class Job(BaseModel):
                 raise ValueError(f"an entry point must be a Python identifier: {name!r}")
         return names
 
+    candidates: list[BatchCandidate] = Field(
+        default_factory=list,
+        max_length=256,
+        description="trusted mode: more candidates judged in this one job, each as a job of "
+        "its own with the same limits would judge it (one Result each)",
+    )
+
     @field_validator("files")
     @classmethod
     def _relative_paths(cls, files: dict[str, str]) -> dict[str, str]:
-        for name in files:
-            parts = name.replace("\\", "/").split("/")
-            if not name or name.startswith("/") or ".." in parts:
-                raise ValueError(
-                    f"extra file name must be a relative path inside the job: {name!r}"
-                )
-            if name in ("solution.py", "test_solution.py"):
-                raise ValueError(f"extra file {name!r} would overwrite the solution or tests")
-            names = [part for part in parts if part not in ("", ".")]
-            if not names or name.endswith("/") or "\0" in name:
-                raise ValueError(f"extra file name must name a file (no NUL byte): {name!r}")
-            if len(names) > MAX_FILE_DEPTH or any(
-                len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES for part in names
+        return _check_files(files)
+
+    @model_validator(mode="after")
+    def _candidates_in_trusted_mode(self) -> Job:
+        if self.candidates and (self.mode != "trusted" or self.variants):
+            raise ValueError("candidates are for trusted-mode jobs without variants")
+        ids = [self.id, *(candidate.id for candidate in self.candidates)]
+        if len(set(ids)) != len(ids):
+            raise ValueError("the job and its candidates need distinct ids")
+        return self
+
+    def singles(self) -> list[Job]:
+        """The job of its own each candidate stands for: the job's, then each candidate's."""
+        if not self.candidates:
+            return [self]
+        own = self.model_copy(update={"candidates": []})
+        return [own] + [
+            own.model_copy(
+                update={
+                    "id": candidate.id,
+                    "solution": self.solution if candidate.solution is None else candidate.solution,
+                    "files": candidate.files,
+                    "tests": self.tests if candidate.tests is None else candidate.tests,
+                    "entry_points": self.entry_points
+                    if candidate.entry_points is None
+                    else candidate.entry_points,
+                }
+            )
+            for candidate in self.candidates
+        ]
+
+    @classmethod
+    def batched(cls, jobs: list[Job]) -> Job:
+        """One job judging every job of ``jobs`` (trusted mode, the same limits; each keeps
+        its own judge program and entry points; see :attr:`candidates`); raises
+        ``ValueError`` otherwise."""
+        first = jobs[0]
+        same = ("mode", "timeout_s", "cpu_timeout_s", "memory_mb")
+        for job in jobs[1:]:
+            if any(getattr(job, name) != getattr(first, name) for name in same) or (
+                job.candidates or job.variants or job.coverage
             ):
-                raise ValueError(
-                    f"extra file name must have at most {MAX_FILE_DEPTH} parts of at most "
-                    f"{MAX_NAME_BYTES} bytes each: {name[:80]!r}"
-                )
-        return files
+                raise ValueError(f"job {job.id} cannot be judged in the same job as {first.id}")
+        candidates = [
+            BatchCandidate(
+                id=job.id,
+                solution=None if job.solution == first.solution else job.solution,
+                files=job.files,
+                tests=None if job.tests == first.tests else job.tests,
+                entry_points=None if job.entry_points == first.entry_points else job.entry_points,
+            )
+            for job in jobs[1:]
+        ]
+        return first.model_copy(update={"candidates": candidates})
 
 
 class TestOutcome(BaseModel):

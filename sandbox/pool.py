@@ -31,9 +31,10 @@ from sandbox.errors import DockerUnavailable, SandboxError, WorkerLost, WorkerOv
 from sandbox.image import default_image
 from sandbox.models import Job, Limits, Result, Status
 from sandbox.runner.protocol import MalformedReply
-from sandbox.verdict import classify
+from sandbox.verdict import classify, classify_batch
 
 OVERDUE_GRACE_S = 20.0
+BATCH_SLACK_S = 5.0
 PING_TIMEOUT_S = 5.0
 PING_EVERY_S = 0.5
 
@@ -286,6 +287,8 @@ class SandboxPool:
         """Runs one job and returns its verdict; untrusted behaviour never raises."""
         if self._idle is None:
             raise SandboxError("the pool is not started: use `async with SandboxPool(...)`")
+        if job.candidates:
+            raise ValueError(f"job {job.id} has candidates, one result each: use run_batch")
         limits = self.config.limits
         timeout_s = job.timeout_s or limits.timeout_s
         payload = job.model_dump(mode="json")
@@ -368,10 +371,73 @@ class SandboxPool:
             sandbox_attempts=2,
         )
 
+    async def run_batch(self, job: Job) -> list[Result]:
+        """Runs a job with :attr:`Job.candidates` and returns one verdict per candidate (the
+        job's own first), each the one a job of its own would get (``trusted_batch.py``).
+
+        The batch takes one container, for at most the sum of its candidates' limits. A
+        candidate it did not settle, and every candidate of a batch whose run failed in any
+        way, runs again as a job of its own through :meth:`run`, with all of its handling.
+        """
+        singles = job.singles()
+        if len(singles) == 1:
+            return [await self.run(job)]
+        if self._idle is None:
+            raise SandboxError("the pool is not started: use `async with SandboxPool(...)`")
+        limits = self.config.limits
+        timeout_s = job.timeout_s or limits.timeout_s
+        cpu_s = job.cpu_timeout_s or limits.cpu_timeout_s or timeout_s
+        payload = job.model_dump(mode="json")
+        payload["sample_timeout_s"] = timeout_s
+        payload["sample_cpu_timeout_s"] = cpu_s
+        # The worker's limits are the whole batch's: a backstop for a judge stopped or killed
+        # by its candidate; each candidate's own are enforced inside the job.
+        payload["timeout_s"] = timeout_s * len(singles) + BATCH_SLACK_S
+        payload["cpu_timeout_s"] = cpu_s * len(singles) + BATCH_SLACK_S
+        payload["output_limit_bytes"] = limits.output_limit_bytes
+        memory_mb = job.memory_mb or limits.memory_mb
+        results: list[Result | None] = [None] * len(singles)
+        container = await self._take()
+        try:
+            if memory_mb != container.memory_mb:
+                await self._call(container.set_memory, memory_mb)
+            raw = await self._call(
+                container.request,
+                {"op": "run", "job": payload},
+                payload["timeout_s"] + OVERDUE_GRACE_S,
+            )
+            if raw["op"] != "result":
+                raise MalformedReply(f"a {raw['op']} reply to a run request")
+        except Exception:  # whatever it was, every candidate runs again on its own
+            self._retire(container)
+        except BaseException:
+            self._retire(container)
+            raise
+        else:
+            container.jobs_run += 1  # one job for the worker, however many candidates
+            if container.jobs_run >= self.config.recycle_after or raw["dirty"]:
+                self._retire(container)
+            else:
+                self._idle.put_nowait(container)
+            try:
+                results = classify_batch(job, raw, timeout_s, limits.output_limit_bytes)
+            except Exception:
+                pass
+        again = [index for index, result in enumerate(results) if result is None]
+        if again:
+            redone = await asyncio.gather(*(self.run(singles[index]) for index in again))
+            for index, result in zip(again, redone, strict=True):
+                results[index] = result
+        return results  # type: ignore[return-value]
+
+    async def _run_any(self, job: Job) -> list[Result]:
+        return await self.run_batch(job) if job.candidates else [await self.run(job)]
+
     async def map(
         self, jobs: Iterable[Job] | AsyncIterable[Job], max_in_flight: int | None = None
     ) -> AsyncIterator[Result]:
-        """Runs ``jobs`` and yields results as they finish (not in input order).
+        """Runs ``jobs`` and yields results as they finish (not in input order); a job with
+        candidates (:meth:`run_batch`) yields one result per candidate.
 
         Jobs are pulled from the iterable only as slots free up, so memory stays bounded by
         ``max_in_flight`` (default: twice the number of containers) whatever the batch size.
@@ -388,12 +454,13 @@ class SandboxPool:
                     except StopAsyncIteration:
                         exhausted = True
                         break
-                    pending.add(asyncio.create_task(self.run(job)))
+                    pending.add(asyncio.create_task(self._run_any(job)))
                 if not pending:
                     return
                 done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
-                    yield task.result()
+                    for result in task.result():
+                        yield result
         finally:
             for task in pending:
                 task.cancel()

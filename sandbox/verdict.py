@@ -18,9 +18,12 @@ from sandbox.models import CoverageReport, Job, Result, Status, TestOutcome
 PYTEST_ABORTED = {2: "interrupted", 3: "internal error", 4: "usage error"}
 
 
-def classify(job: Job, raw: dict[str, Any], timeout_s: float, output_limit: int) -> Result:
-    """Builds the :class:`Result` for ``job`` from the worker's reply ``raw``."""
-    problem = malformed(raw.get("events", []))
+def classify(
+    job: Job, raw: dict[str, Any], timeout_s: float, output_limit: int, checked: bool = False
+) -> Result:
+    """Builds the :class:`Result` for ``job`` from the worker's reply ``raw`` (``checked``:
+    its events were validated already, as part of a batch's)."""
+    problem = "" if checked else malformed(raw.get("events", []))
     if problem:  # the job's own process wrote it: the job's error, never a crash of ours
         return Result(
             id=job.id,
@@ -58,6 +61,41 @@ def classify(job: Job, raw: dict[str, Any], timeout_s: float, output_limit: int)
         cpu_s=round(float(raw.get("cpu_s") or 0.0), 4),
         data=_reported(events) if job.mode == "trusted" else {},
     )
+
+
+def classify_batch(
+    job: Job, raw: dict[str, Any], timeout_s: float, output_limit: int
+) -> list[Result | None]:
+    """One verdict per candidate of a batched job (the job's own first), from its own events;
+    ``None`` for a candidate the batch did not settle (``sample_end``), which must run again
+    in a job of its own. A report that is malformed or was written to by anything but the
+    judge settles nothing."""
+    singles = job.singles()
+    events: list[dict[str, Any]] = raw.get("events", [])
+    if raw.get("events_tampered") or malformed(events):
+        return [None] * len(singles)
+    by_sample: dict[int, list[dict[str, Any]]] = {}
+    for event in events:
+        if event.get("sample") is not None:
+            by_sample.setdefault(event["sample"], []).append(event)
+    results: list[Result | None] = []
+    for index, single in enumerate(singles):
+        mine = by_sample.get(index, [])
+        end = _first(mine, "sample_end")
+        if end is None or not end.get("settled"):
+            results.append(None)
+            continue
+        one = {
+            "events": [event for event in mine if event.get("event") != "sample_end"],
+            "timed_out": end.get("limit") is not None,
+            "limit": end.get("limit"),
+            "cpu_s": end.get("cpu_s", 0.0),
+            "cpu_timeout_s": end.get("cpu_budget_s"),
+            "duration_s": end.get("duration_s", 0.0),
+            "oom_killed": False,
+        }
+        results.append(classify(single, one, timeout_s, output_limit, checked=True))
+    return results
 
 
 def _reported(events: list[dict[str, Any]]) -> dict[str, Any]:

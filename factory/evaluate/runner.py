@@ -32,6 +32,13 @@ from sandbox.cluster import ClusterConfig, open_pool
 # make a correct sample time out) and 10 wall-clock seconds for code that sleeps or blocks.
 EVAL_LIMITS = Limits(timeout_s=10.0, cpu_timeout_s=3.0)
 
+MAX_BATCH = 32
+"""At most this many samples of one task are judged in one sandbox job (``Job.candidates``)."""
+MAX_BUFFERED = 4096
+"""Samples held back at most while batches of a task fill up (memory stays flat)."""
+PACK_TEXT = 1 << 20
+"""Judge programs (characters) of several tasks packed into one job at most."""
+
 
 class EvalConfig(BaseModel):
     """How to evaluate: the sandbox pool (workers, per-sample limits) and which k to report."""
@@ -45,6 +52,13 @@ class EvalConfig(BaseModel):
         description="per-task CPU limits (a calibration); other tasks get the pool's",
     )
     cluster: ClusterConfig | None = Field(None, description="run on this Ray cluster (--ray)")
+    max_batch: int = Field(
+        MAX_BATCH,
+        ge=1,
+        le=256,
+        description="samples of one task judged in one sandbox job at most, each in a fresh "
+        "process with its own limits (1: a job per sample)",
+    )
 
 
 class Progress(Protocol):
@@ -108,6 +122,8 @@ async def evaluate_samples(
     try:
         async with open_pool(config.pool, config.cluster) as pool:
             jobs = _JobStream(benchmark, config.pool.limits.timeout_s, config.task_cpu_timeouts)
+            if config.cluster is None:  # a node of a cluster takes one sample per job
+                jobs.batch_size = batch_size(total, config.pool.workers, config.max_batch)
             async for result in pool.map(jobs.build(samples)):
                 sample = jobs.finish(result.id)
                 tally.add(_record(benchmark, sample, result), handle, progress)
@@ -117,8 +133,19 @@ async def evaluate_samples(
     return tally.summary(benchmark, config, out_path, time.monotonic() - started)
 
 
+def batch_size(total: int, workers: int, most: int = MAX_BATCH) -> int:
+    """Samples of one task per job: as many as keep at least eight jobs per container."""
+    return max(1, min(most, total // (8 * max(1, workers))))
+
+
 class _JobStream:
-    """Builds sandbox jobs lazily and remembers the samples in flight (bounded by the pool)."""
+    """Builds sandbox jobs lazily and remembers the samples in flight (bounded by the pool).
+
+    With ``batch_size`` > 1, samples of the same task whose jobs are trusted-mode are held
+    back until ``batch_size`` of them (or, when ``MAX_BUFFERED`` are held, the task with the
+    most) can go as one job (:meth:`sandbox.Job.batched`), judged in it one by one, each in a
+    fresh process with its own limits; the pool still yields one result per sample.
+    """
 
     def __init__(
         self, benchmark: Benchmark, timeout_s: float, cpu_timeouts: dict[str, float] | None = None
@@ -127,19 +154,72 @@ class _JobStream:
         self.timeout_s = timeout_s
         self.cpu_timeouts = cpu_timeouts or {}
         self.in_flight: dict[str, Sample] = {}
+        self.batch_size = 1
 
     def build(self, samples: Iterable[Sample]) -> Iterator[Job]:
+        held: dict[str, list[Job]] = {}
+        count = 0
         for sample in samples:
-            task = self.benchmark.tasks[sample.task_id]
-            job_id = f"{sample.task_id}#{sample.completion_id}"
-            program = self.benchmark.solution_of(task, sample.completion, sample.solution)
-            self.in_flight[job_id] = sample
-            job = self.benchmark.build_job(task, program, job_id, self.timeout_s)
-            cpu = self.cpu_timeouts.get(sample.task_id)
-            yield job if cpu is None else job.model_copy(update={"cpu_timeout_s": cpu})
+            job = self._job(sample)
+            if self.batch_size <= 1 or job.mode != "trusted":
+                yield job
+                continue
+            group = held.setdefault(sample.task_id, [])
+            group.append(job)
+            count += 1
+            if len(group) >= self.batch_size:
+                count -= len(group)
+                yield from _batched(held.pop(sample.task_id))
+            elif count >= MAX_BUFFERED:
+                fullest = max(held, key=lambda task_id: len(held[task_id]))
+                count -= len(held[fullest])
+                yield from _batched(held.pop(fullest))
+        yield from self._packed(list(held.values()))
+
+    def _packed(self, groups: list[list[Job]]) -> Iterator[Job]:
+        """The tasks' last groups, whole groups of several tasks together (each sample with
+        its own task's judge program) up to ``batch_size`` samples, where their limits match
+        and their judge programs stay small."""
+        by_limits: dict[tuple, list[list[Job]]] = {}
+        for group in groups:
+            job = group[0]
+            by_limits.setdefault((job.timeout_s, job.cpu_timeout_s, job.memory_mb), []).append(
+                group
+            )
+        for same_limits in by_limits.values():
+            pack: list[Job] = []
+            text = 0
+            for group in same_limits:
+                size = len(group[0].tests)
+                if pack and (len(pack) + len(group) > self.batch_size or text + size > PACK_TEXT):
+                    yield from _batched(pack)
+                    pack, text = [], 0
+                pack += group
+                text += size
+            if pack:
+                yield from _batched(pack)
+
+    def _job(self, sample: Sample) -> Job:
+        task = self.benchmark.tasks[sample.task_id]
+        job_id = f"{sample.task_id}#{sample.completion_id}"
+        program = self.benchmark.solution_of(task, sample.completion, sample.solution)
+        self.in_flight[job_id] = sample
+        job = self.benchmark.build_job(task, program, job_id, self.timeout_s)
+        cpu = self.cpu_timeouts.get(sample.task_id)
+        return job if cpu is None else job.model_copy(update={"cpu_timeout_s": cpu})
 
     def finish(self, job_id: str) -> Sample:
         return self.in_flight.pop(job_id)
+
+
+def _batched(jobs: list[Job]) -> list[Job]:
+    """``jobs`` as one job if they can be judged in one (same judge, limits), else as they are."""
+    if len(jobs) == 1:
+        return jobs
+    try:
+        return [Job.batched(jobs)]
+    except ValueError:
+        return jobs
 
 
 def _record(benchmark: Benchmark, sample: Sample, result: Result) -> SampleResult:

@@ -21,6 +21,10 @@ import trusted
 
 MESSAGE_CHARS = 2000
 UNCOMPILABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
+# Programs compiled before this process was forked, by (source, path): a batch's candidates
+# that share one driver inherit its code from the spawner (trusted_batch.py), which compiled
+# it once; a code object is immutable, and each candidate runs it in a namespace of its own.
+PRECOMPILED: dict[tuple[str, str], object] = {}
 
 
 def _text(exc: BaseException) -> str:
@@ -60,7 +64,9 @@ def serve(sock: socket.socket, path: str) -> None:
     solution, files = plain.decode(data)
     _write_files(files, os.path.dirname(path))
     try:
-        code = compile(solution, path, "exec", dont_inherit=True)
+        code = PRECOMPILED.get((solution, path)) or compile(
+            solution, path, "exec", dont_inherit=True
+        )
     except UNCOMPILABLE as exc:
         if isinstance(exc, SyntaxError):
             message = f"{exc.msg} (solution.py, line {exc.lineno})"

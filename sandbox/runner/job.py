@@ -26,6 +26,7 @@ import candidate
 import pytest
 import syscalls
 import trusted
+import trusted_batch
 import variants
 from cleanup import WORK_ROOT
 from identity import CANDIDATE, JUDGE, become
@@ -68,6 +69,7 @@ RUNNER_MODULES = (
     "protocol",
     "syscalls",
     "trusted",
+    "trusted_batch",
     "variants",
     "zygote",
 )
@@ -457,8 +459,12 @@ def main(pipes: Callable[[], list[int] | None], signals: dict, comm: bytes) -> N
         if fds is None:
             return
         job_fd = _take_fds(*fds)
-        if os.read(job_fd, 1) == TRUSTED_HEADER:
+        header = os.read(job_fd, 1)
+        if header == TRUSTED_HEADER:
             _split_trusted(job_fd, signals)
+            return
+        if header == trusted_batch.BATCH_HEADER:  # several candidates (trusted_batch.py)
+            trusted_batch.run(job_fd, signals)
             return
         if not become(CANDIDATE):  # never the worker's uid: the job would reach the worker
             os.write(2, b"the job process cannot switch to the jobs' uid\n")

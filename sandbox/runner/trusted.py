@@ -22,6 +22,7 @@ checks decide. The judge program is exposed to the module ``judge`` (:class:`Jud
 from __future__ import annotations
 
 import builtins
+import functools
 import os
 import select
 import signal
@@ -39,6 +40,7 @@ REPORT_KEYS = 64
 REPORT_VALUE_CHARS = 16 * 1024
 REPORT_KEY_CHARS = 200
 NEVER_RAISED = (StopIteration, StopAsyncIteration)
+CACHED_JUDGE_CHARS = 256 * 1024  # larger judge programs (embedded expected outputs) compile anew
 
 
 class CandidateError(Exception):
@@ -325,12 +327,24 @@ def _syntax_message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+@functools.lru_cache(maxsize=64)
+def _compiled_judge(source: str) -> types.CodeType:
+    """The judge program's code, compiled once for every candidate of a batch (a code object
+    is immutable: each candidate's run executes it in a fresh namespace)."""
+    return compile(source, "<judge>", "exec", dont_inherit=True)
+
+
 def run_judge(job: dict, candidate: Candidate, events, pytest_runner, excerpt) -> None:
     """Loads the candidate program, then runs the judge program; emits what happened."""
     import traceback
 
     try:
-        judge_code = compile(job["tests"], "<judge>", "exec", dont_inherit=True)
+        source = job["tests"]
+        judge_code = (
+            _compiled_judge(source)
+            if len(source) <= CACHED_JUDGE_CHARS
+            else compile(source, "<judge>", "exec", dont_inherit=True)
+        )
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         events.emit(
             event="exception",

@@ -185,6 +185,8 @@ class JobWatch:
         # The first byte says whether the job is trusted-mode: its process splits in two before
         # reading the rest, so the candidate never holds the token or the judge program.
         header = b"T" if self.job.get("mode") == "trusted" else b"-"
+        if header == b"T" and self.job.get("candidates"):
+            header = b"B"  # several candidates, each judged in a fresh process (trusted_batch.py)
         payload = memoryview(header + json.dumps({"token": self.token, "job": self.job}).encode())
         self.cpu = CpuMeter(excluded=[self.zygote.pid])
         self.started = time.monotonic()

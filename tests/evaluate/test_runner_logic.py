@@ -82,3 +82,38 @@ def test_existing_samples_are_validated_on_resume(tmp_path, humaneval):
         handle.write(json.dumps(lines[1]) + "\n")
     with pytest.raises(InputFileError, match="duplicate completion_id 1 for HumanEval/0"):
         existing_samples(path, humaneval)
+
+
+def test_samples_of_one_task_go_as_one_job_and_every_sample_once(humaneval, monkeypatch):
+    import factory.evaluate.runner as runner
+    from factory.evaluate.samples import Sample
+
+    tasks = ["HumanEval/0", "HumanEval/1", "HumanEval/2"]
+    samples = [
+        Sample(task_id=task_id, completion_id=index, completion="    return 1\n")
+        for index in range(7)
+        for task_id in tasks  # interleaved, as a file of repeats is
+    ]
+    stream = runner._JobStream(humaneval, 10.0)
+    stream.batch_size = 3
+    monkeypatch.setattr(runner, "MAX_BUFFERED", 5)  # the fullest task goes when 5 are held
+    jobs = list(stream.build(samples))
+    ids = [single.id for job in jobs for single in job.singles()]
+    assert sorted(ids) == sorted(f"{s.task_id}#{s.completion_id}" for s in samples)
+    assert set(stream.in_flight) == set(ids)
+    for job in jobs:
+        assert len(job.singles()) <= 3
+        for single in job.singles():  # each sample judged by its own task's checks
+            task = humaneval.tasks[single.id.split("#")[0]]
+            assert task.tests in single.tests and single.entry_points == task.entry_points
+    assert sum(len(job.candidates) for job in jobs) == 21 - len(jobs)
+    # at the end, the tasks' groups go together, whole, up to the batch size
+    monkeypatch.setattr(runner, "MAX_BUFFERED", 4096)
+    stream = runner._JobStream(humaneval, 10.0)
+    stream.batch_size = 4
+    packed = [[s.id for s in job.singles()] for job in stream.build(samples[:6])]
+    assert packed == [
+        ["HumanEval/0#0", "HumanEval/0#1", "HumanEval/1#0", "HumanEval/1#1"],
+        ["HumanEval/2#0", "HumanEval/2#1"],
+    ]
+    assert runner.batch_size(1640, 2) == 32 and runner.batch_size(10, 2) == 1

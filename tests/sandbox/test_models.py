@@ -142,3 +142,25 @@ def test_result_round_trips_through_json():
     assert Result.model_validate_json(result.model_dump_json()) == result
     with pytest.raises(ValidationError):
         Result.model_validate({**result.model_dump(), "surprise": 1})
+
+
+def test_a_batch_of_trusted_jobs_stands_for_each_job_of_its_own():
+    from sandbox import Job
+
+    jobs = [
+        Job(id=f"t#{index}", solution="DRIVER", tests="assert f(1)", mode="trusted",
+            entry_points=["f"], files={"program.py": f"def f(x): return {index}"})
+        for index in range(3)
+    ]  # fmt: skip
+    batch = Job.batched(jobs)
+    assert [c.solution for c in batch.candidates] == [None, None]  # the job's own driver
+    assert batch.singles() == jobs
+    other_task = jobs[1].model_copy(update={"tests": "assert g(2)", "entry_points": ["g"]})
+    mixed = Job.batched([jobs[0], other_task])  # another task's judge goes with its candidate
+    assert mixed.candidates[0].tests == "assert g(2)" and mixed.singles() == [jobs[0], other_task]
+    with pytest.raises(ValueError, match="cannot be judged in the same job"):
+        Job.batched([jobs[0], jobs[1].model_copy(update={"cpu_timeout_s": 9.0})])
+    with pytest.raises(ValueError, match="candidates are for trusted-mode"):
+        Job(id="p", solution="", tests="", candidates=[{"id": "q"}])
+    with pytest.raises(ValueError, match="distinct ids"):
+        Job(id="p", solution="", tests="", mode="trusted", candidates=[{"id": "p"}])

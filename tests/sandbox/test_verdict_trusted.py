@@ -62,3 +62,33 @@ def test_a_failed_pytest_session_in_the_judge_names_its_tests():
                    exception("AssertionError", "the tests did not all pass"))  # fmt: skip
     assert result.status == Status.FAILED and "test_a" in result.error
     assert [t.name for t in result.tests] == ["t.py::test_a"]
+
+
+def _sample_end(index, settled=True, limit=None, cpu_s=0.01):
+    return {"event": "sample_end", "sample": index, "settled": settled, "why": "",
+            "limit": limit, "cpu_s": cpu_s, "duration_s": 0.02, "cpu_budget_s": 3.0}  # fmt: skip
+
+
+def test_a_batch_gives_each_candidate_its_own_verdict_or_none_when_unsettled():
+    from sandbox.verdict import classify_batch
+
+    batch = Job.batched([JOB.model_copy(update={"id": f"t{index}"}) for index in range(5)])
+    events = [
+        *START,
+        {"event": "completed", "calls": 1, "sample": 0},
+        _sample_end(0),
+        {**exception("AssertionError"), "sample": 1},
+        _sample_end(1),
+        _sample_end(2, limit="cpu", cpu_s=3.01),
+        {**exception("CandidateError", "the candidate process ended"), "sample": 3},
+        _sample_end(3, settled=False),
+        {"event": "completed"},  # the batch's own end; candidate 4 never ended
+    ]
+    results = classify_batch(batch, {"events": events}, 10.0, 1024)
+    assert [r.id if r else None for r in results] == ["t0", "t1", "t2", None, None]
+    assert [r.status for r in results[:3]] == [Status.PASSED, Status.FAILED, Status.TIMEOUT]
+    assert results[2].limit == "cpu" and results[2].error == "used up its 3 s CPU-time budget"
+    tampered = classify_batch(batch, {"events": events, "events_tampered": True}, 10.0, 1024)
+    assert tampered == [None] * 5
+    forged = [*events[:2], {"event": "sample_end", "sample": 1, "settled": "yes"}]
+    assert classify_batch(batch, {"events": forged}, 10.0, 1024) == [None] * 5
