@@ -8,6 +8,7 @@ import pytest
 
 from factory.dataset import diversity
 from factory.dataset.diversity import DiversityInput, distinct_n, entropy_bits
+from factory.hygiene.normalise import normalised_code
 from problems.taxonomy import load_taxonomy
 from tests.conftest import IN_CI
 
@@ -31,6 +32,15 @@ def test_code_that_differs_only_in_names_counts_once():
     varied = diversity.lexical([_row(0, "a b", SOLUTION), _row(1, "c d", other)])
     assert same.code_distinct_5 == pytest.approx(0.5)
     assert varied.code_distinct_5 > same.code_distinct_5
+
+
+def test_worker_processes_normalise_as_one_process_does(monkeypatch):
+    sources = [
+        f"def f{i}(a, b):\n    # note {i}\n    total = a * {i} + b\n    return total\n"
+        for i in range(120)
+    ] + ["def broken(:\n    pass\n", "x = 'open\n"]
+    monkeypatch.setattr(diversity, "PARALLEL_ROWS", 40)  # 122 rows: two workers
+    assert diversity.normalised_solutions(sources) == [normalised_code(s) for s in sources]
 
 
 def test_a_repetitive_corpus_compresses_better_and_scores_lower():
