@@ -47,8 +47,9 @@ class TrainingFacts(BaseModel):
 
 @cache
 def _embedder() -> Embedder:
-    """bf16 where the CPU has it natively: on the benchmark corpus it changed no near-duplicate
-    decision and moved the cosines by 0.003 at most (``factory.hygiene.embed``)."""
+    """bf16 where the CPU has it natively: on the 10,000-row benchmark corpus it moved the
+    cosines by 0.0042 at most and 2 of 1,048 near-duplicate decisions, both within 0.0005 of
+    the threshold (``factory.hygiene.embed``)."""
     return Embedder(fast_precision())
 
 
