@@ -65,6 +65,12 @@ class Embedder:
         )
         self.model.max_seq_length = MAX_TOKENS
         self.dimensions = self.model.get_embedding_dimension()
+        if precision == "bf16":
+            # autocast would round each linear layer's weights to bf16 on every call; rounded
+            # once here, the vectors are bit for bit the same, with that copy saved
+            for module in self.model.modules():
+                if isinstance(module, torch.nn.Linear):
+                    module.to(torch.bfloat16)
         # What the vectors depend on: an embedding cache made under another key is not used.
         self.key = (
             f"{self.name} {precision} max_tokens={MAX_TOKENS} "
