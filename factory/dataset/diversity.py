@@ -37,9 +37,11 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from factory.dataset.code_cache import cached_forms
 from factory.hygiene.embed import Embedder, embed_missing
 from factory.hygiene.embed_cache import TextEmbedder
 from factory.hygiene.normalise import normalised_code, words
@@ -141,9 +143,15 @@ def normalised_solutions(solutions: Sequence[str]) -> list[str]:
         return list(pool.map(normalised_code, solutions, chunksize=PARALLEL_ROWS // 4))
 
 
-def lexical(rows: Sequence[DiversityInput]) -> Lexical:
+def lexical(rows: Sequence[DiversityInput], cache_dir: Path | None = None) -> Lexical:
+    """``cache_dir``: a dataset's directory, whose cache keeps the normalised solutions."""
+    solutions = [row.solution for row in rows]
+    if cache_dir is None:
+        forms = normalised_solutions(solutions)
+    else:
+        forms = cached_forms(solutions, cache_dir, normalised_solutions)
     described = [words(row.description) for row in rows]
-    code = [form.split() for form in normalised_solutions([row.solution for row in rows])]
+    code = [form.split() for form in forms]
     return Lexical(
         distinct_1=distinct_n(described, 1),
         distinct_2=distinct_n(described, 2),
@@ -278,12 +286,13 @@ def measure(
     *,
     with_semantic: bool = True,
     embedder: TextEmbedder | None = None,
+    cache_dir: Path | None = None,
 ) -> Diversity:
     """The whole diversity pass over ``rows`` (a dataset's train split)."""
     skipped = semantic_available() if with_semantic else "not asked for"
     return Diversity(
         rows=len(rows),
-        lexical=lexical(rows),
+        lexical=lexical(rows, cache_dir),
         coverage=coverage(rows, taxonomy) if taxonomy else None,
         semantic=semantic(rows, benchmark, embedder) if not skipped and rows else None,
         semantic_skipped=skipped if rows else "no rows",

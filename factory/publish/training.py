@@ -74,6 +74,7 @@ def collect_training_facts(out_dir: Path, *, semantic: bool = True) -> TrainingF
         benchmark,
         with_semantic=semantic,
         embedder=CachedEmbedder(_embedder(), out_dir) if semantic else None,
+        cache_dir=out_dir,
     )
     return TrainingFacts(
         labels=_label_summary(labels.values()) if labels else None, diversity=diversity

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from factory.dataset import diversity
+from factory.dataset.code_cache import cached_forms
 from factory.dataset.diversity import DiversityInput, distinct_n, entropy_bits
 from factory.hygiene.normalise import normalised_code
 from problems.taxonomy import load_taxonomy
@@ -106,3 +107,20 @@ def test_measure_says_why_semantic_is_missing():
     result = diversity.measure([_row(0, "a b c")], None, with_semantic=False)
     assert result.semantic is None and result.semantic_skipped == "not asked for"
     assert result.coverage is None and result.lexical.distinct_1 == 1.0
+
+
+def test_normalised_code_is_read_back_from_the_dataset_cache(tmp_path):
+    calls: list[list[str]] = []
+
+    def counting(sources):
+        calls.append(list(sources))
+        return [normalised_code(s) for s in sources]
+
+    sources = [SOLUTION, "def g(v):\n    return v * 2\n", SOLUTION]
+    first = cached_forms(sources, tmp_path, counting)
+    assert first == [normalised_code(s) for s in sources] and calls == [sources[:2]]
+    assert cached_forms(sources, tmp_path, counting) == first and len(calls) == 1
+    # another normaliser (its source or the Python version changed) normalises again
+    assert cached_forms(sources, tmp_path, counting, key="other") == first and len(calls) == 2
+    rows = [_row(i, "a b", s) for i, s in enumerate(sources)]
+    assert diversity.lexical(rows, tmp_path) == diversity.lexical(rows)
