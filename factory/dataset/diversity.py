@@ -31,19 +31,26 @@ from __future__ import annotations
 
 import gzip
 import math
+import multiprocessing
+import os
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from factory.dataset.code_cache import cached_forms
 from factory.hygiene.embed import Embedder, embed_missing
+from factory.hygiene.embed_cache import TextEmbedder
 from factory.hygiene.normalise import normalised_code, words
 from problems.taxonomy import Taxonomy
 
 NEAR_DUPLICATE = 0.95  # KodCode's semantic dedup threshold
 CLUSTER_SIMILARITY = 0.7
 MAP_POINTS = 2000  # points drawn in the report's map at most
+PARALLEL_ROWS = 2000  # solutions per worker process at least (a process costs ~0.1 s to start)
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,7 @@ class Semantic(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str
+    precision: str = Field("fp32", description="the encoder's arithmetic: fp32 or bf16")
     mean_nn_distance: float
     clusters: int
     cluster_similarity: float = CLUSTER_SIMILARITY
@@ -124,9 +132,26 @@ def compression_ratio(texts: Sequence[str]) -> float:
     return len(raw) / len(gzip.compress(raw, compresslevel=9)) if raw else 0.0
 
 
-def lexical(rows: Sequence[DiversityInput]) -> Lexical:
+def normalised_solutions(solutions: Sequence[str]) -> list[str]:
+    """dedup's normalisation of each solution, on every core the process may use: it is pure
+    Python (about a millisecond a row), so a large split is worth a few worker processes."""
+    workers = min(len(os.sched_getaffinity(0)), len(solutions) // PARALLEL_ROWS)
+    if workers < 2 or multiprocessing.current_process().daemon:
+        return [normalised_code(source) for source in solutions]
+    context = multiprocessing.get_context("spawn")  # no fork of a process running torch
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        return list(pool.map(normalised_code, solutions, chunksize=PARALLEL_ROWS // 4))
+
+
+def lexical(rows: Sequence[DiversityInput], cache_dir: Path | None = None) -> Lexical:
+    """``cache_dir``: a dataset's directory, whose cache keeps the normalised solutions."""
+    solutions = [row.solution for row in rows]
+    if cache_dir is None:
+        forms = normalised_solutions(solutions)
+    else:
+        forms = cached_forms(solutions, cache_dir, normalised_solutions)
     described = [words(row.description) for row in rows]
-    code = [normalised_code(row.solution).split() for row in rows]
+    code = [form.split() for form in forms]
     return Lexical(
         distinct_1=distinct_n(described, 1),
         distinct_2=distinct_n(described, 2),
@@ -162,7 +187,7 @@ def semantic_available() -> str:
 def semantic(
     rows: Sequence[DiversityInput],
     benchmark: Sequence[tuple[str, str]] = (),
-    embedder: Embedder | None = None,
+    embedder: TextEmbedder | None = None,
 ) -> Semantic:
     """``benchmark``: (benchmark:task_id, description) pairs to check the rows against."""
     import numpy as np
@@ -193,6 +218,7 @@ def semantic(
                     )
     return Semantic(
         model=embedder.name,
+        precision=embedder.precision,
         mean_nn_distance=float(np.mean(1.0 - nearest)) if len(rows) > 1 else 0.0,
         clusters=_leader_clusters(vectors),
         near_duplicates=near,
@@ -227,11 +253,13 @@ def _nearest(vectors):
 def _leader_clusters(vectors) -> int:
     import numpy as np
 
-    leaders = np.empty((0, vectors.shape[1]), dtype=vectors.dtype)
+    leaders = np.empty_like(vectors)  # the first ``count`` rows are the leaders so far
+    count = 0
     for vector in vectors:
-        if not len(leaders) or float((leaders @ vector).max()) < CLUSTER_SIMILARITY:
-            leaders = np.vstack([leaders, vector])
-    return len(leaders)
+        if not count or float((leaders[:count] @ vector).max()) < CLUSTER_SIMILARITY:
+            leaders[count] = vector
+            count += 1
+    return count
 
 
 def _map_2d(vectors, topics: list[str]) -> list[tuple[float, float, str]]:
@@ -257,13 +285,14 @@ def measure(
     benchmark: Sequence[tuple[str, str]] = (),
     *,
     with_semantic: bool = True,
-    embedder: Embedder | None = None,
+    embedder: TextEmbedder | None = None,
+    cache_dir: Path | None = None,
 ) -> Diversity:
     """The whole diversity pass over ``rows`` (a dataset's train split)."""
     skipped = semantic_available() if with_semantic else "not asked for"
     return Diversity(
         rows=len(rows),
-        lexical=lexical(rows),
+        lexical=lexical(rows, cache_dir),
         coverage=coverage(rows, taxonomy) if taxonomy else None,
         semantic=semantic(rows, benchmark, embedder) if not skipped and rows else None,
         semantic_skipped=skipped if rows else "no rows",

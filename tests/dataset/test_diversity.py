@@ -7,7 +7,9 @@ import math
 import pytest
 
 from factory.dataset import diversity
+from factory.dataset.code_cache import cached_forms
 from factory.dataset.diversity import DiversityInput, distinct_n, entropy_bits
+from factory.hygiene.normalise import normalised_code
 from problems.taxonomy import load_taxonomy
 from tests.conftest import IN_CI
 
@@ -31,6 +33,15 @@ def test_code_that_differs_only_in_names_counts_once():
     varied = diversity.lexical([_row(0, "a b", SOLUTION), _row(1, "c d", other)])
     assert same.code_distinct_5 == pytest.approx(0.5)
     assert varied.code_distinct_5 > same.code_distinct_5
+
+
+def test_worker_processes_normalise_as_one_process_does(monkeypatch):
+    sources = [
+        f"def f{i}(a, b):\n    # note {i}\n    total = a * {i} + b\n    return total\n"
+        for i in range(120)
+    ] + ["def broken(:\n    pass\n", "x = 'open\n"]
+    monkeypatch.setattr(diversity, "PARALLEL_ROWS", 40)  # 122 rows: two workers
+    assert diversity.normalised_solutions(sources) == [normalised_code(s) for s in sources]
 
 
 def test_a_repetitive_corpus_compresses_better_and_scores_lower():
@@ -96,3 +107,20 @@ def test_measure_says_why_semantic_is_missing():
     result = diversity.measure([_row(0, "a b c")], None, with_semantic=False)
     assert result.semantic is None and result.semantic_skipped == "not asked for"
     assert result.coverage is None and result.lexical.distinct_1 == 1.0
+
+
+def test_normalised_code_is_read_back_from_the_dataset_cache(tmp_path):
+    calls: list[list[str]] = []
+
+    def counting(sources):
+        calls.append(list(sources))
+        return [normalised_code(s) for s in sources]
+
+    sources = [SOLUTION, "def g(v):\n    return v * 2\n", SOLUTION]
+    first = cached_forms(sources, tmp_path, counting)
+    assert first == [normalised_code(s) for s in sources] and calls == [sources[:2]]
+    assert cached_forms(sources, tmp_path, counting) == first and len(calls) == 1
+    # another normaliser (its source or the Python version changed) normalises again
+    assert cached_forms(sources, tmp_path, counting, key="other") == first and len(calls) == 2
+    rows = [_row(i, "a b", s) for i, s in enumerate(sources)]
+    assert diversity.lexical(rows, tmp_path) == diversity.lexical(rows)

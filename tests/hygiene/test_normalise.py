@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import ast
+import dataclasses
+import inspect
+import io
+import json.decoder
+import textwrap
+import tokenize
+
 import pytest
 
+from factory.hygiene import normalise
 from factory.hygiene.normalise import (
     code_ngrams,
     docstring_of,
@@ -87,3 +96,62 @@ def test_code_ngrams_keep_names_and_drop_docstrings():
 def test_docstring_and_words():
     assert docstring_of(ORIGINAL, "total_positive") == "Sum of the positive values."
     assert words("Don't  stop: 2 Numbers!") == ["don", "t", "stop", "2", "numbers"]
+
+
+def _tokenize_module(source: str, structure: bool) -> list[str]:
+    """What ``tokenize`` itself gives (the path plain code no longer takes)."""
+    tokens = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if structure and token.type in normalise.STRUCTURE_MARKS:
+            tokens.append(normalise.STRUCTURE_MARKS[token.type])
+        elif token.type not in normalise.SKIPPED_TOKENS:
+            tokens.append(token.string)
+    return tokens
+
+
+TRICKY = '''
+class A(Base, metaclass=M):
+    x = 1
+
+    @property
+    def f(self, *args, b=0x1F, **kw) -> None:
+        """Kept out."""
+        s = rb'\\d+' + b"\\x00" + \'\'\'it's "quoted"\'\'\' + """one ' line"""
+        t = f"{self.x!r:>{b}}" + 1_000.5e-3j.__class__.__name__
+        u = [i async for i in g()] if (y := x) else {**kw, 'k': ...}
+        while not u:
+            try:
+                del u[1:2, ::3]
+            except* (E, F) as e:
+                raise X from e
+        return lambda q, /, *, r=@m: q @ r
+'''.replace("@m", "2")
+
+
+@pytest.mark.parametrize("module", [ast, json.decoder, textwrap, tokenize, dataclasses])
+def test_plain_code_tokenises_as_tokenize_does(module):
+    """The fast path gives tokenize's exact tokens on what the normalisation tokenises
+    (ast.unparse of stripped modules), so dedup's keys and the diversity numbers stay."""
+    tree = normalise._parse(inspect.getsource(module))
+    for source in (ast.unparse(tree), ast.unparse(normalise._parse(TRICKY))):
+        for structure in (True, False):
+            fast = normalise._plain_tokens(source, structure)
+            assert fast is not None and fast == _tokenize_module(source, structure)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "x = 1  # a comment\n",
+        "x = (1,\n     2)\n",
+        "x = '''two\nlines'''\n",
+        "if x:\n\ty = 1\n",
+        "x = 1 + \\\n    2\n",
+        "if x:\n        y\n    z\n",
+        "x = 'open\n",
+        "x = $\n",
+    ],
+)
+def test_code_that_is_not_plain_goes_through_tokenize(source):
+    assert normalise._plain_tokens(source, True) is None
+    assert normalise._raw_tokens(source, structure=True)  # tokenize still has a form for it
