@@ -65,6 +65,33 @@ def _other_pids(keep: set[int]) -> list[int]:
     ]
 
 
+def kill_all_but(keep: set[int], rounds: int, pause_s: float) -> bool:
+    """SIGKILLs every process but ``keep`` until only the dead are left, reaping this
+    process's children (the variants' and the batch candidates' sweep between two runs):
+    True once none is alive, False if some survived ``rounds`` sweeps."""
+    for _ in range(rounds):
+        reap()
+        alive = [pid for pid in _other_pids(keep) if not _dead(pid)]
+        if not alive:
+            reap()
+            return True
+        for pid in alive:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(pause_s)
+    return False
+
+
+def _dead(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rpartition(b")")[2].split()[0] in (b"Z", b"X")
+    except (OSError, IndexError):
+        return True
+
+
 def kill_everything_else(spared: Spared | None = None, deadline_s: float = 10.0) -> int:
     """SIGKILLs every process in the container except this one and ``spared``, until none is left.
 

@@ -46,7 +46,7 @@ import cputime
 import job as job_process
 import trusted
 import zygote
-from cleanup import SCRATCH_DIRS, acting_as, remove_sysv_ipc, wipe_dir
+from cleanup import SCRATCH_DIRS, acting_as, kill_all_but, remove_sysv_ipc, wipe_dir
 from identity import CANDIDATE, JOB_UID, JUDGE, JUDGE_UID, become
 
 BATCH_HEADER = b"B"  # the first byte of the job pipe: a trusted-mode job with candidates
@@ -185,41 +185,8 @@ def _left_over() -> list[str]:
 def _sweep(keep: set[int]) -> None:
     """SIGKILLs every process but ``keep`` (the worker, the zygote, the judge and this one)
     until only the dead are left, reaping them (this process is the candidates' subreaper)."""
-    for _ in range(SWEEP_ROUNDS):
-        _reap()
-        alive = [pid for pid in _pids() if pid not in keep and not _dead(pid)]
-        if not alive:
-            _reap()
-            return
-        for pid in alive:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        time.sleep(0.0005)
-    raise RuntimeError("processes survive the kill sweeps")
-
-
-def _reap() -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def _pids() -> list[int]:
-    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
-
-
-def _dead(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            return fh.read().rpartition(b")")[2].split()[0] in (b"Z", b"X")
-    except (OSError, IndexError):
-        return True
+    if not kill_all_but(keep, SWEEP_ROUNDS, 0.0005):
+        raise RuntimeError("processes survive the kill sweeps")
 
 
 class Spawner:

@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable
 
 import prepared
-from cleanup import WORK_ROOT, remove_sysv_ipc, wipe_dir
+from cleanup import WORK_ROOT, kill_all_but, remove_sysv_ipc, wipe_dir
 from cputime import CpuMeter
 
 VARIANTS_DIR = os.path.join(WORK_ROOT, "variants")
@@ -356,39 +356,7 @@ def _read_all(fd: int) -> bytes:
 
 def _sweep(keep: set[int]) -> None:
     """SIGKILLs every process but ``keep`` until only zombies (already dead) are left."""
-    for _ in range(SWEEP_LIMIT):
-        _reap()
-        alive = [pid for pid in _pids() if pid not in keep and not _dead(pid)]
-        if not alive:
-            return
-        for pid in alive:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        time.sleep(0.001)
-
-
-def _reap() -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def _pids() -> list[int]:
-    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
-
-
-def _dead(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            return fh.read().rpartition(b")")[2].split()[0] in (b"Z", b"X")
-    except (OSError, IndexError):
-        return True
+    kill_all_but(keep, SWEEP_LIMIT, 0.001)
 
 
 def _wipe(path: str) -> None:
