@@ -20,7 +20,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -30,6 +29,7 @@ from factory.errors import InputFileError
 from factory.evaluate.benchmarks.base import SYSTEM_PROMPT, Benchmark, Task
 from factory.evaluate.benchmarks.evalplus_inputs import mbpp_plus_inputs
 from factory.evaluate.benchmarks.humaneval import HumanEval
+from factory.evaluate.benchmarks.mbpp import mbpp_task_id
 
 REQUIRED_FIELDS = ("task_id", "prompt", "entry_point", "canonical_solution", "base_input")
 REQUIRED_FIELDS += ("plus_input", "atol")
@@ -184,16 +184,7 @@ class MbppPlus(EvalPlusBenchmark):
         return mbpp_plus_inputs(int(task_id.split("/")[1]), stored)
 
     def normalize_task_id(self, raw: Any) -> str | None:
-        if isinstance(raw, bool):
-            return None
-        if isinstance(raw, int):
-            number = raw
-        elif isinstance(raw, str) and (match := re.fullmatch(r"(?i)(?:mbpp/)?(\d+)", raw)):
-            number = int(match.group(1))
-        else:
-            return None
-        task_id = f"Mbpp/{number}"
-        return task_id if task_id in self.tasks else None
+        return mbpp_task_id(raw, self.tasks)
 
     def messages(self, task: Task) -> list[dict[str, str]]:
         return [

@@ -41,6 +41,21 @@ ORIGINAL_FIELDS = ("task_id", "text", "code", "test_list")
 SANITIZED_FIELDS = ("task_id", "prompt", "code", "test_list")
 
 
+def mbpp_task_id(raw: Any, tasks) -> str | None:
+    """``Mbpp/N`` for an id in any common spelling (``N``, ``"N"``, ``"mbpp/N"``) among ``tasks``
+    (MBPP and MBPP+ number their tasks alike)."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        number = raw
+    elif isinstance(raw, str) and (match := re.fullmatch(r"(?i)(?:mbpp/)?(\d+)", raw)):
+        number = int(match.group(1))
+    else:
+        return None
+    task_id = f"Mbpp/{number}"
+    return task_id if task_id in tasks else None
+
+
 class Mbpp(Benchmark):
     name = "mbpp"
 
@@ -58,16 +73,7 @@ class Mbpp(Benchmark):
         return cls(tasks, source, split)
 
     def normalize_task_id(self, raw: Any) -> str | None:
-        if isinstance(raw, bool):
-            return None
-        if isinstance(raw, int):
-            number = raw
-        elif isinstance(raw, str) and (match := re.fullmatch(r"(?i)(?:mbpp/)?(\d+)", raw)):
-            number = int(match.group(1))
-        else:
-            return None
-        task_id = f"Mbpp/{number}"
-        return task_id if task_id in self.tasks else None
+        return mbpp_task_id(raw, self.tasks)
 
     def default_task_ids(self) -> list[str]:
         if self.split == "all":
