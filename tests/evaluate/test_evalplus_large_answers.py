@@ -16,6 +16,7 @@ from importlib import resources
 
 import pytest
 
+from factory.evaluate.benchmarks import evalplus_rules as rules
 from tests.evaluate.evalplus_harness import run_evalplus, write_samples
 from tests.evaluate.test_evalplus_agreement import ours
 
@@ -111,6 +112,10 @@ def test_huge_nested_answers_agree_with_evalplus(runner_image, tmp_path):
         if record["task_id"] == "Mbpp/255":
             break
     record["plus_input"] = NESTED_INPUTS
+    namespace = {}
+    exec(record["canonical_solution"], namespace)
+    answers = [namespace[record["entry_point"]](*inp) for inp in NESTED_INPUTS]
+    assert [rules.digest_scheme(answer) for answer in answers] == ["json", "marshal", "marshal"]
     data = tmp_path / "mbppplus.jsonl"
     data.write_text(json.dumps(record) + "\n", encoding="utf-8")
     entry = record["entry_point"]
