@@ -145,7 +145,15 @@ def test_huge_nested_answers_are_digested_from_their_binary_form():
     answer = [tuple(shared) for _ in range(rules.HUGE_ITEMS)]
     rebuilt = [("a" + "b", "c" + "d") for _ in range(rules.HUGE_ITEMS)]  # no string shared
     assert rules.digest_scheme(answer) == "marshal"
-    assert rules.digest_scheme(list(range(rules.HUGE_ITEMS))) == "json"  # flat: json at once
+    assert rules.digest_scheme(["ab"] * rules.HUGE_ITEMS) == "json"  # flat strs: json at once
+    numbers = [float(i) for i in range(rules.HUGE_ITEMS)]  # HumanEval/130: floats and ints
+    numbers[::2] = range(0, rules.HUGE_ITEMS, 2)
+    assert rules.digest_scheme(numbers) == "marshal"
+    found = rules.answer_digest(numbers, "marshal", reference=True)
+    assert rules.answer_digest(list(numbers), "marshal") == found
+    as_floats = [float(x) for x in numbers]  # equal values, other types: other bytes
+    assert rules.answer_digest(as_floats, "marshal")[0] != found[0]
+    assert rules.answer_digest([*numbers[:-1], math.nan], "marshal", reference=True) is None
     assert rules.digest_scheme(answer[:10]) == "json"
     digest = rules.answer_digest(answer, "marshal", reference=True)
     assert rules.answer_digest(rebuilt, "marshal") == digest

@@ -10,7 +10,9 @@ image computes its own; a cache file that does not parse is recomputed, never tr
 
 from __future__ import annotations
 
+import functools
 import gzip
+import json
 import logging
 import os
 import re
@@ -28,7 +30,7 @@ from factory.evaluate.benchmarks.evalplus_programs import (
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 REFERENCE_OUTPUT_BYTES = 64 * 1024 * 1024
 EVALPLUS_MEMORY_MB = 4096
 """Memory per sample for HumanEval+ / MBPP+: EvalPlus's own default, min(4 GiB, the system's),
@@ -79,14 +81,13 @@ async def compute(bench: EvalPlusBenchmark, pool_config) -> ExpectedOutputs:
     from sandbox import SandboxPool
 
     started = time.monotonic()
-    memory = max(pool_config.limits.memory_mb, EVALPLUS_MEMORY_MB)  # the reference must finish
-    limits = pool_config.limits.model_copy(
-        update={"output_limit_bytes": REFERENCE_OUTPUT_BYTES, "memory_mb": memory}
-    )
-    config = pool_config.model_copy(update={"limits": limits})
+    config = reference_config(pool_config)
     outputs: dict[str, dict[str, list]] = {}
     failures: list[str] = []
-    order = sorted(bench.tasks, key=lambda task_id: -_input_weight(bench, task_id))
+    hints = cost_hints(bench.data_sha256)
+    order = sorted(
+        bench.tasks, key=lambda task_id: (-hints.get(task_id, 0.0), -_input_weight(bench, task_id))
+    )
     async with SandboxPool(config) as pool:
         async for result in pool.map(reference_job(bench, task_id) for task_id in order):
             task_id = result.id.split(":", 1)[1]
@@ -108,8 +109,35 @@ async def compute(bench: EvalPlusBenchmark, pool_config) -> ExpectedOutputs:
     )
 
 
+def reference_config(pool_config):
+    """``pool_config`` for the reference runs: memory enough for them to finish, and room
+    for their outputs."""
+    memory = max(pool_config.limits.memory_mb, EVALPLUS_MEMORY_MB)
+    limits = pool_config.limits.model_copy(
+        update={"output_limit_bytes": REFERENCE_OUTPUT_BYTES, "memory_mb": memory}
+    )
+    return pool_config.model_copy(update={"limits": limits})
+
+
+COSTS_FILE = Path(__file__).parent / "data" / "evalplus_costs.json"
+"""Each bundled release's reference runs in CPU seconds (``benchmarks/evalplus_costs.py``)."""
+
+
+@functools.cache
+def cost_hints(data_sha256: str) -> dict[str, float]:
+    """What each task's reference run cost where the hints were measured (tasks of 0.05 s or
+    more), for the data file with this sha256; empty for another data file. Only the order of
+    work depends on it."""
+    try:
+        hints = json.loads(COSTS_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    entry = hints.get(data_sha256)
+    return dict(entry.get("cpu_seconds", {})) if isinstance(entry, dict) else {}
+
+
 def _input_weight(bench: EvalPlusBenchmark, task_id: str) -> int:
-    """Bigger tasks first, so the slowest reference runs do not start last."""
+    """Then bigger tasks first, so the slowest reference runs do not start last."""
     plus = bench.plus[task_id]
     return len(plus.base_input) + len(plus.plus_input)
 
