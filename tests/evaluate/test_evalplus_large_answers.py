@@ -98,6 +98,10 @@ NESTED_WRAPPERS = {
     "good": "",
     "wrong_large": "    if n > 10:\n        out = out[:-1]\n",
     "lists_large": "    if n > 10:\n        out = [list(t) for t in out]\n",  # != tuples
+    "subclass_large": (  # a tuple subclass: marshal refuses it, its plain form matches
+        "    class Row(tuple):\n        pass\n"
+        "    if n > 10:\n        out = [Row(t) for t in out]\n"
+    ),
     "ints_large": (  # == the float tuples: the digests differ, the values are equal
         "    if n > 10:\n        out = [tuple(int(x) if isinstance(x, float) else x"
         " for x in t) for t in out]\n"
@@ -144,5 +148,6 @@ def test_huge_nested_answers_agree_with_evalplus(runner_image, tmp_path):
         "good": True,
         "wrong_large": False,
         "lists_large": False,
+        "subclass_large": True,
         "ints_large": True,
     }

