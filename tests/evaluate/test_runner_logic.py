@@ -117,3 +117,21 @@ def test_samples_of_one_task_go_as_one_job_and_every_sample_once(humaneval, monk
         ["HumanEval/2#0", "HumanEval/2#1"],
     ]
     assert runner.batch_size(1640, 2) == 32 and runner.batch_size(10, 2) == 1
+
+
+def test_costly_tasks_start_first_within_each_window_and_keep_their_order():
+    from factory.evaluate.runner import costly_first
+    from factory.evaluate.samples import Sample
+
+    costs = {"a": 0.1, "b": 5.0, "c": None, "d": 2.0}
+    samples = [
+        Sample(task_id=task_id, completion_id=index, solution="pass")
+        for index, task_id in enumerate("abcdbab")
+    ]
+    ordered = list(costly_first(samples, costs.get, window=5))
+    keys = [(s.task_id, s.completion_id) for s in ordered]
+    # first window (a b c d b): b's two samples in file order, then d, a, and c (unknown: last)
+    assert keys[:5] == [("b", 1), ("b", 4), ("d", 3), ("a", 0), ("c", 2)]
+    assert keys[5:] == [("b", 6), ("a", 5)]
+    unknown = list(costly_first(samples, lambda task_id: None, window=3))
+    assert unknown == samples  # a benchmark that knows no cost keeps the file's order

@@ -130,6 +130,17 @@ class Benchmark(ABC):
         """Extra fields for a sample's result line, read from its sandbox result."""
         return {}
 
+    packs_across_tasks: ClassVar[bool] = True
+    """Whether samples of different tasks can share a sandbox job (the same limits). When not
+    (EvalPlus's limits are the task's own), a task's samples go as soon as the next task's
+    start, instead of waiting for the end of the stream."""
+
+    def task_cost(self, task_id: str) -> float | None:
+        """What judging one sample of ``task_id`` is known to cost (seconds of the reference's
+        own run, after :meth:`prepare`), or ``None`` when nothing is known. The runner starts
+        the costly tasks first, so that a few long ones do not run alone at the end."""
+        return None
+
     @abstractmethod
     def messages(self, task: Task) -> list[dict[str, str]]:
         """Chat messages asking a model to solve ``task``."""
