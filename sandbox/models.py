@@ -168,6 +168,9 @@ class Job(BaseModel):
     timeout_s: float | None = Field(None, gt=0, le=3600)
     cpu_timeout_s: float | None = Field(None, gt=0, le=3600)
     memory_mb: int | None = Field(None, ge=32, le=65536)
+    output_limit_bytes: int | None = Field(
+        None, ge=1024, le=64 * 1024 * 1024, description="this job's stdout and stderr at most"
+    )
     files: dict[str, str] = Field(default_factory=dict, description="extra files by relative path")
     coverage: bool = Field(False, description="measure line and branch coverage of solution.py")
     variants: list[Variant] = Field(
@@ -243,7 +246,7 @@ class Job(BaseModel):
         its own judge program and entry points; see :attr:`candidates`); raises
         ``ValueError`` otherwise."""
         first = jobs[0]
-        same = ("mode", "timeout_s", "cpu_timeout_s", "memory_mb")
+        same = ("mode", "timeout_s", "cpu_timeout_s", "memory_mb", "output_limit_bytes")
         for job in jobs[1:]:
             if any(getattr(job, name) != getattr(first, name) for name in same) or (
                 job.candidates or job.variants or job.coverage

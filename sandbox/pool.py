@@ -294,7 +294,8 @@ class SandboxPool:
         payload = job.model_dump(mode="json")
         payload["timeout_s"] = timeout_s
         payload["cpu_timeout_s"] = job.cpu_timeout_s or limits.cpu_timeout_s or timeout_s
-        payload["output_limit_bytes"] = limits.output_limit_bytes
+        output_limit = job.output_limit_bytes or limits.output_limit_bytes
+        payload["output_limit_bytes"] = output_limit
         memory_mb = job.memory_mb or limits.memory_mb
         last_error = ""
         container = await self._take()
@@ -358,7 +359,7 @@ class SandboxPool:
             else:
                 self._idle.put_nowait(container)
             try:
-                result = classify(job, raw, timeout_s, limits.output_limit_bytes)
+                result = classify(job, raw, timeout_s, output_limit)
             except Exception as exc:  # whatever the job made of its report: its own verdict
                 return _malformed_result(job, attempt, f"{type(exc).__name__}: {exc}")
             result.sandbox_attempts = attempt
@@ -394,7 +395,8 @@ class SandboxPool:
         # by its candidate; each candidate's own are enforced inside the job.
         payload["timeout_s"] = timeout_s * len(singles) + BATCH_SLACK_S
         payload["cpu_timeout_s"] = cpu_s * len(singles) + BATCH_SLACK_S
-        payload["output_limit_bytes"] = limits.output_limit_bytes
+        output_limit = job.output_limit_bytes or limits.output_limit_bytes
+        payload["output_limit_bytes"] = output_limit
         memory_mb = job.memory_mb or limits.memory_mb
         results: list[Result | None] = [None] * len(singles)
         container = await self._take()
@@ -420,7 +422,7 @@ class SandboxPool:
             else:
                 self._idle.put_nowait(container)
             try:
-                results = classify_batch(job, raw, timeout_s, limits.output_limit_bytes)
+                results = classify_batch(job, raw, timeout_s, output_limit)
             except Exception:
                 pass
         again = [index for index, result in enumerate(results) if result is None]

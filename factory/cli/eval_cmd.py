@@ -501,7 +501,9 @@ class _Reporter:
         self.bar.start()
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, kind, *exc_info) -> None:
+        if kind is not None:  # the run failed: its one error line is all that stays on stderr
+            self.bar.live.transient = True
         self.bar.stop()
 
     def start_generation(self, missing: int, reused: int) -> None:

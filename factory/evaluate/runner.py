@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -118,21 +118,47 @@ async def evaluate_samples(
     if progress is not None:
         progress.start(total)
     tally = ResultTally()
-    await benchmark.prepare(config.pool)
+    if config.cluster is not None:
+        await benchmark.prepare(config.pool)
     handle = _open_results(out_path)
+    pending = None
     try:
         async with open_pool(config.pool, config.cluster) as pool:
             jobs = _JobStream(benchmark, config.pool.limits.timeout_s, config.task_cpu_timeouts)
             if config.cluster is None:  # a node of a cluster takes one sample per job
+                pending = await benchmark.prepare(config.pool, pool)
                 jobs.batch_size = batch_size(total, config.pool.workers, config.max_batch)
             ordered = costly_first(samples, benchmark.task_cost, MAX_BUFFERED)
-            async for result in pool.map(jobs.build(ordered)):
+            source = jobs.build(ordered) if pending is None else _once_ready(ordered, jobs, pending)
+            async for result in pool.map(source):
                 sample = jobs.finish(result.id)
                 tally.add(_record(benchmark, sample, result), handle, progress)
+            if pending is not None:
+                await pending.finish()
     finally:
+        if pending is not None:
+            pending.cancel()
         if handle is not None:
             handle.close()
     return tally.summary(benchmark, config, out_path, time.monotonic() - started)
+
+
+async def _once_ready(samples: Iterable[Sample], jobs: _JobStream, pending) -> AsyncIterator[Job]:
+    """The jobs of ``samples`` (in windows, as :func:`costly_first` orders them), each task's
+    once the benchmark's preparation for it is done (``pending.ready``), the ready tasks of a
+    window first: one task still waiting never holds back the others."""
+    iterator = iter(samples)
+    while chunk := list(itertools.islice(iterator, MAX_BUFFERED)):
+        waiting: dict[str, list[Sample]] = {}
+        for sample in chunk:
+            waiting.setdefault(sample.task_id, []).append(sample)
+        while waiting:
+            ready = [task_id for task_id in waiting if pending.ready(task_id)]
+            if not ready:
+                await pending.wait()
+            for task_id in ready:
+                for job in jobs.build(waiting.pop(task_id)):
+                    yield job
 
 
 def costly_first(

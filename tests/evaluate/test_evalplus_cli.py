@@ -97,6 +97,28 @@ def test_summary_has_both_scores_and_results_say_why(runner_image, tmp_path):
 
 
 @pytest.mark.docker
+def test_a_failing_reference_stops_the_run_with_one_line_and_caches_nothing(runner_image, tmp_path):
+    # Cold, the references run beside the samples; the good task's samples may be judged
+    # first, but a reference that fails still ends the run with one line, and nothing
+    # half-computed is cached.
+    data, tasks = subset(tmp_path, "HumanEvalPlus.jsonl.gz", {"HumanEval/0", "HumanEval/53"})
+    broken = dict(tasks["HumanEval/0"], canonical_solution="    raise ValueError('broken')\n")
+    data.write_text(json.dumps(tasks["HumanEval/53"]) + "\n" + json.dumps(broken) + "\n")
+    samples = write(
+        tmp_path / "samples.jsonl",
+        {"task_id": "HumanEval/53", "completion": "    return x + y\n"},
+        {"task_id": "HumanEval/0", "completion": "    return False\n"},
+    )
+    cache = tmp_path / "cache"
+    result = codefactory(
+        "humanevalplus", "--samples", samples, "--data", data, "--cache-dir", cache, "-w", "2"
+    )
+    bad_input(result, "the reference solution failed in the sandbox for 1 task(s)")
+    assert "HumanEval/0" in result.stderr
+    assert not list(cache.glob("evalplus/*.json.gz"))
+
+
+@pytest.mark.docker
 def test_eval_model_on_humanevalplus(runner_image, tmp_path):
     data, _ = subset(tmp_path, "HumanEvalPlus.jsonl.gz", {"HumanEval/53", "HumanEval/23"})
 

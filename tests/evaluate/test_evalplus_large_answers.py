@@ -99,8 +99,7 @@ NESTED_WRAPPERS = {
     "wrong_large": "    if n > 10:\n        out = out[:-1]\n",
     "lists_large": "    if n > 10:\n        out = [list(t) for t in out]\n",  # != tuples
     "subclass_large": (  # a tuple subclass: marshal refuses it, its plain form matches
-        "    class Row(tuple):\n        pass\n"
-        "    if n > 10:\n        out = [Row(t) for t in out]\n"
+        "    class Row(tuple):\n        pass\n    if n > 10:\n        out = [Row(t) for t in out]\n"
     ),
     "ints_large": (  # == the float tuples: the digests differ, the values are equal
         "    if n > 10:\n        out = [tuple(int(x) if isinstance(x, float) else x"

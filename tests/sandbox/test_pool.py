@@ -147,6 +147,22 @@ def test_map_pulls_jobs_lazily_and_yields_every_result(runner_image):
     assert max(ahead) <= 4 + 1, "never more than max_in_flight jobs held at once"
 
 
+def test_a_job_may_keep_more_output_than_the_pools_limit(runner_image):
+    # A benchmark's reference run prints megabytes of expected outputs in the same pool whose
+    # samples keep 64 KiB: the job's own limit, never a sample's, lifts the pool's.
+    write = "import sys\nsys.stdout.write('x' * 300_000)\n"
+    wide = script_job("wide", write).model_copy(update={"output_limit_bytes": 1 << 20})
+
+    async def go():
+        async with SandboxPool(config(runner_image)) as pool:
+            return await pool.run(wide), await pool.run(script_job("narrow", write))
+
+    kept, capped = asyncio.run(go())
+    assert_status(kept, Status.PASSED)
+    assert len(kept.stdout) == 300_000 and not kept.stdout_truncated
+    assert capped.stdout_truncated and len(capped.stdout) < 300_000
+
+
 def test_run_before_start_is_an_error():
     pool = SandboxPool(PoolConfig(workers=1))
     with pytest.raises(SandboxError, match="not started"):

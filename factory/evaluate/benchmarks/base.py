@@ -122,8 +122,11 @@ class Benchmark(ABC):
             )
         return reference_job(job_id, solution + "\n" + task.tests, timeout_s)
 
-    async def prepare(self, pool_config: Any) -> None:
-        """Work done once before any sample runs (EvalPlus: the expected outputs)."""
+    async def prepare(self, pool_config: Any, pool: Any = None) -> Any:
+        """Work done once before any sample runs (EvalPlus: the expected outputs). Given the
+        evaluation's ``pool``, the work may be started there instead and returned (an object
+        with ``ready(task_id)``, ``wait()``, ``finish()`` and ``cancel()``: the runner judges a
+        task's samples once it is ready); ``None`` when nothing is left to wait for."""
         return None
 
     def details(self, task: Task, result: Any) -> dict[str, Any]:

@@ -150,10 +150,22 @@ class EvalPlusBenchmark(Benchmark):
     def inputs(cls, task_id: str, stored: list) -> list:
         return stored
 
-    async def prepare(self, pool_config) -> None:
-        from factory.evaluate.benchmarks.evalplus_expected import load_or_compute
+    async def prepare(self, pool_config, pool=None):
+        """The expected outputs: from the cache, else computed in a pool of their own, or,
+        given the evaluation's ``pool``, started there beside the samples (the runner waits
+        for each task's; see :mod:`evalplus_references`)."""
+        from factory.evaluate.benchmarks.evalplus_expected import load_cached, load_or_compute
 
-        self.expected = await load_or_compute(self, pool_config)
+        if pool is None:
+            self.expected = await load_or_compute(self, pool_config)
+            return None
+        cached = load_cached(self, pool_config)
+        if cached is not None:
+            self.expected = cached
+            return None
+        from factory.evaluate.benchmarks.evalplus_references import ReferenceRuns
+
+        return ReferenceRuns(self, pool, pool_config)
 
     def build_job(self, task: Task, solution: str, job_id: str, timeout_s: float):
         from factory.evaluate.benchmarks.evalplus_programs import judge_job

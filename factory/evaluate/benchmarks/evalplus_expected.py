@@ -61,16 +61,24 @@ def cache_path(bench: EvalPlusBenchmark, image: str) -> Path | None:
     return bench.cache_dir / "evalplus" / name
 
 
-async def load_or_compute(bench: EvalPlusBenchmark, pool_config) -> ExpectedOutputs:
-    """The expected outputs for ``bench`` in ``pool_config``'s image, from cache or computed."""
+def load_cached(bench: EvalPlusBenchmark, pool_config) -> ExpectedOutputs | None:
+    """The cached expected outputs for ``bench`` in ``pool_config``'s image, if any are valid."""
     path = cache_path(bench, pool_config.image)
     if path is not None and path.exists():
-        loaded = _read_cache(path, bench, pool_config.image)
-        if loaded is not None:
-            return loaded
+        return _read_cache(path, bench, pool_config.image)
+    return None
+
+
+async def load_or_compute(bench: EvalPlusBenchmark, pool_config) -> ExpectedOutputs:
+    """The expected outputs for ``bench`` in ``pool_config``'s image, from cache or computed
+    in a pool of their own."""
+    loaded = load_cached(bench, pool_config)
+    if loaded is not None:
+        return loaded
     expected = await compute(bench, pool_config)
+    path = cache_path(bench, pool_config.image)
     if path is not None:
-        _write_cache(path, expected)
+        write_cache(path, expected)
     return expected
 
 
@@ -84,12 +92,9 @@ async def compute(bench: EvalPlusBenchmark, pool_config) -> ExpectedOutputs:
     config = reference_config(pool_config)
     outputs: dict[str, dict[str, list]] = {}
     failures: list[str] = []
-    hints = cost_hints(bench.data_sha256)
-    order = sorted(
-        bench.tasks, key=lambda task_id: (-hints.get(task_id, 0.0), -_input_weight(bench, task_id))
-    )
     async with SandboxPool(config) as pool:
-        async for result in pool.map(reference_job(bench, task_id) for task_id in order):
+        jobs = (reference_job(bench, task_id) for task_id in reference_order(bench))
+        async for result in pool.map(jobs):
             task_id = result.id.split(":", 1)[1]
             try:
                 outputs[task_id] = read_reference(result)
@@ -136,8 +141,16 @@ def cost_hints(data_sha256: str) -> dict[str, float]:
     return dict(entry.get("cpu_seconds", {})) if isinstance(entry, dict) else {}
 
 
+def reference_order(bench: EvalPlusBenchmark) -> list[str]:
+    """The tasks, their reference runs costliest first (the bundled hints, then the number of
+    inputs), so the slowest do not start last."""
+    hints = cost_hints(bench.data_sha256)
+    return sorted(
+        bench.tasks, key=lambda task_id: (-hints.get(task_id, 0.0), -_input_weight(bench, task_id))
+    )
+
+
 def _input_weight(bench: EvalPlusBenchmark, task_id: str) -> int:
-    """Then bigger tasks first, so the slowest reference runs do not start last."""
     plus = bench.plus[task_id]
     return len(plus.base_input) + len(plus.plus_input)
 
@@ -161,7 +174,7 @@ def _read_cache(path: Path, bench: EvalPlusBenchmark, image: str) -> ExpectedOut
     return loaded
 
 
-def _write_cache(path: Path, expected: ExpectedOutputs) -> None:
+def write_cache(path: Path, expected: ExpectedOutputs) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")

@@ -7,8 +7,8 @@ judge in a fresh ``{}`` namespace as EvalPlus executes it, after EvalPlus's reli
 (``builtins.open`` and the destructive ``os``/``shutil``/``subprocess`` functions disabled,
 4 GiB address-space, data and stack limits) and with its input and output swallowed.
 
-- The reference program runs ``canonical_solution`` on a deep copy of every input (as
-  EvalPlus's ``trusted_exec`` does), times each call and writes the encoded outputs to stdout,
+- The reference program runs ``canonical_solution`` on every input (each decoded for that
+  call alone: what EvalPlus's ``trusted_exec`` gets from its deep copies), times each call and writes the encoded outputs to stdout,
   compressed, behind a marker. An output too large to ship with every sample (HumanEval/15's
   strings reach 7 MB) is left out and recomputed by the judge from the same reference.
 - The judge program calls the sample's function on the base inputs, then, in a freshly
@@ -86,7 +86,9 @@ _result = {"base": [], "plus": [], "base_time": [], "plus_time": []}
 _used = 0
 for _part in ("base", "plus"):
     for _inp in _INPUTS[_part]:
-        _args = _copy.deepcopy(_inp)
+        # EvalPlus calls the reference on a deep copy, since it keeps the inputs for the
+        # samples; here each input is decoded for this call alone, which is the same.
+        _args = _inp
         with _contextlib.redirect_stdout(_io.StringIO()):
             _start = _time.perf_counter()
             _value = _function(*_args)

@@ -1,0 +1,96 @@
+"""A cold cache's reference runs in the evaluation's own pool, beside the samples they judge.
+
+Computing HumanEval+'s expected outputs first and judging its samples after costs two tails:
+the few long references (HumanEval/139, /15) run alone at the end of the first phase while the
+other container waits, and a second pool starts. Here the reference runs are queued on the
+evaluation's pool first, costliest first, and each task's samples are judged as soon as its own
+reference is done (:func:`factory.evaluate.runner.evaluate_samples` waits on :meth:`ready`), so
+the samples of quick tasks fill the time the long references leave. A reference that fails
+stops the run with the same error as a separate computation; the cache is written only once
+every reference is in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from factory.errors import InputFileError
+from factory.evaluate.benchmarks.evalplus_expected import (
+    EVALPLUS_MEMORY_MB,
+    REFERENCE_OUTPUT_BYTES,
+    ExpectedOutputs,
+    cache_path,
+    reference_order,
+    write_cache,
+)
+from factory.evaluate.benchmarks.evalplus_programs import (
+    EvalPlusBenchmark,
+    read_reference,
+    reference_job,
+)
+
+
+class ReferenceRuns:
+    """The reference runs of every task, started on ``pool``; ``bench.expected`` fills up as
+    they finish."""
+
+    def __init__(self, bench: EvalPlusBenchmark, pool: Any, pool_config: Any):
+        self.bench = bench
+        self.path = cache_path(bench, pool_config.image)
+        self.started = time.monotonic()
+        self.failures: list[str] = []
+        self.changed = asyncio.Event()
+        memory = max(pool_config.limits.memory_mb, EVALPLUS_MEMORY_MB)
+        bench.expected = ExpectedOutputs(
+            benchmark=bench.name, data_sha256=bench.data_sha256, image=pool_config.image, outputs={}
+        )
+        self.outputs = bench.expected.outputs
+        self.runs = [
+            asyncio.create_task(self._run(pool, task_id, memory))
+            for task_id in reference_order(bench)
+        ]
+
+    async def _run(self, pool: Any, task_id: str, memory_mb: int) -> None:
+        job = reference_job(self.bench, task_id).model_copy(
+            update={"memory_mb": memory_mb, "output_limit_bytes": REFERENCE_OUTPUT_BYTES}
+        )
+        result = await pool.run(job)
+        try:
+            self.outputs[task_id] = read_reference(result)
+        except ValueError as exc:
+            self.failures.append(f"{task_id}: {exc}")
+        self.changed.set()
+
+    def ready(self, task_id: str) -> bool:
+        """Whether ``task_id``'s expected outputs are known (its samples can be judged)."""
+        return task_id in self.outputs
+
+    async def wait(self) -> None:
+        """Returns once another reference has finished; raises if one failed."""
+        self._raise_failures()
+        await self.changed.wait()
+        self.changed.clear()
+        self._raise_failures()
+
+    async def finish(self) -> None:
+        """Waits for every reference (a task without samples still gets its expected outputs),
+        then caches them."""
+        await asyncio.gather(*self.runs)
+        self._raise_failures()
+        self.bench.expected.compute_s = round(time.monotonic() - self.started, 3)
+        if self.path is not None:
+            write_cache(self.path, self.bench.expected)
+
+    def cancel(self) -> None:
+        for run in self.runs:
+            run.cancel()
+
+    def _raise_failures(self) -> None:
+        if self.failures:
+            raise InputFileError(
+                f"{self.bench.source}: the reference solution failed in the sandbox for "
+                f"{len(self.failures)} task(s), so their expected outputs are unknown: "
+                f"{self.failures[0]}"
+            )
