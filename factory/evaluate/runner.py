@@ -121,23 +121,25 @@ async def evaluate_samples(
     if config.cluster is not None:
         await benchmark.prepare(config.pool)
     handle = _open_results(out_path)
-    pending = None
     try:
         async with open_pool(config.pool, config.cluster) as pool:
             jobs = _JobStream(benchmark, config.pool.limits.timeout_s, config.task_cpu_timeouts)
+            pending = None
             if config.cluster is None:  # a node of a cluster takes one sample per job
                 pending = await benchmark.prepare(config.pool, pool)
                 jobs.batch_size = batch_size(total, config.pool.workers, config.max_batch)
             ordered = costly_first(samples, benchmark.task_cost, MAX_BUFFERED)
             source = jobs.build(ordered) if pending is None else _once_ready(ordered, jobs, pending)
-            async for result in pool.map(source):
-                sample = jobs.finish(result.id)
-                tally.add(_record(benchmark, sample, result), handle, progress)
-            if pending is not None:
-                await pending.finish()
+            try:
+                async for result in pool.map(source):
+                    sample = jobs.finish(result.id)
+                    tally.add(_record(benchmark, sample, result), handle, progress)
+                if pending is not None:
+                    await pending.finish()
+            finally:
+                if pending is not None:
+                    await pending.close()
     finally:
-        if pending is not None:
-            pending.cancel()
         if handle is not None:
             handle.close()
     return tally.summary(benchmark, config, out_path, time.monotonic() - started)

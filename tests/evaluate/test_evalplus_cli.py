@@ -101,9 +101,11 @@ def test_a_failing_reference_stops_the_run_with_one_line_and_caches_nothing(runn
     # Cold, the references run beside the samples; the good task's samples may be judged
     # first, but a reference that fails still ends the run with one line, and nothing
     # half-computed is cached.
-    data, tasks = subset(tmp_path, "HumanEvalPlus.jsonl.gz", {"HumanEval/0", "HumanEval/53"})
-    broken = dict(tasks["HumanEval/0"], canonical_solution="    raise ValueError('broken')\n")
-    data.write_text(json.dumps(tasks["HumanEval/53"]) + "\n" + json.dumps(broken) + "\n")
+    # (with other tasks' references still queued when it fails: they are stopped quietly)
+    ids = {"HumanEval/0", "HumanEval/53", *(f"HumanEval/{n}" for n in range(100, 112))}
+    data, tasks = subset(tmp_path, "HumanEvalPlus.jsonl.gz", ids)
+    tasks["HumanEval/0"]["canonical_solution"] = "    raise ValueError('broken')\n"
+    data.write_text("".join(json.dumps(record) + "\n" for record in tasks.values()))
     samples = write(
         tmp_path / "samples.jsonl",
         {"task_id": "HumanEval/53", "completion": "    return x + y\n"},

@@ -125,7 +125,7 @@ class Benchmark(ABC):
     async def prepare(self, pool_config: Any, pool: Any = None) -> Any:
         """Work done once before any sample runs (EvalPlus: the expected outputs). Given the
         evaluation's ``pool``, the work may be started there instead and returned (an object
-        with ``ready(task_id)``, ``wait()``, ``finish()`` and ``cancel()``: the runner judges a
+        with ``ready(task_id)``, ``wait()``, ``finish()`` and ``close()``: the runner judges a
         task's samples once it is ready); ``None`` when nothing is left to wait for."""
         return None
 

@@ -41,6 +41,7 @@ class ReferenceRuns:
         self.path = cache_path(bench, pool_config.image)
         self.started = time.monotonic()
         self.failures: list[str] = []
+        self.error: Exception | None = None
         self.changed = asyncio.Event()
         memory = max(pool_config.limits.memory_mb, EVALPLUS_MEMORY_MB)
         bench.expected = ExpectedOutputs(
@@ -56,7 +57,12 @@ class ReferenceRuns:
         job = reference_job(self.bench, task_id).model_copy(
             update={"memory_mb": memory_mb, "output_limit_bytes": REFERENCE_OUTPUT_BYTES}
         )
-        result = await pool.run(job)
+        try:
+            result = await pool.run(job)
+        except Exception as exc:  # the pool itself failed (no daemon, say): the run's error
+            self.error = self.error or exc
+            self.changed.set()
+            return
         try:
             self.outputs[task_id] = read_reference(result)
         except ValueError as exc:
@@ -77,17 +83,22 @@ class ReferenceRuns:
     async def finish(self) -> None:
         """Waits for every reference (a task without samples still gets its expected outputs),
         then caches them."""
-        await asyncio.gather(*self.runs)
+        await asyncio.gather(*self.runs, return_exceptions=True)
         self._raise_failures()
         self.bench.expected.compute_s = round(time.monotonic() - self.started, 3)
         if self.path is not None:
             write_cache(self.path, self.bench.expected)
 
-    def cancel(self) -> None:
+    async def close(self) -> None:
+        """Stops the runs still going (the evaluation ended early) before the pool closes, so
+        none is left to fail on a closed pool."""
         for run in self.runs:
             run.cancel()
+        await asyncio.gather(*self.runs, return_exceptions=True)
 
     def _raise_failures(self) -> None:
+        if self.error is not None:
+            raise self.error
         if self.failures:
             raise InputFileError(
                 f"{self.bench.source}: the reference solution failed in the sandbox for "
