@@ -141,3 +141,34 @@ def test_eval_model_on_humanevalplus(runner_image, tmp_path):
     assert summary["pass_at_k"] == {"1": 1.0, "2": 1.0}
     assert summary["base_pass_at_k"] == {"1": 1.0, "2": 1.0}
     assert summary["n_samples"] == 4 and summary["generation"]["generated"] == 4
+
+
+@pytest.mark.docker
+def test_expected_outputs_in_a_pool_of_their_own(runner_image, tmp_path):
+    # The path `--ray` takes (and `load_or_compute`'s callers): the same reference runs on a
+    # local pool before any sample, with the same cache, and the same one error for a failure.
+    import asyncio
+
+    from factory.errors import InputFileError
+    from factory.evaluate.benchmarks import load_benchmark
+    from factory.evaluate.benchmarks.evalplus_expected import load_cached, load_or_compute
+    from sandbox import Limits, PoolConfig
+
+    data, tasks = subset(tmp_path, "HumanEvalPlus.jsonl.gz", {"HumanEval/0", "HumanEval/53"})
+    config = PoolConfig(workers=2, image=runner_image, limits=Limits(memory_mb=512))
+    bench = load_benchmark("humanevalplus", data=data, cache_dir=tmp_path / "cache")
+    expected = asyncio.run(load_or_compute(bench, config))
+    assert set(expected.outputs) == {"HumanEval/0", "HumanEval/53"} and expected.compute_s > 0
+    outputs, add = expected.outputs["HumanEval/53"], tasks["HumanEval/53"]  # add(x, y)
+    for part in ("base", "plus"):
+        assert [json.loads(text) for text in outputs[part]] == [
+            x + y for x, y in add[f"{part}_input"]
+        ]
+    assert load_cached(bench, config).outputs == expected.outputs
+
+    tasks["HumanEval/0"]["canonical_solution"] = "    raise ValueError('broken')\n"
+    data.write_text("".join(json.dumps(record) + "\n" for record in tasks.values()))
+    broken = load_benchmark("humanevalplus", data=data, cache_dir=tmp_path / "cache")
+    with pytest.raises(InputFileError, match=r"failed in the sandbox for 1 task\(s\).*HumanEval/0"):
+        asyncio.run(load_or_compute(broken, config))
+    assert load_cached(broken, config) is None

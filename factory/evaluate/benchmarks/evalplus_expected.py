@@ -21,11 +21,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from factory.errors import InputFileError
 from factory.evaluate.benchmarks.evalplus_programs import (
     EvalPlusBenchmark,
-    read_reference,
-    reference_job,
 )
 
 log = logging.getLogger(__name__)
@@ -71,47 +68,20 @@ def load_cached(bench: EvalPlusBenchmark, pool_config) -> ExpectedOutputs | None
 
 async def load_or_compute(bench: EvalPlusBenchmark, pool_config) -> ExpectedOutputs:
     """The expected outputs for ``bench`` in ``pool_config``'s image, from cache or computed
-    in a pool of their own."""
+    (and cached) in a pool of their own."""
     loaded = load_cached(bench, pool_config)
     if loaded is not None:
         return loaded
-    expected = await compute(bench, pool_config)
-    path = cache_path(bench, pool_config.image)
-    if path is not None:
-        write_cache(path, expected)
-    return expected
-
-
-async def compute(bench: EvalPlusBenchmark, pool_config) -> ExpectedOutputs:
-    """Runs every task's reference in the sandbox (one job per task) and collects the outputs."""
-    import time
-
+    from factory.evaluate.benchmarks.evalplus_references import ReferenceRuns
     from sandbox import SandboxPool
 
-    started = time.monotonic()
-    config = reference_config(pool_config)
-    outputs: dict[str, dict[str, list]] = {}
-    failures: list[str] = []
-    async with SandboxPool(config) as pool:
-        jobs = (reference_job(bench, task_id) for task_id in reference_order(bench))
-        async for result in pool.map(jobs):
-            task_id = result.id.split(":", 1)[1]
-            try:
-                outputs[task_id] = read_reference(result)
-            except ValueError as exc:
-                failures.append(f"{task_id}: {exc}")
-    if failures:
-        raise InputFileError(
-            f"{bench.source}: the reference solution failed in the sandbox for "
-            f"{len(failures)} task(s), so their expected outputs are unknown: {failures[0]}"
-        )
-    return ExpectedOutputs(
-        benchmark=bench.name,
-        data_sha256=bench.data_sha256,
-        image=pool_config.image,
-        outputs=outputs,
-        compute_s=round(time.monotonic() - started, 3),
-    )
+    async with SandboxPool(reference_config(pool_config)) as pool:
+        runs = ReferenceRuns(bench, pool, pool_config)
+        try:
+            await runs.finish()
+        finally:
+            await runs.close()
+    return bench.expected
 
 
 def reference_config(pool_config):

@@ -1,4 +1,4 @@
-"""A cold cache's reference runs in the evaluation's own pool, beside the samples they judge.
+"""A cold cache's reference runs, in the evaluation's own pool beside the samples they judge.
 
 Computing HumanEval+'s expected outputs first and judging its samples after costs two tails:
 the few long references (HumanEval/139, /15) run alone at the end of the first phase while the
@@ -7,7 +7,8 @@ evaluation's pool first, costliest first, and each task's samples are judged as 
 reference is done (:func:`factory.evaluate.runner.evaluate_samples` waits on :meth:`ready`), so
 the samples of quick tasks fill the time the long references leave. A reference that fails
 stops the run with the same error as a separate computation; the cache is written only once
-every reference is in.
+every reference is in. (With ``--ray``, and for ``load_or_compute``, the same runs go on a
+local pool of their own before any sample.)
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ from typing import Any
 
 from factory.errors import InputFileError
 from factory.evaluate.benchmarks.evalplus_expected import (
-    EVALPLUS_MEMORY_MB,
-    REFERENCE_OUTPUT_BYTES,
     ExpectedOutputs,
     cache_path,
+    reference_config,
     reference_order,
     write_cache,
 )
@@ -43,19 +43,19 @@ class ReferenceRuns:
         self.failures: list[str] = []
         self.error: Exception | None = None
         self.changed = asyncio.Event()
-        memory = max(pool_config.limits.memory_mb, EVALPLUS_MEMORY_MB)
+        limits = reference_config(pool_config).limits  # the pool's may be the samples'
         bench.expected = ExpectedOutputs(
             benchmark=bench.name, data_sha256=bench.data_sha256, image=pool_config.image, outputs={}
         )
         self.outputs = bench.expected.outputs
         self.runs = [
-            asyncio.create_task(self._run(pool, task_id, memory))
+            asyncio.create_task(self._run(pool, task_id, limits))
             for task_id in reference_order(bench)
         ]
 
-    async def _run(self, pool: Any, task_id: str, memory_mb: int) -> None:
+    async def _run(self, pool: Any, task_id: str, limits: Any) -> None:
         job = reference_job(self.bench, task_id).model_copy(
-            update={"memory_mb": memory_mb, "output_limit_bytes": REFERENCE_OUTPUT_BYTES}
+            update={"memory_mb": limits.memory_mb, "output_limit_bytes": limits.output_limit_bytes}
         )
         try:
             result = await pool.run(job)

@@ -101,19 +101,9 @@ def decode_json(text):
     return json.loads(text, object_hook=_decode_tagged)
 
 
-_FLAT_KINDS = ({str}, {int}, {float}, {int, float})
-
-
 def dumps(value):
-    """The JSON text of :func:`encode`'s form; a flat list of exact strs or finite numbers (the
-    multi-megabyte answers) goes straight to json's C encoder, which writes the same text."""
-    if type(value) is list and value and set(map(type, value)) in _FLAT_KINDS:
-        try:  # math.isfinite refuses an int beyond a float's range (the tagged form's business)
-            flat = type(value[0]) is str or all(map(math.isfinite, value))
-        except OverflowError:
-            flat = False
-        if flat:
-            return json.dumps(value, separators=(",", ":"))
+    """The JSON text of :func:`encode`'s form (a flat list of exact strs or finite numbers, the
+    multi-megabyte answers, goes to json's C encoder as it is)."""
     return json.dumps(encode(value), separators=(",", ":"))
 
 
