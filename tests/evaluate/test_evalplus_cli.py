@@ -151,7 +151,8 @@ def test_expected_outputs_in_a_pool_of_their_own(runner_image, tmp_path):
 
     from factory.errors import InputFileError
     from factory.evaluate.benchmarks import load_benchmark
-    from factory.evaluate.benchmarks.evalplus_expected import load_cached, load_or_compute
+    from factory.evaluate.benchmarks.evalplus_expected import load_cached
+    from factory.evaluate.benchmarks.evalplus_references import load_or_compute
     from sandbox import Limits, PoolConfig
 
     data, tasks = subset(tmp_path, "HumanEvalPlus.jsonl.gz", {"HumanEval/0", "HumanEval/53"})

@@ -154,7 +154,8 @@ class EvalPlusBenchmark(Benchmark):
         """The expected outputs: from the cache, else computed in a pool of their own, or,
         given the evaluation's ``pool``, started there beside the samples (the runner waits
         for each task's; see :mod:`evalplus_references`)."""
-        from factory.evaluate.benchmarks.evalplus_expected import load_cached, load_or_compute
+        from factory.evaluate.benchmarks.evalplus_expected import load_cached
+        from factory.evaluate.benchmarks.evalplus_references import ReferenceRuns, load_or_compute
 
         if pool is None:
             self.expected = await load_or_compute(self, pool_config)
@@ -163,8 +164,6 @@ class EvalPlusBenchmark(Benchmark):
         if cached is not None:
             self.expected = cached
             return None
-        from factory.evaluate.benchmarks.evalplus_references import ReferenceRuns
-
         return ReferenceRuns(self, pool, pool_config)
 
     def build_job(self, task: Task, solution: str, job_id: str, timeout_s: float):

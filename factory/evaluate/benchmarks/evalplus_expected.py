@@ -66,24 +66,6 @@ def load_cached(bench: EvalPlusBenchmark, pool_config) -> ExpectedOutputs | None
     return None
 
 
-async def load_or_compute(bench: EvalPlusBenchmark, pool_config) -> ExpectedOutputs:
-    """The expected outputs for ``bench`` in ``pool_config``'s image, from cache or computed
-    (and cached) in a pool of their own."""
-    loaded = load_cached(bench, pool_config)
-    if loaded is not None:
-        return loaded
-    from factory.evaluate.benchmarks.evalplus_references import ReferenceRuns
-    from sandbox import SandboxPool
-
-    async with SandboxPool(reference_config(pool_config)) as pool:
-        runs = ReferenceRuns(bench, pool, pool_config)
-        try:
-            await runs.finish()
-        finally:
-            await runs.close()
-    return bench.expected
-
-
 def reference_config(pool_config):
     """``pool_config`` for the reference runs: memory enough for them to finish, and room
     for their outputs."""

@@ -7,8 +7,8 @@ evaluation's pool first, costliest first, and each task's samples are judged as 
 reference is done (:func:`factory.evaluate.runner.evaluate_samples` waits on :meth:`ready`), so
 the samples of quick tasks fill the time the long references leave. A reference that fails
 stops the run with the same error as a separate computation; the cache is written only once
-every reference is in. (With ``--ray``, and for ``load_or_compute``, the same runs go on a
-local pool of their own before any sample.)
+every reference is in. With ``--ray`` (:func:`load_or_compute`) the same runs go on a local
+pool of their own before any sample.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from factory.errors import InputFileError
 from factory.evaluate.benchmarks.evalplus_expected import (
     ExpectedOutputs,
     cache_path,
+    load_cached,
     reference_config,
     reference_order,
     write_cache,
@@ -30,6 +31,7 @@ from factory.evaluate.benchmarks.evalplus_programs import (
     read_reference,
     reference_job,
 )
+from sandbox import SandboxPool
 
 
 class ReferenceRuns:
@@ -105,3 +107,18 @@ class ReferenceRuns:
                 f"{len(self.failures)} task(s), so their expected outputs are unknown: "
                 f"{self.failures[0]}"
             )
+
+
+async def load_or_compute(bench: EvalPlusBenchmark, pool_config) -> ExpectedOutputs:
+    """The expected outputs for ``bench`` in ``pool_config``'s image, from cache or computed
+    (and cached) in a pool of their own."""
+    loaded = load_cached(bench, pool_config)
+    if loaded is not None:
+        return loaded
+    async with SandboxPool(reference_config(pool_config)) as pool:
+        runs = ReferenceRuns(bench, pool, pool_config)
+        try:
+            await runs.finish()
+        finally:
+            await runs.close()
+    return bench.expected
