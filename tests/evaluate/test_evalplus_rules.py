@@ -56,6 +56,23 @@ def test_nan_and_subclasses_cross_as_plain_values():
         rules.dumps(object())
 
 
+class _Str(str):
+    pass
+
+
+SCALARS = [None, True, False, 0, -1, 2**63, -(2**12000), 2**12001, 0.0, -0.0, 1e300, 2.5e-320]
+SCALARS += [float("nan"), float("inf"), "", 'é\u2028\ud800"\\', _Str("sub"), 7.0, 10**4000]
+
+
+@pytest.mark.parametrize("value", SCALARS, ids=repr)
+def test_lone_scalars_are_written_as_json_writes_their_encoded_form(value):
+    # the fast path for lone answers must give the very text the expected-output cache and the
+    # answer digests were built from
+    import json
+
+    assert rules.dumps(value) == json.dumps(rules.encode(value), separators=(",", ":"))
+
+
 CLOSE_CASES = [
     (1.0, 1.0 + 1e-7),
     (1.0, 1.0 + 2e-6),

@@ -83,6 +83,9 @@ class EvalPlusBenchmark(Benchmark):
     oracles: ClassVar[dict[str, str]]
 
     packs_across_tasks = False  # each task's limits are its own (from its reference's times)
+    inputs_as_stored = True
+    """Whether :meth:`inputs` keeps the inputs as the data file's JSON gave them (no tuples,
+    sets or other values JSON cannot say), so json can write them back as they are."""
 
     def __init__(self, tasks: list[Task], plus: dict[str, PlusTask], source: str, digest: str):
         super().__init__(tasks)
@@ -205,6 +208,8 @@ class MbppPlus(EvalPlusBenchmark):
     family = "mbpp"
     bundled = "MbppPlus.jsonl.gz"
     oracles = MBPP_ORACLES
+
+    inputs_as_stored = False  # tuples, sets, complex numbers: see evalplus_inputs
 
     @classmethod
     def inputs(cls, task_id: str, stored: list) -> list:
