@@ -5,7 +5,8 @@ that lingers up to 20 s), pointed at our local data file with ``HUMANEVAL_OVERRI
 ``MBPP_OVERRIDE_PATH`` (so it downloads nothing) and at its own cache directory through
 ``XDG_CACHE_HOME`` (an empty one = a cold run that computes the expected outputs). The
 per-input floor is passed as ``min_time_limit=4.0``, EvalPlus's current default (the last PyPI
-release, 0.3.1, still defaults to 1 s). Used by the agreement tests and ``eval_bench.py``.
+release, 0.3.1, still defaults to 1 s). Used by the agreement tests and ``eval_bench.py``;
+:func:`run_ours` scores the same files with our own evaluator, the same way.
 """
 
 from __future__ import annotations
@@ -74,3 +75,21 @@ def run_evalplus(
         for index, row in enumerate(rows):
             verdicts[(task_id, index)] = row
     return verdicts, seconds
+
+
+def run_ours(name: str, samples_path: Path, runner_image: str, tmp_path: Path, data=None):
+    """Our evaluation of ``samples_path`` (cold cache under ``tmp_path``, 2 containers, the
+    per-input floor evalplus gets): the summary and the result rows by (task, completion)."""
+    from factory.evaluate.benchmarks import load_benchmark
+    from factory.evaluate.benchmarks.evalplus_expected import EVALPLUS_MEMORY_MB
+    from factory.evaluate.runner import EvalConfig, evaluate_file
+    from sandbox import Limits, PoolConfig
+    from sandbox.aio import run
+
+    bench = load_benchmark(name, data=data, cache_dir=tmp_path / "cache")
+    limits = Limits(timeout_s=MIN_TIME_LIMIT_S, memory_mb=EVALPLUS_MEMORY_MB)
+    config = EvalConfig(pool=PoolConfig(workers=2, image=runner_image, limits=limits), ks=[1])
+    out = tmp_path / f"{name}-results.jsonl"
+    summary = run(evaluate_file(bench, samples_path, config, out))
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    return summary, {(r["task_id"], r["completion_id"]): r for r in lines}

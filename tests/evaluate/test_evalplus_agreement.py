@@ -24,11 +24,7 @@ from importlib import resources
 import pytest
 
 from factory.evaluate.benchmarks import load_benchmark
-from factory.evaluate.benchmarks.evalplus_expected import EVALPLUS_MEMORY_MB
-from factory.evaluate.runner import EvalConfig, evaluate_file
-from sandbox import Limits, PoolConfig
-from sandbox.aio import run
-from tests.evaluate.evalplus_harness import run_evalplus, write_samples
+from tests.evaluate.evalplus_harness import run_evalplus, run_ours, write_samples
 from tests.evaluate.evalplus_samples import make_solution
 
 pytestmark = pytest.mark.docker
@@ -159,22 +155,6 @@ def keyed(samples, kinds):
     return out
 
 
-def ours(name, data, samples_path, runner_image, tmp_path):
-    bench = load_benchmark(name, data=data, cache_dir=tmp_path / "cache")
-    config = EvalConfig(
-        pool=PoolConfig(
-            workers=2,
-            image=runner_image,
-            limits=Limits(timeout_s=4.0, memory_mb=EVALPLUS_MEMORY_MB),
-        ),
-        ks=[1],
-    )
-    out = tmp_path / f"{name}-results.jsonl"
-    summary = run(evaluate_file(bench, samples_path, config, out))
-    lines = [json.loads(line) for line in out.read_text().splitlines()]
-    return summary, {(r["task_id"], r["completion_id"]): r for r in lines}
-
-
 @pytest.mark.parametrize(
     ("name", "dataset", "bundled", "prefix", "numbers"),
     [
@@ -191,7 +171,7 @@ def test_verdicts_agree_with_evalplus(
     kind_of = keyed(samples, kinds)
 
     theirs, _ = run_evalplus(dataset, data, samples_path, tmp_path / "evalplus-cache")
-    summary, mine = ours(name, data, samples_path, runner_image, tmp_path)
+    summary, mine = run_ours(name, samples_path, runner_image, tmp_path, data=data)
     assert set(mine) == set(theirs) == set(kind_of)
 
     disagreements = []

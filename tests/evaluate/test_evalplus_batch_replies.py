@@ -10,16 +10,10 @@ fails with the judge's own account, never passes, and the run goes on to the nex
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from factory.evaluate.benchmarks import load_benchmark
-from factory.evaluate.benchmarks.evalplus_expected import EVALPLUS_MEMORY_MB
-from factory.evaluate.runner import EvalConfig, evaluate_file
-from sandbox import Limits, PoolConfig
-from sandbox.aio import run
-from tests.evaluate.evalplus_harness import write_samples
+from tests.evaluate.evalplus_harness import run_ours, write_samples
 
 pytestmark = pytest.mark.docker
 
@@ -60,20 +54,8 @@ def test_forged_batch_replies_fail(runner_image, tmp_path):
     for body in FORGERIES.values():
         samples.append({"task_id": TASK, "solution": reference + "\n" + REPLACE.format(body=body)})
     path = write_samples(tmp_path / "samples.jsonl", samples)
-    config = EvalConfig(
-        pool=PoolConfig(
-            workers=2,
-            image=runner_image,
-            limits=Limits(timeout_s=4.0, memory_mb=EVALPLUS_MEMORY_MB),
-        ),
-        ks=[1],
-    )
-    out = tmp_path / "results.jsonl"
-    run(evaluate_file(bench, path, config, out))
-    rows = sorted(
-        (json.loads(line) for line in out.read_text().splitlines()),
-        key=lambda row: row["completion_id"],
-    )
+    _, results = run_ours("humanevalplus", path, runner_image, tmp_path)
+    rows = [results[(TASK, index)] for index in range(len(results))]
     assert len(rows) == len(samples)
     assert rows[0]["passed"], rows[0]
     for name, row in zip(FORGERIES, rows[1:], strict=True):
