@@ -157,10 +157,14 @@ async def _once_ready(samples: Iterable[Sample], jobs: _JobStream, pending) -> A
         while waiting:
             ready = [task_id for task_id in waiting if pending.ready(task_id)]
             if not ready:
+                for job in jobs.flush():  # nothing waits in an open pack while others run
+                    yield job
                 await pending.wait()
             for task_id in ready:
-                for job in jobs.build(waiting.pop(task_id)):
+                for job in jobs.build(waiting.pop(task_id), flush=False):
                     yield job
+    for job in jobs.flush():
+        yield job
 
 
 def costly_first(
@@ -193,7 +197,9 @@ class _JobStream:
     With ``batch_size`` > 1, samples of the same task whose jobs are trusted-mode are held
     back until ``batch_size`` of them (or, when ``MAX_BUFFERED`` are held, the task with the
     most) can go as one job (:meth:`sandbox.Job.batched`), judged in it one by one, each in a
-    fresh process with its own limits; the pool still yields one result per sample.
+    fresh process with its own limits; the pool still yields one result per sample. A
+    benchmark with ``pack_cost_s`` (EvalPlus) also packs its small tasks' samples across tasks
+    as they come (:meth:`_pack`).
     """
 
     def __init__(
@@ -204,15 +210,18 @@ class _JobStream:
         self.cpu_timeouts = cpu_timeouts or {}
         self.in_flight: dict[str, Sample] = {}
         self.batch_size = 1
+        self.open_packs: dict[tuple, tuple[list[Job], float, int]] = {}
 
-    def build(self, samples: Iterable[Sample]) -> Iterator[Job]:
+    def build(self, samples: Iterable[Sample], flush: bool = True) -> Iterator[Job]:
+        """The jobs of ``samples``; with ``flush=False`` the small tasks' open packs (see
+        :meth:`_pack`) stay open for the next call, until :meth:`flush`."""
         held: dict[str, list[Job]] = {}
         count = 0
         last = None
         for sample in samples:
             if last in held and last != sample.task_id and not self.benchmark.packs_across_tasks:
                 count -= len(held[last])  # its samples are all here (costly_first groups them)
-                yield from _batched(held.pop(last))
+                yield from self._pack(last, held.pop(last))
             last = sample.task_id
             job = self._job(sample)
             if self.batch_size <= 1 or job.mode != "trusted":
@@ -223,12 +232,52 @@ class _JobStream:
             count += 1
             if len(group) >= self.batch_size:
                 count -= len(group)
-                yield from _batched(held.pop(sample.task_id))
+                yield from self._pack(sample.task_id, held.pop(sample.task_id))
             elif count >= MAX_BUFFERED:
                 fullest = max(held, key=lambda task_id: len(held[task_id]))
                 count -= len(held[fullest])
-                yield from _batched(held.pop(fullest))
-        yield from self._packed(list(held.values()))
+                yield from self._pack(fullest, held.pop(fullest))
+        if self.benchmark.pack_cost_s is None:
+            yield from self._packed(list(held.values()))
+            return
+        for task_id, group in held.items():
+            yield from self._pack(task_id, group)
+        if flush:
+            yield from self.flush()
+
+    def _pack(self, task_id: str, group: list[Job]) -> Iterator[Job]:
+        """One task's group of samples as its own job, or, for a benchmark with
+        ``pack_cost_s`` (EvalPlus: one sample per task is the usual run, and a job per sample
+        costs more than a small task's whole judging), into an open pack of small tasks' samples
+        with the same limits, which goes once it holds ``batch_size`` samples or the tasks'
+        known costs add up to ``pack_cost_s``. A task of unknown or larger cost goes alone."""
+        budget = self.benchmark.pack_cost_s
+        cost = self.benchmark.task_cost(task_id)
+        if budget is None or cost is None or cost * len(group) > budget:
+            yield from _batched(group)
+            return
+        first = group[0]
+        key = (first.timeout_s, first.cpu_timeout_s, first.memory_mb)
+        pack, spent, text = self.open_packs.get(key, ([], 0.0, 0))
+        size = sum(len(job.tests) for job in group)
+        if pack and (
+            len(pack) + len(group) > self.batch_size
+            or spent + cost * len(group) > budget
+            or text + size > PACK_TEXT
+        ):
+            yield from _batched(pack)
+            pack, spent, text = [], 0.0, 0
+        pack = pack + group
+        self.open_packs[key] = (pack, spent + cost * len(group), text + size)
+        if len(pack) >= self.batch_size:
+            del self.open_packs[key]
+            yield from _batched(pack)
+
+    def flush(self) -> Iterator[Job]:
+        """The open packs, whatever they hold."""
+        packs, self.open_packs = self.open_packs, {}
+        for pack, _, _ in packs.values():
+            yield from _batched(pack)
 
     def _packed(self, groups: list[list[Job]]) -> Iterator[Job]:
         """The tasks' last groups, whole groups of several tasks together (each sample with

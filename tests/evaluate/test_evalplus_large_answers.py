@@ -17,8 +17,7 @@ from importlib import resources
 import pytest
 
 from factory.evaluate.benchmarks import evalplus_rules as rules
-from tests.evaluate.evalplus_harness import run_evalplus, write_samples
-from tests.evaluate.test_evalplus_agreement import ours
+from tests.evaluate.evalplus_harness import run_evalplus, run_ours, write_samples
 
 pytestmark = pytest.mark.docker
 
@@ -70,7 +69,7 @@ def test_large_answers_agree_with_evalplus(runner_image, tmp_path):
     samples_path = write_samples(tmp_path / "samples.jsonl", samples)
 
     theirs, _ = run_evalplus("humaneval", data, samples_path, tmp_path / "evalplus-cache")
-    _, mine = ours("humanevalplus", data, samples_path, runner_image, tmp_path)
+    _, mine = run_ours("humanevalplus", samples_path, runner_image, tmp_path, data=data)
     assert set(mine) == set(theirs)
 
     seen = {}
@@ -134,7 +133,7 @@ def test_huge_nested_answers_agree_with_evalplus(runner_image, tmp_path):
     samples_path = write_samples(tmp_path / "samples.jsonl", samples)
 
     theirs, _ = run_evalplus("mbpp", data, samples_path, tmp_path / "evalplus-cache")
-    _, mine = ours("mbppplus", data, samples_path, runner_image, tmp_path)
+    _, mine = run_ours("mbppplus", samples_path, runner_image, tmp_path, data=data)
     verdicts = {}
     for (_, index), result in sorted(mine.items()):
         kind = list(NESTED_WRAPPERS)[index]

@@ -135,3 +135,36 @@ def test_costly_tasks_start_first_within_each_window_and_keep_their_order():
     assert keys[5:] == [("b", 6), ("a", 5)]
     unknown = list(costly_first(samples, lambda task_id: None, window=3))
     assert unknown == samples  # a benchmark that knows no cost keeps the file's order
+
+
+def test_small_tasks_share_jobs_as_they_come_and_costly_ones_go_alone(humaneval, monkeypatch):
+    """EvalPlus's way (``pack_cost_s``): one sample per task, packed across tasks by cost."""
+    import factory.evaluate.runner as runner
+    from factory.evaluate.samples import Sample
+
+    costs = {0: 2.0, 1: 0.01, 2: 0.01, 3: 0.01, 4: None, 5: 0.2, 6: 0.1}
+    monkeypatch.setattr(humaneval, "pack_cost_s", 0.25, raising=False)
+    monkeypatch.setattr(humaneval, "packs_across_tasks", False, raising=False)
+    monkeypatch.setattr(humaneval, "task_cost", lambda task_id: costs[int(task_id.split("/")[1])])
+    samples = [
+        Sample(task_id=f"HumanEval/{n}", completion_id=0, completion="    return 1\n")
+        for n in costs
+    ]
+    stream = runner._JobStream(humaneval, 10.0)
+    stream.batch_size = 3
+    jobs = [[s.id.split("#")[0] for s in job.singles()] for job in stream.build(samples)]
+    assert jobs == [
+        ["HumanEval/0"],  # costlier than a pack: alone
+        ["HumanEval/1", "HumanEval/2", "HumanEval/3"],  # a full pack goes at once
+        ["HumanEval/4"],  # unknown cost: alone
+        ["HumanEval/5"],  # 0.2 + 0.1 would pass the budget: the open pack goes
+        ["HumanEval/6"],  # the last open pack, at the end of the stream
+    ]
+    # left open across calls (the cold path's), until flushed
+    stream = runner._JobStream(humaneval, 10.0)
+    stream.batch_size = 3
+    assert list(stream.build(samples[1:3], flush=False)) == []
+    assert [[s.id for s in job.singles()] for job in stream.flush()] == [
+        ["HumanEval/1#0", "HumanEval/2#0"]
+    ]
+    assert stream.open_packs == {}

@@ -138,6 +138,11 @@ class Benchmark(ABC):
     (EvalPlus's limits are the task's own), a task's samples go as soon as the next task's
     start, instead of waiting for the end of the stream."""
 
+    pack_cost_s: ClassVar[float | None] = None
+    """When set, samples of small tasks (by :meth:`task_cost`) share jobs as they come, with
+    others of the same limits, up to this many seconds of known cost a job; a task of unknown or
+    larger cost keeps jobs of its own. ``None``: only the groups left at the end are packed."""
+
     def task_cost(self, task_id: str) -> float | None:
         """What judging one sample of ``task_id`` is known to cost (seconds of the reference's
         own run, after :meth:`prepare`), or ``None`` when nothing is known. The runner starts
