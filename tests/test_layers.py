@@ -155,3 +155,22 @@ def test_the_dataset_row_imports_without_tree_sitter():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["ProblemRecord", "QualityReport"]
+
+
+def test_no_test_module_imports_another():
+    """Shared test code lives in ``tests/support`` (or a package's helpers), so running one test
+    file never runs another's module-level code, and each file can move on its own."""
+    offenders = []
+    for path in sorted((REPO / "tests").rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            for name in names:
+                if name.startswith("tests.") and name.rsplit(".", 1)[-1].startswith("test_"):
+                    offenders.append(f"{path.relative_to(REPO)} imports {name}")
+    assert offenders == []

@@ -4,38 +4,14 @@ line and exit status 2 on bad input, and ``eval model`` surviving a kill."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from factory.llm.scripted_server import ScriptedLLMServer, ScriptedReply
 from tests.evaluate.helpers import ADD_SOLUTION, CLOSE_SOLUTION, write_dataset
-
-CLI = [str(Path(sys.executable).parent / "codefactory"), "eval"]
-
-
-def codefactory(*args, timeout=300):
-    return subprocess.run(
-        [*CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=os.environ
-    )
-
-
-def write(path, *records):
-    path.write_text("".join(r if isinstance(r, str) else json.dumps(r) + "\n" for r in records))
-    return path
-
-
-def bad_input(result, message):
-    assert result.returncode == 2, result.stderr
-    assert result.stdout == ""
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert message in lines[0]
-    assert "Traceback" not in result.stderr
+from tests.support.eval_cli import CLI, bad_input, codefactory, write
 
 
 @pytest.mark.parametrize(

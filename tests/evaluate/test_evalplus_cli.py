@@ -10,7 +10,7 @@ from importlib import resources
 import pytest
 
 from factory.llm.scripted_server import ScriptedLLMServer, ScriptedReply
-from tests.evaluate.test_cli import bad_input, codefactory, write
+from tests.support.eval_cli import bad_input, codefactory, write
 
 
 def subset(tmp_path, bundled, task_ids):

@@ -6,7 +6,7 @@ import pytest
 
 from sandbox.models import Job, Status
 from sandbox.verdict import classify
-from tests.sandbox.test_verdict import ran
+from tests.support.verdict_events import ran
 
 JOB = Job(id="t", solution="", tests="", mode="trusted", entry_points=["f"])
 START = [{"event": "forked", "pid": 7}, {"event": "started"}]
