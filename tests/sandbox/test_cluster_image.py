@@ -35,8 +35,9 @@ def private_daemon():
     root = tempfile.mkdtemp(prefix="cf-node-docker-")
     sock = f"unix://{root}/docker.sock"
     log = open(f"{root}/log", "w")
+    # its own network namespace: a dockerd with --bridge=none deletes the host's docker0
     daemon = subprocess.Popen(
-        ["dockerd", "--data-root", f"{root}/data", "--exec-root", f"{root}/exec",
+        ["unshare", "--net", "--", "dockerd", "--data-root", f"{root}/data", "--exec-root", f"{root}/exec",
          "--pidfile", f"{root}/docker.pid", "-H", sock, "--bridge=none", "--iptables=false",
          "--ip-masq=false", "--ip-forward=false", "--containerd-namespace", "cf-node",
          "--containerd-plugins-namespace", "cf-node-plugins"],

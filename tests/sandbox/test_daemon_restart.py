@@ -42,7 +42,12 @@ class PrivateDaemon:
         self.socket = root / "docker.sock"
         self.url = f"unix://{self.socket}"
         self.process: subprocess.Popen | None = None
+        # In a network namespace of its own: a dockerd with --bridge=none deletes the host's
+        # docker0 at start-up, which would cut the machine's own containers off their network.
         self.args = [
+            "unshare",
+            "--net",
+            "--",
             "dockerd",
             f"--host={self.url}",
             f"--data-root={root / 'data'}",
@@ -126,6 +131,7 @@ def private_daemon(runner_image):
         pytest.skip("dockerd is not installed")
     root = Path(tempfile.mkdtemp(prefix="cf-dockerd-", dir="/tmp"))
     daemon = PrivateDaemon(root)
+    links = set(os.listdir("/sys/class/net"))  # the machine's own network, docker0 among them
     try:
         daemon.start()
         save = subprocess.Popen(["docker", "save", runner_image], stdout=subprocess.PIPE)
@@ -138,6 +144,8 @@ def private_daemon(runner_image):
     finally:
         daemon.shut_down()
         shutil.rmtree(root, ignore_errors=True)
+    missing = links - set(os.listdir("/sys/class/net"))
+    assert not missing, f"the private daemon removed the machine's network links {missing}"
 
 
 def restart_when(daemon: PrivateDaemon, ready, *, down_s: float = 1.0) -> None:
