@@ -131,7 +131,8 @@ def private_daemon(runner_image):
         pytest.skip("dockerd is not installed")
     root = Path(tempfile.mkdtemp(prefix="cf-dockerd-", dir="/tmp"))
     daemon = PrivateDaemon(root)
-    links = set(os.listdir("/sys/class/net"))  # the machine's own network, docker0 among them
+    # the machine's own network links, docker0 among them (containers' veth pairs come and go)
+    links = {link for link in os.listdir("/sys/class/net") if not link.startswith("veth")}
     try:
         daemon.start()
         save = subprocess.Popen(["docker", "save", runner_image], stdout=subprocess.PIPE)
