@@ -13,6 +13,7 @@ of pass@k (its task's n shrinks), never scored as a failure.
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -237,29 +238,33 @@ class _JobStream:
                 fullest = max(held, key=lambda task_id: len(held[task_id]))
                 count -= len(held[fullest])
                 yield from self._pack(fullest, held.pop(fullest))
-        if self.benchmark.pack_cost_s is None:
-            yield from self._packed(list(held.values()))
-            return
+        # The groups left at the end go together whatever their cost (HumanEval's way), unless
+        # the benchmark packs by cost as the groups come.
+        at_end = self.benchmark.pack_cost_s is None
         for task_id, group in held.items():
-            yield from self._pack(task_id, group)
+            yield from self._pack(task_id, group, at_end)
         if flush:
             yield from self.flush()
 
-    def _pack(self, task_id: str, group: list[Job]) -> Iterator[Job]:
-        """One task's group of samples as its own job, or, for a benchmark with
-        ``pack_cost_s`` (EvalPlus: one sample per task is the usual run, and a job per sample
-        costs more than a small task's whole judging), into an open pack of small tasks' samples
-        with the same limits, which goes once it holds ``batch_size`` samples or the tasks'
-        known costs add up to ``pack_cost_s``. A task of unknown or larger cost goes alone."""
-        budget = self.benchmark.pack_cost_s
-        cost = self.benchmark.task_cost(task_id)
+    def _pack(self, task_id: str, group: list[Job], at_end: bool = False) -> Iterator[Job]:
+        """One task's group of samples as its own job, or into an open pack of several tasks'
+        groups with the same limits (each sample with its own task's judge program), which
+        goes once it holds ``batch_size`` samples, or its judge programs ``PACK_TEXT``, or its
+        tasks' known costs ``pack_cost_s``. A benchmark with ``pack_cost_s`` (EvalPlus: one
+        sample per task is the usual run, and a job per sample costs more than a small task's
+        whole judging) packs its small tasks as they come, a task of unknown or larger cost
+        alone; the others pack only the groups left at the end (``at_end``)."""
+        if at_end:
+            budget, cost = math.inf, 0.0
+        else:
+            budget, cost = self.benchmark.pack_cost_s, self.benchmark.task_cost(task_id)
         if budget is None or cost is None or cost * len(group) > budget:
             yield from _batched(group)
             return
         first = group[0]
         key = (first.timeout_s, first.cpu_timeout_s, first.memory_mb)
         pack, spent, text = self.open_packs.get(key, ([], 0.0, 0))
-        size = sum(len(job.tests) for job in group)
+        size = len(first.tests)
         if pack and (
             len(pack) + len(group) > self.batch_size
             or spent + cost * len(group) > budget
@@ -278,29 +283,6 @@ class _JobStream:
         packs, self.open_packs = self.open_packs, {}
         for pack, _, _ in packs.values():
             yield from _batched(pack)
-
-    def _packed(self, groups: list[list[Job]]) -> Iterator[Job]:
-        """The tasks' last groups, whole groups of several tasks together (each sample with
-        its own task's judge program) up to ``batch_size`` samples, where their limits match
-        and their judge programs stay small."""
-        by_limits: dict[tuple, list[list[Job]]] = {}
-        for group in groups:
-            job = group[0]
-            by_limits.setdefault((job.timeout_s, job.cpu_timeout_s, job.memory_mb), []).append(
-                group
-            )
-        for same_limits in by_limits.values():
-            pack: list[Job] = []
-            text = 0
-            for group in same_limits:
-                size = len(group[0].tests)
-                if pack and (len(pack) + len(group) > self.batch_size or text + size > PACK_TEXT):
-                    yield from _batched(pack)
-                    pack, text = [], 0
-                pack += group
-                text += size
-            if pack:
-                yield from _batched(pack)
 
     def _job(self, sample: Sample) -> Job:
         task = self.benchmark.tasks[sample.task_id]
