@@ -129,6 +129,9 @@ class BatchCandidate(BaseModel):
     solution: str | None = None
     files: dict[str, str] = Field(default_factory=dict)
     tests: str | None = Field(None, description="its own judge program (None: the job's)")
+    judge_data: str | None = Field(
+        None, description="its own judge data, ``judge.data`` (None: the job's)"
+    )
     entry_points: list[str] | None = Field(
         None, max_length=256, description="the functions its judge calls (None: the job's)"
     )
@@ -183,6 +186,11 @@ class Job(BaseModel):
         max_length=256,
         description="trusted mode: the candidate's functions the judge program may call",
     )
+    judge_data: str | None = Field(
+        None,
+        description="trusted mode: text the judge program reads as ``judge.data``, so one judge "
+        "program serves many tasks (each task's data here) and a batch compiles it once",
+    )
 
     # The job's texts come back in its result (its id, at least): made representable here,
     # once, so no text of any job can stop a batch that writes results (see sandbox/text.py).
@@ -215,6 +223,8 @@ class Job(BaseModel):
     def _candidates_in_trusted_mode(self) -> Job:
         if self.candidates and (self.mode != "trusted" or self.variants):
             raise ValueError("candidates are for trusted-mode jobs without variants")
+        if self.judge_data is not None and self.mode != "trusted":
+            raise ValueError("judge_data is for trusted-mode jobs")
         ids = [self.id, *(candidate.id for candidate in self.candidates)]
         if len(set(ids)) != len(ids):
             raise ValueError("the job and its candidates need distinct ids")
@@ -232,6 +242,9 @@ class Job(BaseModel):
                     "solution": self.solution if candidate.solution is None else candidate.solution,
                     "files": candidate.files,
                     "tests": self.tests if candidate.tests is None else candidate.tests,
+                    "judge_data": self.judge_data
+                    if candidate.judge_data is None
+                    else candidate.judge_data,
                     "entry_points": self.entry_points
                     if candidate.entry_points is None
                     else candidate.entry_points,
@@ -258,6 +271,7 @@ class Job(BaseModel):
                 solution=None if job.solution == first.solution else job.solution,
                 files=job.files,
                 tests=None if job.tests == first.tests else job.tests,
+                judge_data=None if job.judge_data == first.judge_data else job.judge_data,
                 entry_points=None if job.entry_points == first.entry_points else job.entry_points,
             )
             for job in jobs[1:]

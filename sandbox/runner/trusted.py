@@ -235,6 +235,9 @@ class JudgeModule(types.ModuleType):
     - ``judge.report(key, value)``: plain data that appears in the job's ``Result.data``
       (at most 64 keys, each value shortened to 16 KiB as JSON);
     - ``judge.last_call_s``: the wall time of the last call; ``judge.entry_points``;
+    - ``judge.data``: the job's ``judge_data`` text (``None`` if it has none): a benchmark's
+      one judge program reads each task's data there, so its code is the same for every task
+      and a batch of several tasks' samples compiles it once;
     - ``judge.run_pytest(source)``: runs a pytest file held in memory, with ``solution`` a
       module of proxies; raises ``AssertionError`` unless every collected test passed.
     """
@@ -242,10 +245,13 @@ class JudgeModule(types.ModuleType):
     CandidateError = CandidateError
     CallTimeout = CallTimeout
 
-    def __init__(self, candidate: Candidate, entry_points: list[str], events, pytest_runner):
+    def __init__(
+        self, candidate: Candidate, entry_points: list[str], events, pytest_runner, data=None
+    ):
         super().__init__("judge", "The trusted side of a trusted-mode job.")
         self._candidate = candidate
         self.entry_points = tuple(entry_points)
+        self.data = data
         self._events = events
         self._pytest_runner = pytest_runner
         self._reported: set[str] = set()
@@ -372,7 +378,9 @@ def run_judge(job: dict, candidate: Candidate, events, pytest_runner, excerpt) -
     if reply[0] != "ready":
         events.emit(event="exception", type="CandidateError", message=excerpt(reply[1]))
         return
-    module = JudgeModule(candidate, job.get("entry_points") or [], events, pytest_runner)
+    module = JudgeModule(
+        candidate, job.get("entry_points") or [], events, pytest_runner, job.get("judge_data")
+    )
     sys.modules["judge"] = module
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     module.bind(namespace)

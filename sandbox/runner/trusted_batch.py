@@ -418,7 +418,7 @@ def run(job_fd: int, signals: dict) -> None:
     samples = [{"solution": job["solution"], "files": job.get("files") or {}}]
     for item in job.get("candidates") or []:
         sample = {"files": item.get("files") or {}}
-        for key in ("solution", "tests", "entry_points"):  # each None: the job's own
+        for key in ("solution", "tests", "judge_data", "entry_points"):  # each None: the job's
             sample[key] = job[key] if item.get(key) is None else item[key]
         samples.append(sample)
     cpu_s = float(job.get("sample_cpu_timeout_s") or job["cpu_timeout_s"])

@@ -8,6 +8,7 @@ pool, and compares the verdicts; the hostile ones also say which candidates had 
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -189,3 +190,35 @@ def test_candidates_of_other_tasks_are_judged_by_their_own_checks(sandbox_pool):
     alone = sandbox_pool.run_many(jobs)
     assert [r.status for r in batch] == [Status.PASSED, Status.PASSED, Status.FAILED]
     assert [_verdict(r) for r in batch] == [_verdict(r) for r in alone]
+
+
+def test_one_judge_program_reads_each_candidates_own_judge_data(sandbox_pool):
+    # one judge text for every task, each task's cases in its judge data (judge.data)
+    judge = code(
+        """
+        import json, judge
+        for a, b, expected in json.loads(judge.data):
+            assert add(a, b) == expected, (a, b, expected)
+        """
+    )
+
+    def job(job_id, solution, cases):
+        return _job(job_id, solution).model_copy(
+            update={"tests": judge, "judge_data": json.dumps(cases)}
+        )
+
+    jobs = [
+        job("d0", GOOD, [[1, 2, 3], [2, 2, 4]]),
+        job("d1", WRONG, [[1, 2, 3]]),
+        job("d2", WRONG, [[5, 0, 5]]),  # a - b is right on its own task's cases
+        job("d3", GOOD, [[1, 1, 3]]),  # a task whose data says otherwise
+    ]
+    batched = Job.batched(jobs)
+    assert all(c.tests is None for c in batched.candidates)  # the judge program ships once
+    assert [c.judge_data is not None for c in batched.candidates] == [True, True, True]
+    batch = sandbox_pool.run_batch(batched)
+    alone = sandbox_pool.run_many(jobs)
+    assert [r.status for r in batch] == [Status.PASSED, Status.FAILED, Status.PASSED, Status.FAILED]
+    assert [_verdict(r) for r in batch] == [_verdict(r) for r in alone]
+    with pytest.raises(ValueError, match="judge_data is for trusted-mode jobs"):
+        Job(id="s", solution="", tests="pass", mode="script", judge_data="{}")
