@@ -30,7 +30,7 @@ from factory.evaluate.benchmarks.evalplus_expected import (  # noqa: E402
     COSTS_FILE,
     reference_config,
 )
-from factory.evaluate.benchmarks.evalplus_programs import reference_job  # noqa: E402
+from factory.evaluate.benchmarks.evalplus_reference_program import reference_job  # noqa: E402
 from sandbox import Limits, PoolConfig, SandboxPool  # noqa: E402
 
 

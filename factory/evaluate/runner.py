@@ -39,7 +39,7 @@ MAX_BATCH = 32
 MAX_BUFFERED = 4096
 """Samples held back at most while batches of a task fill up (memory stays flat)."""
 PACK_TEXT = 1 << 20
-"""Judge programs (characters) of several tasks packed into one job at most."""
+"""Judge programs and judge data (characters) of several tasks packed into one job at most."""
 
 
 class EvalConfig(BaseModel):
@@ -264,7 +264,7 @@ class _JobStream:
         first = group[0]
         key = (first.timeout_s, first.cpu_timeout_s, first.memory_mb)
         pack, spent, text = self.open_packs.get(key, ([], 0.0, 0))
-        size = len(first.tests)
+        size = len(first.tests) + len(first.judge_data or "")
         if pack and (
             len(pack) + len(group) > self.batch_size
             or spent + cost * len(group) > budget

