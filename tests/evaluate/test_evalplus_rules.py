@@ -179,3 +179,29 @@ def test_huge_nested_answers_are_digested_from_their_binary_form():
     with_nan = [*answer[:-1], (math.nan,)]
     assert rules.answer_digest(with_nan, "marshal", reference=True) is None  # nan != nan
     assert rules.answer_digest("not a list", "marshal") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        " ".join(str(i) for i in range(20_000)),  # HumanEval/15's kind: written verbatim
+        "a" * 5000 + '"' + "b" * 10,
+        "a" * 5000 + "\\",
+        "a" * 5000 + "\n",
+        "a" * 5000 + "\x7f",
+        "a" * 5000 + "é",
+        "a" * 5000 + "\ud800",
+        "short",
+    ],
+)
+def test_a_long_strings_digest_is_its_json_texts_whatever_path_it_takes(text):
+    import hashlib
+
+    written = rules.dumps(text)
+    expected = (hashlib.sha256(written.encode("utf-8", "surrogatepass")).hexdigest(), len(written))
+    found = rules.text_digest(text)
+    assert found is None or found == expected
+    if "\ud800" not in text:
+        assert rules.answer_digest(text) == expected
+    verbatim = text.isascii() and text.isprintable() and not {'"', "\\"} & set(text)
+    assert (found is not None) == (verbatim and len(text) >= rules.LONG_TEXT)

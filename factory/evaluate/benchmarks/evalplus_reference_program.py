@@ -57,6 +57,11 @@ for _part in ("base", "plus"):
                     {"sha256": _found[0], "floats": is_floats(_value), "chars": _found[1],
                      "scheme": "marshal"}
                 )
+        elif type(_value) is str and len(_value) > _BIG and (_found := text_digest(_value)):
+            # a long plain string: its text digested as below, without writing the text out
+            _huge = True
+            if _ORACLE is None and "nan" not in _value:
+                _text = json.dumps({"sha256": _found[0], "floats": False, "chars": _found[1]})
         else:
             try:
                 _text = dumps(_value)

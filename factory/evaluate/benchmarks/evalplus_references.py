@@ -3,9 +3,10 @@
 Computing HumanEval+'s expected outputs first and judging its samples after costs two tails:
 the few long references (HumanEval/139, /15) run alone at the end of the first phase while the
 other container waits, and a second pool starts. Here the reference runs are queued on the
-evaluation's pool first, costliest first, and each task's samples are judged as soon as its own
-reference is done (:func:`factory.evaluate.runner.evaluate_samples` waits on :meth:`ready`), so
-the samples of quick tasks fill the time the long references leave. A reference that fails
+evaluation's pool first, costliest first (the quick tasks several to a job:
+:func:`reference_packs`), and each task's samples are judged as soon as its own reference is
+done (:func:`factory.evaluate.runner.evaluate_samples` waits on :meth:`ready`), so the samples
+of quick tasks fill the time the long references leave. A reference that fails
 stops the run with the same error as a separate computation; the cache is written only once
 every reference is in. With ``--ray`` (:func:`load_or_compute`) the same runs go on a local
 pool of their own before any sample.
