@@ -261,8 +261,11 @@ class Job(BaseModel):
         first = jobs[0]
         same = ("mode", "timeout_s", "cpu_timeout_s", "memory_mb", "output_limit_bytes")
         for job in jobs[1:]:
-            if any(getattr(job, name) != getattr(first, name) for name in same) or (
-                job.candidates or job.variants or job.coverage
+            # a candidate's judge_data None means the job's: a job without any joins only such
+            if (
+                any(getattr(job, name) != getattr(first, name) for name in same)
+                or (job.candidates or job.variants or job.coverage)
+                or ((job.judge_data is None) != (first.judge_data is None))
             ):
                 raise ValueError(f"job {job.id} cannot be judged in the same job as {first.id}")
         candidates = [

@@ -220,5 +220,7 @@ def test_one_judge_program_reads_each_candidates_own_judge_data(sandbox_pool):
     alone = sandbox_pool.run_many(jobs)
     assert [r.status for r in batch] == [Status.PASSED, Status.FAILED, Status.PASSED, Status.FAILED]
     assert [_verdict(r) for r in batch] == [_verdict(r) for r in alone]
+    with pytest.raises(ValueError, match="cannot be judged in the same job"):
+        Job.batched([jobs[0], _job("plain", GOOD)])  # a candidate without data gets none
     with pytest.raises(ValueError, match="judge_data is for trusted-mode jobs"):
         Job(id="s", solution="", tests="pass", mode="script", judge_data="{}")
