@@ -63,3 +63,28 @@ def test_forged_batch_replies_fail(runner_image, tmp_path):
         assert row["plus_status"] == "fail", (name, row)
         assert row.get("failure"), (name, row)
         assert "did not load" not in row["failure"], (name, row)  # the forgery itself ran
+
+
+def test_a_sample_that_cancels_the_input_timer_is_still_held_to_its_limit(runner_image, tmp_path):
+    # One timer serves a batch of inputs; a sample that cancels it (its own use of the alarm)
+    # and is slow on one input still times out there, as EvalPlus's timer, armed for every
+    # input, would stop it; the inputs before pass.
+    bench = load_benchmark("humanevalplus", cache_dir=tmp_path / "cache")
+    reference = bench.tasks[TASK].canonical_solution
+    slow_sixth = (
+        "import signal as _signal, time as _time\n"
+        "_calls = [0]\n"
+        "_entry = has_close_elements\n"
+        "def has_close_elements(*args):\n"
+        "    _signal.setitimer(_signal.ITIMER_REAL, 0)\n"
+        "    _calls[0] += 1\n"
+        "    if _calls[0] == 6:\n"
+        "        _time.sleep(4.5)\n"
+        "    return _entry(*args)\n"
+    )
+    samples = [{"task_id": TASK, "solution": reference + "\n" + slow_sixth}]
+    path = write_samples(tmp_path / "samples.jsonl", samples)
+    _, results = run_ours("humanevalplus", path, runner_image, tmp_path)
+    row = results[(TASK, 0)]
+    assert not row["passed"] and row["base_status"] == "fail", row
+    assert row["failure"].startswith("base input #5: timed out"), row

@@ -100,6 +100,7 @@ class EvalPlusBenchmark(Benchmark):
         self.cache_dir: Path | None = None
         self.time_factor = 4.0
         self.judge_data: dict[tuple[str, float], tuple[str, float, bool]] = {}
+        self.trusted_data: dict[tuple[str, float], str] = {}  # a trusted job's judge_data
         self.nonces: dict[str, str] = {}
         self.inputs_text: dict[str, str] = {}
 

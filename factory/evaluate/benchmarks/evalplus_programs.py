@@ -45,6 +45,7 @@ class EvalPlusBenchmark(Protocol):
     tasks: Any
     time_factor: float
     judge_data: Any
+    trusted_data: Any
     inputs_text: Any
     inputs_as_stored: bool
     expected: Any
@@ -593,6 +594,38 @@ def _stored_json(inputs: dict) -> str | None:
     return None if '"$' in text else text
 
 
+def trusted_data(
+    bench: EvalPlusBenchmark,
+    task_id: str,
+    floor_s: float,
+    data: str,
+    by_index: bool,
+    reference: str,
+) -> str:
+    """A trusted judge's ``judge_data`` for ``task_id`` (memoised: every sample of the task
+    carries the same text, which a batch then ships once): :func:`task_data`'s text with what
+    the judge program needs besides, then, after a newline (json writes none), the inputs,
+    which the judge decodes only when an answer needs them."""
+    key = (task_id, floor_s)
+    text = bench.trusted_data.get(key)
+    if text is None:
+        meta = (
+            '{"by_index":'
+            + json.dumps(by_index)
+            + ',"reference":'
+            + json.dumps(reference)
+            + ',"helpers":'
+            + json.dumps(bench.plus[task_id].helpers)
+            + ',"task":'
+            + data
+            + "}"
+        )
+        if "\n" in meta:
+            raise ValueError(f"{task_id}: the judge data holds a raw newline")
+        bench.trusted_data[key] = text = meta + "\n" + inputs_text(bench, task_id)
+    return text
+
+
 CANDIDATE_DRIVER = """\
 import builtins, contextlib, faulthandler, io, os, resource, shutil, subprocess, sys
 for _name in ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_STACK"):
@@ -711,6 +744,8 @@ def _run_inputs(inputs, limits, plain):
                 timer[2] = True
                 value = function(*inp)
                 timer[2] = False
+                if clock() > deadline:  # past its limit with the timer gone (the sample's doing)
+                    raise _TimedOut("Timed out!")
             except _TimedOut:
                 timer[2] = False
                 return values, ("timeout", limit)
@@ -817,21 +852,7 @@ def judge_job(
         )
         # The task's data goes as the job's judge data: the judge program is the same text for
         # every task, so a job of several tasks' samples compiles it once.
-        meta = (
-            '{"by_index":'
-            + json.dumps(by_index)
-            + ',"reference":'
-            + json.dumps(reference)
-            + ',"helpers":'
-            + json.dumps(plus.helpers)
-            + ',"task":'
-            + data
-            + "}"
-        )
-        if "\n" in meta:
-            raise ValueError(f"{task.task_id}: the judge data holds a raw newline")
-        # json writes no raw newline: the inputs follow the first one, decoded when needed
-        judge_data = meta + "\n" + inputs_text(bench, task.task_id)
+        judge_data = trusted_data(bench, task.task_id, floor_s, data, by_index, reference)
         return Job(
             id=job_id,
             solution=candidate,

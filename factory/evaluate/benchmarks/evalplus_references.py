@@ -86,8 +86,7 @@ class ReferenceRuns:
                 else:
                     missing.append(task_id)
         self.changed.set()
-        for task_id in missing:
-            await self._run(pool, [task_id], limits)
+        await asyncio.gather(*(self._run(pool, [task_id], limits) for task_id in missing))
 
     def ready(self, task_id: str) -> bool:
         """Whether ``task_id``'s expected outputs are known (its samples can be judged)."""
