@@ -100,6 +100,24 @@ OWN = [
         False,
         "import math\n\ndef surface_Area(b, s):\n    return b * b + 2 * b * s + 0.5\n",
     ),
+    # numpy, loaded in EvalPlus's process: its scalars equal to the answer pass; one that is
+    # not exactly equal fails EvalPlus's `type(out) == type(exp)` before any tolerance applies
+    (
+        "HumanEval/4",
+        True,
+        False,
+        "    import numpy as np\n    a = np.array(numbers)\n"
+        "    return np.mean(np.abs(a - a.mean()))\n",
+    ),
+    ("HumanEval/35", True, True, "    import numpy as np\n    return np.max(l)\n"),
+    (
+        "HumanEval/0",
+        True,
+        True,
+        "    import numpy as np\n    a = np.array(numbers, dtype=float)\n"
+        "    d = np.abs(a[:, None] - a[None, :]) + np.eye(len(a)) * 1e9\n"
+        "    return bool(len(a)) and bool(np.any(d < threshold))\n",
+    ),
     (
         "Mbpp/88",
         True,

@@ -209,9 +209,15 @@ def _fetch(part, start, remaining):
         batch_limits = batch_limits[0]  # one number for all: the usual case crosses as one
     if _BY_INDEX:  # the candidate holds the inputs: only their indices and answers cross
         reply = judge.call("__evalplus_run__", part, start, end, batch_limits, timeout_s=timeout)
-        if type(reply) is not tuple or len(reply) != 2 or type(reply[0]) is not list:
+        if type(reply) is not tuple or len(reply) not in (2, 3) or type(reply[0]) is not list:
             raise _malformed()
-        values, stop = reply
+        values, stop, retyped = reply if len(reply) == 3 else (*reply, [])
+        if type(retyped) is not list or not all(
+            type(i) is int and 0 <= i < len(values) for i in retyped
+        ):
+            raise _malformed()
+        for i in retyped:
+            values[i] = _retype(values[i])
     else:  # an oracle reads the arguments after the call, as the candidate changed them
         inputs = _inputs(part)
         batch = inputs[start:end]
@@ -225,12 +231,32 @@ def _fetch(part, start, remaining):
                 raise _malformed()
             if result[0] == "ok" and len(result) == 2:
                 values.append(result[1])
+            elif result[0] == "ok" and len(result) == 3 and result[2] == "retyped":
+                values.append(_retype(result[1]))
             else:
                 stop = result
     if len(values) + (stop is not None) > end - start or (stop is None and len(values) < end - start):
         raise _malformed()
     _batch[:] = [part, start, values, stop]
     return values
+
+
+_RETYPABLE = (int, float, complex, str, bytes, list, tuple, dict, set, frozenset)
+_RETYPED = {}
+
+
+def _retype(value):
+    # An answer whose own type was not a builtin one (numpy.float64, a namedtuple, a Counter)
+    # crossed as its plain value; EvalPlus compares it with ``==`` as that value, and only when
+    # that fails checks ``type(out) == type(exp)``, which such an answer fails: it is judged
+    # as a subclass of the value's type, of this judge's own making, equal as the value is.
+    base = type(value)
+    if base not in _RETYPABLE:
+        return value  # None or a bool: nothing is made of those, and ``==`` decides alone
+    kind = _RETYPED.get(base)
+    if kind is None:
+        kind = _RETYPED[base] = type("_Retyped_" + base.__name__, (base,), {})
+    return kind(value)
 
 
 def _held(part, index):
@@ -628,6 +654,12 @@ def trusted_data(
 
 CANDIDATE_DRIVER = """\
 import builtins, contextlib, faulthandler, io, os, resource, shutil, subprocess, sys
+if "numpy" in _PROGRAM:  # EvalPlus's process has numpy loaded before its guard: so here
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    try:
+        __import__("numpy")
+    except ImportError:
+        pass
 for _name in ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_STACK"):
     try:
         resource.setrlimit(getattr(resource, _name), (4 * 1024 ** 3, 4 * 1024 ** 3))
@@ -658,6 +690,8 @@ for _redirect in (contextlib.redirect_stdout(_stream), contextlib.redirect_stder
     _redirect.__enter__()
 _SCALARS = (type(None), bool, int, float, complex, str, bytes)
 _CONTAINERS = (list, tuple, dict, set, frozenset)
+_EXACT = frozenset(_SCALARS + _CONTAINERS)
+_retyped = []  # the answers of the last batch whose own type was not a builtin one
 import marshal as _marshal
 def _exact(value):
     # marshal writes only exact builtin types (it refuses a subclass), in C: a large answer
@@ -677,6 +711,11 @@ def _plain(value):
         return value
     if isinstance(value, bool):
         return bool(value)
+    _numpy = sys.modules.get("numpy")
+    _generic = getattr(_numpy, "generic", None)
+    if isinstance(_generic, type) and isinstance(value, _generic) and kind.__module__ == "numpy":
+        item = value.item()  # numpy's scalars as the numbers they hold, compared as EvalPlus's ==
+        return value if type(item) is kind else item
     for base in (int, float, complex, str, bytes):
         if isinstance(value, base):
             return base(value)
@@ -754,17 +793,24 @@ def _run_inputs(inputs, limits, plain):
                 return values, ("raise", type(exc).__name__, _message(exc))
             if _NOT_NONE and not isinstance(value, bool):
                 value = value is not None
+            if plain and type(value) not in _EXACT:
+                _retyped.append(len(values))
             values.append(_plain(value) if plain else value)
         return values, None
     finally:
         timer[1:] = [_INF, False]
         setitimer(real, 0)
 def __evalplus_batch__(inputs, limits, plain=True):
+    _retyped.clear()
     values, stop = _run_inputs(inputs, limits, plain)
     results = [("ok", value) for value in values]
+    for index in _retyped:
+        results[index] = ("ok", values[index], "retyped")
     return results if stop is None else results + [stop]
 def __evalplus_run__(part, start, end, limits):
-    return _run_inputs(_INPUTS[part][start:end], limits, True)
+    _retyped.clear()
+    values, stop = _run_inputs(_INPUTS[part][start:end], limits, True)
+    return (values, stop, list(_retyped)) if _retyped else (values, stop)
 def __evalplus_last__():
     return _plain(_last)
 _last = None
@@ -777,8 +823,10 @@ def __evalplus_call__(*args):
 """The candidate's side in trusted mode: EvalPlus's reliability guard (its 4 GiB limits and
 ``builtins.open`` disabled among them), the program run in a fresh ``{}`` namespace with its
 I/O swallowed, and two functions the judge calls. ``__evalplus_call__`` returns the entry
-point's answer with builtin subclasses as their base type (a ``Counter`` as a dict, a
-namedtuple as a tuple), which compare equal in EvalPlus too, and, for the "not None" tasks,
+point's answer with builtin subclasses and numpy's scalars as their base type (a ``Counter``
+as a dict, a namedtuple as a tuple, a ``numpy.int64`` as an int), which compare equal in
+EvalPlus too; the batch runners also say which answers were such (``_retyped``), so that the
+judge holds them to EvalPlus's ``type(out) == type(exp)`` test; and, for the "not None" tasks,
 whether the answer is not None (a ``re.Match`` cannot cross as plain data).
 ``__evalplus_fresh__`` runs the program again in a new namespace before the plus inputs;
 ``__evalplus_digest__`` (:data:`DIGEST_DRIVER`, for tasks with answers too large to ship) runs
