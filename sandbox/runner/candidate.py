@@ -102,21 +102,30 @@ def _call(namespace: dict, request: bytes) -> tuple | bytes:
     except BaseException as exc:
         return ("raise", type(exc).__name__, _text(exc))
     try:
-        encoded = plain.encode(value, where=f"what {name} returned")
+        encoded = _encoded(value, f"what {name} returned")
     except plain.NotPlain as exc:
-        if "numpy" not in sys.modules:
-            return ("bad", str(exc))
-        converted = numpy_scalars_as_python(value)
-        try:
-            encoded = plain.encode(converted, where=f"what {name} returned")
-        except plain.NotPlain as again:
-            return ("bad", str(again))
+        return ("bad", str(exc))
+    state = (name, args, kwargs)
     try:
-        after = plain.encode((name, args, kwargs), where=f"the arguments of {name} after the call")
+        after = _encoded(state, f"the arguments of {name} after the call")
     except plain.NotPlain as exc:
         return ("bad", f"{name} left something that is not plain data in its arguments: {exc}")
-    mutated = plain.encode(None) if after == request else plain.encode((args, kwargs))
+    if after == request:
+        mutated = plain.encode(None)
+    else:  # numpy's scalars it wrote into a list it was given cross as numbers, as its answer's
+        state = numpy_scalars_as_python(state) if "numpy" in sys.modules else state
+        mutated = plain.encode(state[1:])
     return plain.encoded_tuple(plain.encode("ok"), encoded, mutated)
+
+
+def _encoded(value: object, where: str) -> bytes:
+    """``plain.encode(value)``, with numpy's scalars as Python numbers if numpy was imported."""
+    try:
+        return plain.encode(value, where=where)
+    except plain.NotPlain:
+        if "numpy" not in sys.modules:
+            raise
+    return plain.encode(numpy_scalars_as_python(value), where=where)
 
 
 def numpy_scalars_as_python(value: object, depth: int = 0) -> object:

@@ -138,6 +138,12 @@ COMPLETIONS: list[tuple[str, str, str]] = [
             "    return bool(len(a)) and np.any(d < threshold)\n"
         ),
     ),
+    # (numpy's scalars written into the list it was given too)
+    (
+        "HumanEval/33",
+        "good",
+        "    import numpy as np\n    l[::3] = np.sort(np.array(l[::3]))\n    return list(l)\n",
+    ),
     # ...but numpy.True_ is not True (this task's check asks `is True`)
     (
         "HumanEval/72",
