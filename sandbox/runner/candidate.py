@@ -102,30 +102,32 @@ def _call(namespace: dict, request: bytes) -> tuple | bytes:
     except BaseException as exc:
         return ("raise", type(exc).__name__, _text(exc))
     try:
-        encoded = _encoded(value, f"what {name} returned")
+        _, encoded = _encoded(value, f"what {name} returned")
     except plain.NotPlain as exc:
         return ("bad", str(exc))
-    state = (name, args, kwargs)
     try:
-        after = _encoded(state, f"the arguments of {name} after the call")
+        state, after = _encoded((name, args, kwargs), f"the arguments of {name} after the call")
     except plain.NotPlain as exc:
         return ("bad", f"{name} left something that is not plain data in its arguments: {exc}")
-    if after == request:
-        mutated = plain.encode(None)
-    else:  # numpy's scalars it wrote into a list it was given cross as numbers, as its answer's
-        state = numpy_scalars_as_python(state) if "numpy" in sys.modules else state
-        mutated = plain.encode(state[1:])
+    mutated = plain.encode(None) if after == request else plain.encode(state[1:])
     return plain.encoded_tuple(plain.encode("ok"), encoded, mutated)
 
 
-def _encoded(value: object, where: str) -> bytes:
-    """``plain.encode(value)``, with numpy's scalars as Python numbers if numpy was imported."""
+def _encoded(value: object, where: str) -> tuple[object, bytes]:
+    """``value`` as it crosses and its bytes (``plain.encode``): with numpy's scalars as Python
+    numbers (:func:`numpy_scalars_as_python`) when it is not plain data and numpy was imported
+    (as in the answer, so in the arguments a sample wrote them into: ``l[:] = numpy.sort(l)``)."""
     try:
-        return plain.encode(value, where=where)
-    except plain.NotPlain:
+        return value, plain.encode(value, where=where)
+    except plain.NotPlain as exc:
         if "numpy" not in sys.modules:
             raise
-    return plain.encode(numpy_scalars_as_python(value), where=where)
+        original = exc
+    try:
+        converted = numpy_scalars_as_python(value)
+    except Exception:  # a scalar whose ``item`` raises (the sample's own doing): not plain data
+        raise original from None
+    return converted, plain.encode(converted, where=where)
 
 
 def numpy_scalars_as_python(value: object, depth: int = 0) -> object:

@@ -30,6 +30,7 @@ from typing import Any, Protocol
 from factory.evaluate.benchmarks import evalplus_rules as rules
 from factory.evaluate.benchmarks.base import Task
 from factory.evaluate.benchmarks.reference_exec import _DISABLED_OS as DISABLED_OS
+from factory.evaluate.benchmarks.reference_exec import numpy_preload
 from sandbox import Job, Result, Status
 
 
@@ -652,14 +653,10 @@ def trusted_data(
     return text
 
 
-CANDIDATE_DRIVER = """\
-import builtins, contextlib, faulthandler, io, os, resource, shutil, subprocess, sys
-if "numpy" in _PROGRAM:  # EvalPlus's process has numpy loaded before its guard: so here
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    try:
-        __import__("numpy")
-    except ImportError:
-        pass
+CANDIDATE_DRIVER = (
+    "import builtins, contextlib, faulthandler, io, os, resource, shutil, subprocess, sys\n"
+    + numpy_preload("_PROGRAM")
+    + """\
 for _name in ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_STACK"):
     try:
         resource.setrlimit(getattr(resource, _name), (4 * 1024 ** 3, 4 * 1024 ** 3))
@@ -711,11 +708,6 @@ def _plain(value):
         return value
     if isinstance(value, bool):
         return bool(value)
-    _numpy = sys.modules.get("numpy")
-    _generic = getattr(_numpy, "generic", None)
-    if isinstance(_generic, type) and isinstance(value, _generic) and kind.__module__ == "numpy":
-        item = value.item()  # numpy's scalars as the numbers they hold, compared as EvalPlus's ==
-        return value if type(item) is kind else item
     for base in (int, float, complex, str, bytes):
         if isinstance(value, base):
             return base(value)
@@ -729,6 +721,14 @@ def _plain(value):
         return frozenset(_plain(item) for item in value)
     if isinstance(value, set):
         return {_plain(item) for item in value}
+    _numpy = sys.modules.get("numpy")
+    _generic = getattr(_numpy, "generic", None)
+    if isinstance(_generic, type) and isinstance(value, _generic) and kind.__module__ == "numpy":
+        try:  # numpy's int, bool... scalars as the numbers they hold, compared as EvalPlus's ==
+            item = value.item()
+        except Exception:
+            return value
+        return value if type(item) is kind else item
     return value
 def _load():
     namespace = {}
@@ -820,6 +820,7 @@ def __evalplus_call__(*args):
         return value is not None
     return _plain(value)
 """
+)
 """The candidate's side in trusted mode: EvalPlus's reliability guard (its 4 GiB limits and
 ``builtins.open`` disabled among them), the program run in a fresh ``{}`` namespace with its
 I/O swallowed, and two functions the judge calls. ``__evalplus_call__`` returns the entry

