@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -171,20 +172,32 @@ async def _once_ready(samples: Iterable[Sample], jobs: _JobStream, pending) -> A
 def costly_first(
     samples: Iterable[Sample], cost: Callable[[str], float | None], window: int
 ) -> Iterator[Sample]:
-    """``samples`` in windows of ``window``, each window's costliest tasks first (a stable
-    sort, so a task's samples stay in file order): on HumanEval+ seven tasks take two thirds
-    of the time, and in file order two of them start last and run alone on a pool of two. A
-    benchmark that knows no cost keeps the file's order. Memory stays bounded by the window."""
+    """``samples`` in windows of ``window``, each window's samples that may loop
+    (:func:`may_loop`) first, then its costliest tasks first (a stable sort, so a task's
+    samples stay in file order): on HumanEval+ seven tasks take two thirds of the time, and in
+    file order two of them start last and run alone on a pool of two. A benchmark that knows
+    no cost keeps the file's order but for the loops. Memory stays bounded by the window."""
     iterator = iter(samples)
     while True:
         chunk = list(itertools.islice(iterator, window))
         if not chunk:
             return
         costs = {sample.task_id: cost(sample.task_id) for sample in chunk}
-        if all(value is None for value in costs.values()):
-            yield from chunk
-            continue
-        yield from sorted(chunk, key=lambda sample: -(costs[sample.task_id] or 0.0))
+        yield from sorted(
+            chunk, key=lambda sample: (not may_loop(sample), -(costs[sample.task_id] or 0.0))
+        )
+
+
+LOOP = re.compile(r"\bwhile\b")
+
+
+def may_loop(sample: Sample) -> bool:
+    """Whether the sample's code holds a ``while`` loop, as nearly every sample that runs to
+    its CPU budget does (a ``for`` loop ends with its iterable, a runaway recursion raises):
+    such samples go first, where a loop that never ends holds one container while the others
+    work, not last, where it would end the run alone for its whole budget. A false alarm
+    (most ``while`` loops end) only moves a sample forward."""
+    return LOOP.search(sample.text) is not None
 
 
 def batch_size(total: int, workers: int, most: int = MAX_BATCH) -> int:
@@ -253,7 +266,11 @@ class _JobStream:
         tasks' known costs ``pack_cost_s``. A benchmark with ``pack_cost_s`` (EvalPlus: one
         sample per task is the usual run, and a job per sample costs more than a small task's
         whole judging) packs its small tasks as they come, a task of unknown or larger cost
-        alone; the others pack only the groups left at the end (``at_end``)."""
+        alone; the others pack only the groups left at the end (``at_end``). A group that
+        may loop (:func:`may_loop`) goes at once as its own job, so it starts first."""
+        if any(may_loop(self.in_flight[job.id]) for job in group):
+            yield from _batched(group)
+            return
         if at_end:
             budget, cost = math.inf, 0.0
         else:
