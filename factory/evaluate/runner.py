@@ -266,11 +266,13 @@ class _JobStream:
         tasks' known costs ``pack_cost_s``. A benchmark with ``pack_cost_s`` (EvalPlus: one
         sample per task is the usual run, and a job per sample costs more than a small task's
         whole judging) packs its small tasks as they come, a task of unknown or larger cost
-        alone; the others pack only the groups left at the end (``at_end``). A group that
-        may loop (:func:`may_loop`) goes at once as its own job, so it starts first."""
-        if any(may_loop(self.in_flight[job.id]) for job in group):
-            yield from _batched(group)
-            return
+        alone; the others pack only the groups left at the end (``at_end``). Groups that
+        may loop (:func:`may_loop`) pack only together, and their open packs go as soon as a
+        group that does not comes, so they start first."""
+        looping = any(may_loop(self.in_flight[job.id]) for job in group)
+        if not looping:
+            for key in [key for key in self.open_packs if key[-1]]:
+                yield from _batched(self.open_packs.pop(key)[0])
         if at_end:
             budget, cost = math.inf, 0.0
         else:
@@ -279,7 +281,7 @@ class _JobStream:
             yield from _batched(group)
             return
         first = group[0]
-        key = (first.timeout_s, first.cpu_timeout_s, first.memory_mb)
+        key = (first.timeout_s, first.cpu_timeout_s, first.memory_mb, looping)
         pack, spent, text = self.open_packs.get(key, ([], 0.0, 0))
         size = len(first.tests) + len(first.judge_data or "")
         if pack and (

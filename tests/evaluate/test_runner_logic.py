@@ -137,25 +137,28 @@ def test_costly_tasks_start_first_within_each_window_and_keep_their_order():
     assert unknown == samples  # a benchmark that knows no cost keeps the file's order
 
 
-def test_samples_that_may_loop_start_first_and_go_as_jobs_of_their_own(humaneval, monkeypatch):
+def test_samples_that_may_loop_start_first_and_pack_only_together(humaneval, monkeypatch):
     """A loop that never ends holds a container for its whole budget: started last, it would
-    end the run alone, so samples with a ``while`` loop go first, unpacked."""
+    end the run alone, so samples with a ``while`` loop go first, in packs of their own that
+    go as soon as the samples without one come."""
     import factory.evaluate.runner as runner
     from factory.evaluate.samples import Sample
 
     looping = "    while True:\n        pass\n"
     texts = {0: "    return 1\n", 1: looping, 2: "    return 2\n", 3: "    return 3\n"}
     texts[4] = "    # awhile\n    return 4\n"  # the word, not the keyword
+    texts[5] = looping
     samples = [
         Sample(task_id=f"HumanEval/{n}", completion_id=0, completion=text)
         for n, text in texts.items()
     ]
-    costs = {0: 2.0, 1: 0.01, 2: 0.01, 3: 0.01, 4: 0.01}
+    costs = {0: 2.0, 1: 0.01, 2: 0.01, 3: 0.01, 4: 0.01, 5: 0.01}
     cost = lambda task_id: costs[int(task_id.split("/")[1])]  # noqa: E731
-    ordered = [s.task_id for s in runner.costly_first(samples, cost, window=10)]
-    assert ordered == ["HumanEval/1", "HumanEval/0", "HumanEval/2", "HumanEval/3", "HumanEval/4"]
-    unknown = [s.task_id for s in runner.costly_first(samples, lambda task_id: None, window=10)]
-    assert unknown == ["HumanEval/1", "HumanEval/0", "HumanEval/2", "HumanEval/3", "HumanEval/4"]
+    order = ["HumanEval/1", "HumanEval/5", "HumanEval/0", "HumanEval/2", "HumanEval/3"]
+    order.append("HumanEval/4")
+    assert [s.task_id for s in runner.costly_first(samples, cost, window=10)] == order
+    unknown = runner.costly_first(samples, lambda task_id: None, window=10)
+    assert [s.task_id for s in unknown] == order  # no costs known: file order, loops first
     monkeypatch.setattr(humaneval, "pack_cost_s", 0.25, raising=False)
     monkeypatch.setattr(humaneval, "task_cost", cost)
     stream = runner._JobStream(humaneval, 10.0)
@@ -163,7 +166,7 @@ def test_samples_that_may_loop_start_first_and_go_as_jobs_of_their_own(humaneval
     built = stream.build(runner.costly_first(samples, cost, window=10))
     jobs = [[s.id.split("#")[0] for s in job.singles()] for job in built]
     assert jobs == [
-        ["HumanEval/1"],  # may loop: a job of its own, though its task is quick
+        ["HumanEval/1", "HumanEval/5"],  # may loop: packed together, gone when the rest comes
         ["HumanEval/0"],  # costlier than a pack
         ["HumanEval/2", "HumanEval/3", "HumanEval/4"],
     ]
